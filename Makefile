@@ -1,0 +1,82 @@
+# sipka: .bpf.c -> .bpf.o -> .skel.h -> sipka (the libbpf-bootstrap chain).
+# `make V=1` shows every command.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/sbin
+SYSCONFDIR ?= /etc
+
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+PKG_CONFIG ?= pkg-config
+
+VERSION := $(shell cat VERSION)
+OUT     := build
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+
+LIBS    := libbpf inih jansson
+CFLAGS  ?= -O2 -g
+CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(OUT) \
+	   -DSIPKA_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(LIBS))
+LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS)) -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+LOADER_SRCS := $(wildcard loader/*.c)
+LOADER_OBJS := $(patsubst loader/%.c,$(OUT)/%.o,$(LOADER_SRCS))
+# The pure modules the unit tests link against.
+PURE_OBJS   := $(OUT)/parse.o $(OUT)/conf.o
+UNIT_SRCS   := $(wildcard tests/unit/*.c)
+
+.PHONY: all test unit e2e install uninstall clean vmlinux
+all: sipka
+
+$(OUT):
+	$(Q)mkdir -p $@
+
+$(OUT)/sipka.bpf.o: bpf/sipka.bpf.c include/sipka.h vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/sipka.skel.h: $(OUT)/sipka.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name sipka_bpf > $@
+
+$(OUT)/%.o: loader/%.c $(wildcard loader/*.h) include/sipka.h $(OUT)/sipka.skel.h VERSION | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+sipka: $(LOADER_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUT)/unit: $(UNIT_SRCS) $(PURE_OBJS) $(wildcard tests/unit/*.h)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iloader $(UNIT_SRCS) $(PURE_OBJS) $(LDLIBS) -o $@
+
+# Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
+test: sipka $(OUT)/unit
+	$(Q)tests/run
+
+# Regenerate vmlinux.h from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+
+install: sipka
+	install -D -m 0755 sipka $(DESTDIR)$(BINDIR)/sipka
+	install -D -m 0644 examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sipka $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
+	-rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
+
+clean:
+	rm -rf $(OUT) sipka

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+
+int cgroup2_mount(char *buf)
+{
+	char line[4096], mnt[PATH_MAX], *sep;
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	int found = -1;
+
+	if (!f) {
+		err("cannot read /proc/self/mountinfo: %s", strerror(errno));
+		return -1;
+	}
+	/* "36 35 0:30 / /sys/fs/cgroup rw,... - cgroup2 cgroup2 rw" */
+	while (found && fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - ");
+		if (sep && !strncmp(sep, " - cgroup2 ", 11) &&
+		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1) {
+			snprintf(buf, PATH_MAX, "%s", mnt);
+			found = 0;
+		}
+	}
+	fclose(f);
+	if (found)
+		err("cgroup v2 is not mounted; mount it with 'mount -t cgroup2 none /sys/fs/cgroup' (or boot with systemd.unified_cgroup_hierarchy=1)");
+	return found;
+}
+
+static int is_cgroup2_dir(const char *path)
+{
+	struct statfs fs;
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode) &&
+	       !statfs(path, &fs) && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+int cgroup_resolve(const char *arg, char *path)
+{
+	char mnt[PATH_MAX], rel[PATH_MAX];
+
+	if (cgroup2_mount(mnt))
+		return -1;
+	if (!arg) {
+		snprintf(path, PATH_MAX, "%s", mnt);
+		return 0;
+	}
+	/* Else "system.slice/asterisk.service", as /proc/PID/cgroup shows it. */
+	if (snprintf(rel, sizeof(rel), "%s/%s", mnt, arg + (arg[0] == '/')) >= (int)sizeof(rel))
+		rel[0] = '\0';
+	if (is_cgroup2_dir(arg) || is_cgroup2_dir(rel)) {
+		if (!realpath(is_cgroup2_dir(arg) ? arg : rel, path)) {
+			err("cannot resolve cgroup path %s: %s", arg, strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if (access(arg, F_OK) == 0)
+		err("%s is not a cgroup v2 directory (cgroup v2 is mounted at %s); give a directory under it, e.g. the PBX's from 'cat /proc/PID/cgroup'",
+		    arg, mnt);
+	else
+		err("cgroup %s does not exist; give a cgroup v2 directory under %s, e.g. the PBX's from 'cat /proc/PID/cgroup'",
+		    arg, mnt);
+	return -1;
+}
+
+__u64 cgroup_id(const char *path)
+{
+	struct stat st;
+
+	/* kernfs uses the cgroup id as the inode number. */
+	return stat(path, &st) ? 0 : st.st_ino;
+}
+
+static __u64 wanted_id;
+static char *found_path;
+
+static int match_id(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	(void)ftw;
+	if (type != FTW_D || st->st_ino != wanted_id)
+		return 0;
+	snprintf(found_path, PATH_MAX, "%s", path);
+	return 1;
+}
+
+int cgroup_path(__u64 id, char *buf)
+{
+	char mnt[PATH_MAX];
+
+	if (!id || cgroup2_mount(mnt))
+		return -1;
+	wanted_id = id;
+	found_path = buf;
+	return nftw(mnt, match_id, 16, FTW_PHYS | FTW_MOUNT) == 1 ? 0 : -1;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What every command shares: global options, messages, option parsing. */
+#ifndef SIPKA_CLI_H
+#define SIPKA_CLI_H
+
+#include <getopt.h>
+#include <stdbool.h>
+
+struct globals {
+	const char *pin_dir;
+	bool json;
+	int verbose;
+};
+extern struct globals g;
+
+/* Exit codes. */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+#define EXIT_NOT_ATTACHED 3	/* sipka status */
+
+/* "Error: ..." on stderr, as bpftool does. */
+__attribute__((format(printf, 1, 2))) void err(const char *fmt, ...);
+/* A note for the person at the terminal (stderr, so JSON stays clean). */
+__attribute__((format(printf, 1, 2))) void note(const char *fmt, ...);
+
+/* A command's name, synopsis and --help text. */
+struct cmd_help {
+	const char *name;	/* "config set" */
+	const char *usage;	/* "PORT [--time S] ..." */
+	const char *text;	/* what it does and the options, one per line */
+};
+
+void print_help(const struct cmd_help *h);
+
+/* getopt_long for a command: returns the next option, -1 at the end, or
+ * OPT_EXIT once --help was printed (set *rc = 0) or a bad option reported
+ * (*rc = EXIT_USAGE). */
+#define OPT_EXIT 0x10000
+int next_opt(int argc, char **argv, const struct cmd_help *h,
+	     const struct option *opts, int *rc);
+/* Checks the positional arguments left after the options: MIN to MAX. */
+int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h);
+
+int cmd_attach(int argc, char **argv);
+int cmd_detach(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+
+#endif

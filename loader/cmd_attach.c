@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sipka attach: load (or reuse) the program and attach it with a pinned link. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "conf.h"
+#include "output.h"
+#include "pins.h"
+#include "rules.h"
+
+static const struct cmd_help help = {
+	"attach", "[--cgroup PATH] [--config FILE]",
+	"Loads sipka's program and maps (or reuses the pinned ones) and attaches the\n"
+	"program to a cgroup with a pinned bpf_link: it stays attached after sipka exits.\n"
+	"Attaching again to the same cgroup keeps one attachment.\n\n"
+	"  -c, --cgroup PATH  the PBX's cgroup v2 directory, absolute or relative to the\n"
+	"                     cgroup v2 mount (default: the root; only rule ports are touched)\n"
+	"  -f, --config FILE  load these rules (INI, see examples/sipka.conf); without it\n"
+	"                     the live rules stay, and a first attach gets the embedded\n"
+	"                     default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes\n",
+};
+
+/* The link pinned for this cgroup if it is alive, else -1. */
+static int live_link(const char *pin, __u64 cg_id)
+{
+	struct bpf_link_info info = { 0 };
+	__u32 len = sizeof(info);
+	int fd = bpf_obj_get(pin);
+
+	if (fd < 0)
+		return -1;
+	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.cgroup.cgroup_id == cg_id)
+		return fd;
+	/* Its cgroup was removed (and maybe made again): a defunct link. */
+	close(fd);
+	unlink(pin);
+	return -1;
+}
+
+static int attach_link(int prog_fd, const char *cg_path, __u64 cg_id, bool *existed)
+{
+	char pin[PATH_MAX];
+	int cg_fd, fd, ret = 0;
+
+	link_pin_path(pin, cg_id);
+	fd = live_link(pin, cg_id);
+	*existed = fd >= 0;
+	if (fd >= 0) {
+		/* Keep the attachment; make sure it runs the pinned program. */
+		if (bpf_link_update(fd, prog_fd, NULL))
+			note("warning: cannot update the program of %s: %s", pin, strerror(errno));
+		close(fd);
+		return 0;
+	}
+	cg_fd = open(cg_path, O_RDONLY | O_DIRECTORY);
+	if (cg_fd < 0) {
+		err("cannot open cgroup %s: %s", cg_path, strerror(errno));
+		return -1;
+	}
+	fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_SOCK_OPS, NULL);
+	if (fd < 0) {
+		err("cannot attach to %s: %s (the kernel needs cgroup BPF links: Linux 5.7 or later)",
+		    cg_path, strerror(errno));
+		ret = -1;
+	} else if (bpf_obj_pin(fd, pin)) {
+		err("cannot pin the link at %s: %s", pin, strerror(errno));
+		ret = -1;
+	}
+	if (fd >= 0)
+		close(fd);
+	close(cg_fd);
+	return ret;
+}
+
+int cmd_attach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "config", required_argument, NULL, 'f' },
+		{ 0 }
+	};
+	const char *cg_arg = NULL, *conf_file = NULL, *source = NULL;
+	char cg_path[PATH_MAX], why[512];
+	struct pins p = PINS_INIT;
+	struct conf conf, live;
+	bool created, existed;
+	int c, rc = EXIT_FAIL;
+	__u64 cg_id;
+
+	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+		switch (c) {
+		case 'c': cg_arg = optarg; break;
+		case 'f': conf_file = optarg; break;
+		default: return rc;
+		}
+	}
+	if (want_args(argc, argv, 0, 0, &help))
+		return EXIT_USAGE;
+
+	/* Everything the user gave is checked before the kernel is touched. */
+	if (cgroup_resolve(cg_arg, cg_path))
+		return EXIT_FAIL;
+	cg_id = cgroup_id(cg_path);
+	if (conf_file) {
+		if (conf_parse_file(conf_file, &conf, why, sizeof(why))) {
+			err("%s", why);
+			return EXIT_FAIL;
+		}
+		source = conf_file;
+	}
+	if (pins_load(&p, &created))
+		return EXIT_FAIL;
+
+	rules_read(p.config_fd, &live);
+	if (!source && !live.n) {
+		if (conf_default(&conf, why, sizeof(why))) {
+			err("%s", why);
+			goto out;
+		}
+		source = "the embedded default";
+	}
+	if (source && rules_replace(p.config_fd, &conf))
+		goto out;
+	if (attach_link(p.prog_fd, cg_path, cg_id, &existed))
+		goto out;
+	rules_read(p.config_fd, &live);
+	if (g.json)
+		rc = json_print(json_pack("{s:s, s:I, s:b, s:b, s:i, s:s?}",
+					  "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
+					  "loaded", created, "already_attached", existed,
+					  "rules", live.n, "rules_from", source));
+	else
+		rc = printf("sipka: %s %s; %u rules%s%s\n",
+			    existed ? "already attached to" : "attached to", cg_path,
+			    live.n, source ? " from " : "", source ? source : "") < 0;
+out:
+	if (rc && created)	/* leave nothing half-made behind */
+		pins_remove();
+	pins_close(&p);
+	return rc;
+}

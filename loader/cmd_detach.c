@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/* sipka detach: one cgroup, or everything sipka put in the kernel and bpffs. */
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cli.h"
+#include "output.h"
+#include "pins.h"
+
+static const struct cmd_help help = {
+	"detach", "[--cgroup PATH]",
+	"Without --cgroup: detaches sipka from every cgroup and removes its program,\n"
+	"maps and pin dir, so nothing of sipka is left in the kernel or in bpffs.\n"
+	"With --cgroup: detaches from that cgroup only; rules and counters stay.\n\n"
+	"  -c, --cgroup PATH  the cgroup to detach from (as given to 'sipka attach')\n",
+};
+
+/* Detaches even if another process holds the link open, then unpins it. */
+static int drop_link(int fd, const char *pin)
+{
+	if (fd >= 0 && bpf_link_detach(fd) && errno != ENOLINK) {
+		err("cannot detach %s: %s", pin, strerror(errno));
+		return -1;
+	}
+	if (unlink(pin) && errno != ENOENT) {
+		err("cannot remove %s: %s", pin, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int detach_one(const char *cg_arg)
+{
+	char cg_path[PATH_MAX], pin[PATH_MAX];
+	int fd, ret;
+
+	if (cgroup_resolve(cg_arg, cg_path) || pins_check_env())
+		return EXIT_FAIL;
+	link_pin_path(pin, cgroup_id(cg_path));
+	fd = bpf_obj_get(pin);
+	if (fd < 0) {
+		err("sipka is not attached to %s; 'sipka status' shows where it is", cg_path);
+		return EXIT_FAIL;
+	}
+	ret = drop_link(fd, pin);
+	close(fd);
+	if (ret)
+		return EXIT_FAIL;
+	if (g.json)
+		return json_print(json_pack("{s:[s]}", "detached", cg_path));
+	printf("sipka: detached from %s\n", cg_path);
+	return EXIT_OK;
+}
+
+static int detach_all(void)
+{
+	struct link_pin *links;
+	char path[PATH_MAX];
+	json_t *done = json_array();
+	int i, n, rc = EXIT_OK;
+
+	if (pins_check_env())
+		return EXIT_FAIL;
+	if (access(g.pin_dir, F_OK)) {
+		note("sipka: nothing to detach (%s does not exist)", g.pin_dir);
+		json_decref(done);
+		return g.json ? json_print(json_pack("{s:[], s:b}", "detached", "removed", 0)) : EXIT_OK;
+	}
+	n = links_list(&links);
+	if (n < 0) {
+		err("cannot read %s: %s", g.pin_dir, strerror(errno));
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++) {
+		if (drop_link(links[i].fd, links[i].path)) {
+			rc = EXIT_FAIL;
+			continue;
+		}
+		if (cgroup_path(links[i].live_cgroup_id, path))
+			snprintf(path, sizeof(path), "(cgroup id %llu, gone)",
+				 (unsigned long long)links[i].cgroup_id);
+		json_array_append_new(done, json_string(path));
+		if (!g.json)
+			printf("sipka: detached from %s\n", path);
+	}
+	links_free(links, n);
+	if (rc)	/* keep the maps while a link may still use them */
+		return rc;
+	pins_remove();
+	if (g.json)
+		return json_print(json_pack("{s:o, s:b}", "detached", done, "removed", 1));
+	json_decref(done);
+	printf("sipka: removed %s\n", g.pin_dir);
+	return EXIT_OK;
+}
+
+int cmd_detach(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ 0 }
+	};
+	const char *cg_arg = NULL;
+	int c, rc;
+
+	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+		switch (c) {
+		case 'c': cg_arg = optarg; break;
+		default: return rc;
+		}
+	}
+	if (want_args(argc, argv, 0, 0, &help))
+		return EXIT_USAGE;
+	return cg_arg ? detach_one(cg_arg) : detach_all();
+}

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "parse.h"
+
+/* What each setting accepts: its INI key and its range. */
+static const struct {
+	const char *key;
+	const char *unit;
+	unsigned long long min, max;
+} settings[SET_COUNT] = {
+	[SET_PORT]	   = { "port", "a TCP port", 1, 65535 },
+	[SET_NAME]	   = { "name", NULL, 0, 0 },
+	[SET_TIME]	   = { "tcp_keepalive_time", "seconds", 1, SIPKA_KEEPIDLE_MAX },
+	[SET_INTVL]	   = { "tcp_keepalive_intvl", "seconds", 1, SIPKA_KEEPINTVL_MAX },
+	[SET_PROBES]	   = { "tcp_keepalive_probes", "probes", 1, SIPKA_KEEPCNT_MAX },
+	[SET_USER_TIMEOUT] = { "tcp_user_timeout", "ms", 0, SIPKA_USER_TIMEOUT_MAX },
+};
+
+static int parse_name(const char *s, char *out, char *why, size_t len)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= SIPKA_NAME_LEN ||
+	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
+		snprintf(why, len, "name '%s' must be 1 to %d letters, digits, '.', '_' or '-'",
+			 s, SIPKA_NAME_LEN - 1);
+		return -1;
+	}
+	memcpy(out, s, n + 1);
+	return 0;
+}
+
+int setting_parse(enum setting s, const char *value, struct draft *d,
+		  char *why, size_t len)
+{
+	char reason[128];
+	unsigned long long v;
+
+	if (s == SET_NAME) {
+		if (parse_name(value, d->name, why, len))
+			return -1;
+		d->given |= 1u << s;
+		return 0;
+	}
+	if (s == SET_USER_TIMEOUT && !strcmp(value, "auto")) {
+		d->user_timeout_ms = SIPKA_UT_AUTO;
+		d->given |= 1u << s;
+		return 0;
+	}
+	if (s == SET_USER_TIMEOUT && !strcmp(value, "off")) {
+		d->user_timeout_ms = 0;
+		d->given |= 1u << s;
+		return 0;
+	}
+	if (parse_uint(value, settings[s].min, settings[s].max, &v, reason, sizeof(reason))) {
+		snprintf(why, len, "%s; give %s from %llu to %llu%s",
+			 reason, settings[s].unit,
+			 (unsigned long long)settings[s].min,
+			 (unsigned long long)settings[s].max,
+			 s == SET_USER_TIMEOUT ? ", 'auto' or 'off'" : "");
+		return -1;
+	}
+	switch (s) {
+	case SET_PORT:		d->port = v; break;
+	case SET_TIME:		d->time = v; break;
+	case SET_INTVL:		d->intvl = v; break;
+	case SET_PROBES:	d->probes = v; break;
+	default:		d->user_timeout_ms = v; break;
+	}
+	d->given |= 1u << s;
+	return 0;
+}
+
+__u32 user_timeout_auto(__u32 time, __u32 intvl, __u32 probes)
+{
+	__u64 ms = ((__u64)time + (__u64)intvl * probes) * 1000;
+
+	return ms > SIPKA_USER_TIMEOUT_MAX ? SIPKA_USER_TIMEOUT_MAX : ms;
+}
+
+#define GIVEN(d, s) ((d)->given & (1u << (s)))
+
+void draft_resolve(const struct draft *d, struct sipka_rule *r)
+{
+	long long ut = GIVEN(d, SET_USER_TIMEOUT) ? d->user_timeout_ms : SIPKA_UT_AUTO;
+
+	memset(r, 0, sizeof(*r));
+	r->time = GIVEN(d, SET_TIME) ? d->time : SIPKA_DEFAULT_TIME;
+	r->intvl = GIVEN(d, SET_INTVL) ? d->intvl : SIPKA_DEFAULT_INTVL;
+	r->probes = GIVEN(d, SET_PROBES) ? d->probes : SIPKA_DEFAULT_PROBES;
+	r->user_timeout_ms = ut == SIPKA_UT_AUTO ?
+		user_timeout_auto(r->time, r->intvl, r->probes) : (__u32)ut;
+	if (GIVEN(d, SET_NAME))
+		memcpy(r->name, d->name, sizeof(r->name));
+}
+
+/* Fills what SECTION does not say from DEFAULTS. */
+static void draft_inherit(struct draft *section, const struct draft *defaults)
+{
+	if (!GIVEN(section, SET_TIME) && GIVEN(defaults, SET_TIME))
+		section->time = defaults->time;
+	if (!GIVEN(section, SET_INTVL) && GIVEN(defaults, SET_INTVL))
+		section->intvl = defaults->intvl;
+	if (!GIVEN(section, SET_PROBES) && GIVEN(defaults, SET_PROBES))
+		section->probes = defaults->probes;
+	if (!GIVEN(section, SET_USER_TIMEOUT) && GIVEN(defaults, SET_USER_TIMEOUT))
+		section->user_timeout_ms = defaults->user_timeout_ms;
+	section->given |= defaults->given & ~(1u << SET_PORT | 1u << SET_NAME);
+}
+
+/* One [section] of the file. */
+struct section {
+	int line;		/* of its header */
+	bool is_defaults;
+	struct draft d;
+};
+
+struct parser {
+	FILE *f;
+	int line;		/* the line inih is on: counted by reader() */
+	int nsec;		/* headers seen so far */
+	struct section sec[SIPKA_MAX_RULES + 1];
+	int err_line;
+	char err[256];
+};
+
+/* Keeps the first error (the one to fix first); returns 0 for inih. */
+__attribute__((format(printf, 3, 4)))
+static int fail(struct parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->err_line) {
+		p->err_line = line;
+		va_start(ap, fmt);
+		vsnprintf(p->err, sizeof(p->err), fmt, ap);
+		va_end(ap);
+	}
+	return 0;
+}
+
+/* inih's line source; counting here gives the handler its line number. */
+static char *reader(char *buf, int size, void *stream)
+{
+	struct parser *p = stream;
+	char *s = fgets(buf, size, p->f);
+
+	if (!s)
+		return NULL;
+	p->line++;
+	s += strspn(s, " \t");
+	if (*s != '[')
+		return buf;
+	if (p->nsec == SIPKA_MAX_RULES + 1) {
+		fail(p, p->line, "more than %d sections; sipka holds %d rules",
+		     SIPKA_MAX_RULES + 1, SIPKA_MAX_RULES);
+		return buf;
+	}
+	p->sec[p->nsec++].line = p->line;
+	return buf;
+}
+
+static int handler(void *user, const char *section, const char *key, const char *value)
+{
+	struct parser *p = user;
+	struct section *s;
+	char why[192];
+	int i;
+
+	if (!p->nsec || !*section)
+		return fail(p, p->line, "'%s' is outside any section; put it under [defaults] or a transport section such as [tcp]", key);
+	s = &p->sec[p->nsec - 1];
+	if (!s->d.given && !s->is_defaults) {	/* first key of this section */
+		s->is_defaults = !strcmp(section, "defaults");
+		if (!s->is_defaults) {
+			if (parse_name(section, s->d.name, why, sizeof(why)))
+				return fail(p, s->line, "section [%s]: %s", section, why);
+			s->d.given |= 1u << SET_NAME;
+		}
+	}
+	for (i = 0; i < SET_COUNT; i++)
+		if (i != SET_NAME && !strcmp(key, settings[i].key))
+			break;
+	if (i == SET_COUNT)
+		return fail(p, p->line, "unknown key '%s'; use port, tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes or tcp_user_timeout", key);
+	if (i == SET_PORT && s->is_defaults)
+		return fail(p, p->line, "[defaults] cannot have a port; give each transport its own section with port = N");
+	if (s->d.given & (1u << i))
+		return fail(p, p->line, "'%s' is set twice in [%s]; keep one", key, section);
+	if (setting_parse(i, value, &s->d, why, sizeof(why)))
+		return fail(p, p->line, "%s: %s", key, why);
+	return 1;
+}
+
+/* Whole-file checks, then the rules with [defaults] filled in. */
+static void conf_finish(struct parser *p, struct conf *c)
+{
+	const struct section *defaults = NULL;
+	int i, j;
+
+	c->n = 0;
+	for (i = 0; i < p->nsec; i++) {
+		struct section *s = &p->sec[i];
+
+		if (s->is_defaults) {
+			if (defaults)
+				fail(p, s->line, "[defaults] appears twice (first on line %d); merge them", defaults->line);
+			defaults = s;
+		} else if (!s->d.given) {
+			fail(p, s->line, "section has no keys; give it port = N or remove it");
+		} else if (!GIVEN(&s->d, SET_PORT)) {
+			fail(p, s->line, "section [%s] has no port; add port = N", s->d.name);
+		}
+		for (j = 0; j < i; j++)
+			if (!s->is_defaults && !p->sec[j].is_defaults &&
+			    GIVEN(&s->d, SET_PORT) && p->sec[j].d.port == s->d.port)
+				fail(p, s->line, "port %u is already the rule of the section on line %d; one section per port",
+				     s->d.port, p->sec[j].line);
+	}
+	for (i = 0; i < p->nsec; i++) {
+		struct section *s = &p->sec[i];
+
+		if (s->is_defaults)
+			continue;
+		if (defaults)
+			draft_inherit(&s->d, &defaults->d);
+		c->rules[c->n].port = s->d.port;
+		draft_resolve(&s->d, &c->rules[c->n].rule);
+		c->n++;
+	}
+	if (!c->n)
+		fail(p, p->line ? p->line : 1, "no rules; add a section such as [tcp] with port = 5060");
+}
+
+int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len)
+{
+	struct parser *p = calloc(1, sizeof(*p));
+	int line, ret = 0;
+
+	if (!p) {
+		snprintf(err, len, "%s: out of memory", name);
+		return -1;
+	}
+	p->f = f;
+	line = ini_parse_stream(reader, p, handler, p);
+	if (line > 0 && !p->err_line)	/* inih's own syntax error */
+		fail(p, line, "not 'key = value', '[section]' or a comment");
+	if (!p->err_line)
+		conf_finish(p, c);
+	if (p->err_line) {
+		snprintf(err, len, "%s:%d: %s", name, p->err_line, p->err);
+		ret = -1;
+	}
+	free(p);
+	return ret;
+}
+
+int conf_parse_file(const char *path, struct conf *c, char *err, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	int ret;
+
+	if (!f) {
+		snprintf(err, len, "cannot read config file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	ret = conf_parse(f, path, c, err, len);
+	fclose(f);
+	return ret;
+}
+
+/* The rest comes from the built-in defaults, so they live in one place. */
+static const char default_conf[] =
+	"[tcp]\n"
+	"port = 5060\n"
+	"[tls]\n"
+	"port = 5061\n";
+
+int conf_default(struct conf *c, char *err, size_t len)
+{
+	FILE *f = fmemopen((void *)default_conf, sizeof(default_conf) - 1, "r");
+	int ret;
+
+	if (!f) {
+		snprintf(err, len, "embedded config: %s", strerror(errno));
+		return -1;
+	}
+	ret = conf_parse(f, "embedded config", c, err, len);
+	fclose(f);
+	return ret;
+}
+
+const struct sipka_rule *conf_find(const struct conf *c, __u32 port)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->rules[i].port == port)
+			return &c->rules[i].rule;
+	return NULL;
+}

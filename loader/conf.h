@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Port rules: the settings they are made of, the config file (INI) and the
+ * embedded default. Pure code, no BPF: unit-tested in tests/unit.
+ */
+#ifndef SIPKA_CONF_H
+#define SIPKA_CONF_H
+
+#include <stdio.h>
+#include "sipka.h"
+
+#define SIPKA_DEFAULT_TIME	60
+#define SIPKA_DEFAULT_INTVL	10
+#define SIPKA_DEFAULT_PROBES	3
+#define SIPKA_UT_AUTO		(-1LL)	/* time + intvl x probes */
+
+enum setting {
+	SET_PORT,
+	SET_NAME,
+	SET_TIME,
+	SET_INTVL,
+	SET_PROBES,
+	SET_USER_TIMEOUT,
+	SET_COUNT
+};
+
+/* A rule as written, before defaults fill the gaps and "auto" is resolved. */
+struct draft {
+	unsigned int given;	/* bit (1 << enum setting) per setting written */
+	__u32 port;
+	char name[SIPKA_NAME_LEN];
+	__u32 time, intvl, probes;
+	long long user_timeout_ms;	/* ms, 0 = off, or SIPKA_UT_AUTO */
+};
+
+struct conf_rule {
+	__u32 port;
+	struct sipka_rule rule;
+};
+
+struct conf {
+	unsigned int n;
+	struct conf_rule rules[SIPKA_MAX_RULES];
+};
+
+/* Parses VALUE as setting S into D. Returns 0, or -1 with WHY saying what is
+ * wrong and what is allowed (the caller names the key or option). */
+int setting_parse(enum setting s, const char *value, struct draft *d,
+		  char *why, size_t len);
+
+/* The resolved rule of D, with the built-in defaults where D is silent. */
+void draft_resolve(const struct draft *d, struct sipka_rule *r);
+
+/* TCP_USER_TIMEOUT for "auto": the moment keepalive gives up, in ms. */
+__u32 user_timeout_auto(__u32 time, __u32 intvl, __u32 probes);
+
+/* Reads an INI config from F (called NAME in messages) into C. Returns 0, or
+ * -1 with ERR as "NAME:LINE: problem; fix". */
+int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len);
+int conf_parse_file(const char *path, struct conf *c, char *err, size_t len);
+
+/* The embedded default: SIP over TCP (5060) and TLS (5061). */
+int conf_default(struct conf *c, char *err, size_t len);
+
+/* The rule for PORT in C, or NULL. */
+const struct sipka_rule *conf_find(const struct conf *c, __u32 port);
+
+#endif

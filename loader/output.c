@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
+
+#include "cli.h"
+#include "output.h"
+
+int json_print(json_t *j)
+{
+	int ret;
+
+	if (!j) {
+		err("out of memory");
+		return EXIT_FAIL;
+	}
+	ret = json_dumpf(j, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	json_decref(j);
+	return ret ? EXIT_FAIL : EXIT_OK;
+}
+
+const char *rule_name(const char *name)
+{
+	return name[0] ? name : "-";
+}
