@@ -127,6 +127,7 @@ struct parser {
 	int line;		/* the line inih is on: counted by reader() */
 	int nsec;		/* headers seen so far */
 	struct section sec[SIPKA_MAX_RULES + 1];
+	struct conf out;	/* the caller's gets it only if all is well */
 	int err_line;
 	char err[256];
 };
@@ -253,10 +254,12 @@ int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len)
 	if (line > 0 && !p->err_line)	/* inih's own syntax error */
 		fail(p, line, "not 'key = value', '[section]' or a comment");
 	if (!p->err_line)
-		conf_finish(p, c);
+		conf_finish(p, &p->out);
 	if (p->err_line) {
 		snprintf(err, len, "%s:%d: %s", name, p->err_line, p->err);
 		ret = -1;
+	} else {
+		*c = p->out;
 	}
 	free(p);
 	return ret;

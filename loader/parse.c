@@ -25,8 +25,7 @@ int parse_uint(const char *s, unsigned long long min, unsigned long long max,
 		return -1;
 	}
 	if (errno == ERANGE || v < min || v > max) {
-		snprintf(why, len, "%s is out of range (%llu to %llu)", s,
-			 (unsigned long long)min, (unsigned long long)max);
+		snprintf(why, len, "%s is out of range", s);
 		return -1;
 	}
 	*out = v;

@@ -1,0 +1,209 @@
+"""What the real-kernel tests share: the sipka binary, a private bpffs, a
+cgroup, network namespaces, nft black holes and peers placed in them.
+
+Every resource is undone by the test that made it, and again at exit (a
+failed or interrupted run leaves nothing behind)."""
+import atexit
+import itertools
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SIPKA = os.path.join(ROOT, "sipka")
+PEER = os.path.join(ROOT, "tests", "e2e", "peer.py")
+_serial = itertools.count(1)
+_undo = []      # (name, fn), run last-first
+
+
+def unique(prefix):
+    return "%s%d-%d" % (prefix, os.getpid(), next(_serial))
+
+
+def run(*cmd, check=True, **kw):
+    cmd = [str(c) for c in cmd]
+    p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if check and p.returncode:
+        raise AssertionError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
+    return p
+
+
+def defer(fn, name):
+    """Registers FN to undo something; returns a handle for undo()."""
+    entry = (name, fn)
+    _undo.append(entry)
+    return entry
+
+
+def undo(entry):
+    if entry in _undo:
+        _undo.remove(entry)
+        try:
+            entry[1]()
+        except Exception as e:  # keep undoing the rest
+            print("cleanup of %s failed: %s" % (entry[0], e))
+
+
+def undo_all():
+    while _undo:
+        undo(_undo[-1])
+
+
+def _terminate(signum, _frame):
+    raise SystemExit(128 + signum)     # so atexit undoes everything
+
+
+atexit.register(undo_all)
+signal.signal(signal.SIGTERM, _terminate)
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            left, right = line.split(" - ", 1)
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    raise unittest.SkipTest("cgroup v2 is not mounted")
+
+
+class Peer:
+    """peer.py in a cgroup and/or a network namespace."""
+
+    def __init__(self, cgroup=None, netns=None):
+        cmd = ["python3", PEER]
+        if netns:
+            cmd = ["nsenter", "--net=/run/netns/" + netns] + cmd
+
+        def join():  # the cgroup first: nsenter would hide nothing, but be exact
+            if cgroup:
+                with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+                    f.write(str(os.getpid()))
+        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True, preexec_fn=join)
+        self._undo = defer(self.stop, "peer")
+
+    def __call__(self, *words):
+        self.p.stdin.write(" ".join(str(w) for w in words) + "\n")
+        self.p.stdin.flush()
+        line = self.p.stdout.readline()
+        if not line:
+            raise AssertionError("peer died on: %s" % " ".join(map(str, words)))
+        answer = json.loads(line)
+        if "error" in answer:
+            raise AssertionError("peer: %s: %s" % (" ".join(map(str, words)), answer["error"]))
+        return answer
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.kill()
+        self.p.wait()
+
+    def close(self):
+        undo(self._undo)
+
+
+class Env(unittest.TestCase):
+    """A private bpffs with sipka's pins, a cgroup for the PBX, a netns."""
+
+    def setUp(self):
+        self.mnt = tempfile.mkdtemp(prefix="sipka-bpffs-")
+        defer(lambda: os.rmdir(self.mnt), "bpffs dir")
+        run("mount", "-t", "bpf", "bpf", self.mnt)
+        defer(lambda: run("umount", "-l", self.mnt), "bpffs mount")
+        self.pin_dir = os.path.join(self.mnt, "sipka")
+        self.cg = os.path.join(cgroup2_mount(), unique("sipka-test-"))
+        os.mkdir(self.cg)
+        defer(self._rm_cgroup, "cgroup")
+        defer(lambda: self.sipka("detach", check=False), "sipka detach")
+        self.ns = self.netns()
+
+    def tearDown(self):
+        undo_all()
+
+    def _rm_cgroup(self):
+        for _ in range(50):     # processes may take a moment to leave
+            try:
+                os.rmdir(self.cg)
+                return
+            except OSError:
+                with open(os.path.join(self.cg, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                time.sleep(0.1)
+        os.rmdir(self.cg)
+
+    def sipka(self, *args, check=True, json_out=False, pin_dir=None):
+        cmd = [SIPKA, "--pin-dir", pin_dir or self.pin_dir] + (["-j"] if json_out else []) + list(args)
+        p = run(*cmd, check=check)
+        return json.loads(p.stdout) if json_out else p
+
+    def attach(self, *args):
+        return self.sipka("attach", "--cgroup", self.cg, *args)
+
+    def stats(self, port):
+        for row in self.sipka("stats", json_out=True):
+            if row["port"] == port:
+                return row
+        raise AssertionError("no stats row for port %d" % port)
+
+    def wait_stats(self, port, timeout, **want):
+        """Polls until the counters of PORT hold WANT; returns them and when."""
+        end = time.monotonic() + timeout
+        while True:
+            row = self.stats(port)
+            now = time.monotonic()
+            if all(row[k] == v for k, v in want.items()):
+                return row, now
+            if now > end:
+                raise AssertionError("port %d: wanted %s, have %s" % (port, want, row))
+            time.sleep(0.05)
+
+    def netns(self):
+        name = unique("sipkat")
+        run("ip", "netns", "add", name)
+        defer(lambda: run("ip", "netns", "del", name), "netns " + name)
+        self.ns_run(name, "ip", "link", "set", "lo", "up")
+        return name
+
+    def ns_run(self, ns, *cmd, **kw):
+        return run("nsenter", "--net=/run/netns/" + ns, *cmd, **kw)
+
+    def phone_link(self):
+        """A second namespace, the phones, wired to self.ns:
+        PBX 198.18.0.1 / 2001:db8::1, phone 198.18.0.2 / 2001:db8::2."""
+        phone = self.netns()
+        run("ip", "-n", self.ns, "link", "add", "pbx0", "type", "veth", "peer", "name", "phone0", "netns", phone)
+        for ns, dev, n in ((self.ns, "pbx0", 1), (phone, "phone0", 2)):
+            self.ns_run(ns, "ip", "addr", "add", "198.18.0.%d/24" % n, "dev", dev)
+            self.ns_run(ns, "ip", "addr", "add", "2001:db8::%d/64" % n, "dev", dev, "nodad")
+            self.ns_run(ns, "ip", "link", "set", dev, "up")
+        return phone
+
+    def black_hole(self, ns):
+        """Drops every packet in and out of NS, as a NAT that forgot the flow."""
+        rules = ("table inet sipka_bh {\n"
+                 " chain in { type filter hook input priority 0; policy drop; }\n"
+                 " chain out { type filter hook output priority 0; policy drop; }\n}\n")
+        self.ns_run(ns, "nft", "-f", "-", input=rules)
+
+    def pbx(self):
+        return Peer(cgroup=self.cg, netns=self.ns)
+
+    def outsider(self, ns=None):
+        return Peer(netns=ns or self.ns)
+
+
+def need_root():
+    if os.geteuid() != 0:
+        raise unittest.SkipTest("needs root (BPF, cgroups, namespaces)")
+    for tool in ("ip", "nsenter", "nft", "bpftool"):
+        if not shutil.which(tool):
+            raise unittest.SkipTest("needs %s" % tool)

@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""A TCP endpoint the tests drive line by line: the PBX or the phone.
+
+It runs wherever the test put it (a cgroup, a network namespace) and owns
+its sockets, so getsockopt reads what the kernel set on them. One command a
+line on stdin, one JSON answer a line on stdout:
+
+  listen ADDR PORT           -> {"id": L}        (IPv6 "::" takes v4-mapped too)
+  accept L                   -> {"id": C, "opts": {...}}
+  connect ADDR PORT          -> {"id": C, "opts": {...}}
+  opts C                     -> {"opts": {...}}
+  send C N | rst C | close C -> {}
+  churn ADDR PORT N THREADS  -> {"made": N}   (N connections to our own listener)
+"""
+import json
+import socket
+import sys
+import threading
+
+socks = {}
+TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT = 4, 5, 6, 18
+
+
+def family(addr):
+    return socket.AF_INET6 if ":" in addr else socket.AF_INET
+
+
+def opts(s):
+    return {
+        "keepalive": s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+        "time": s.getsockopt(socket.IPPROTO_TCP, TCP_KEEPIDLE),
+        "intvl": s.getsockopt(socket.IPPROTO_TCP, TCP_KEEPINTVL),
+        "probes": s.getsockopt(socket.IPPROTO_TCP, TCP_KEEPCNT),
+        "user_timeout_ms": s.getsockopt(socket.IPPROTO_TCP, TCP_USER_TIMEOUT),
+    }
+
+
+def keep(s):
+    socks[len(socks) + 1] = s
+    return len(socks)
+
+
+def listen(addr, port):
+    s = socket.socket(family(addr), socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family(addr) == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind((addr, int(port)))
+    s.listen(4096)
+    return s
+
+
+def churn(addr, port, n, threads):
+    """N connections from THREADS threads to a listener of ours; all closed."""
+    lst = listen(addr, port)
+    per = int(n) // int(threads)
+
+    def serve():
+        for _ in range(per * int(threads)):
+            c, _ = lst.accept()
+            c.recv(1)   # the client's FIN
+            c.close()
+
+    def client():
+        for _ in range(per):
+            c = socket.create_connection((addr, int(port)), timeout=10)
+            c.close()
+
+    server = threading.Thread(target=serve)
+    server.start()
+    workers = [threading.Thread(target=client) for _ in range(int(threads))]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    server.join()
+    lst.close()
+    return {"made": per * int(threads)}
+
+
+def handle(cmd, args):
+    if cmd == "listen":
+        return {"id": keep(listen(*args))}
+    if cmd == "accept":
+        socks[int(args[0])].settimeout(10)
+        c, peer = socks[int(args[0])].accept()
+        c.settimeout(None)
+        return {"id": keep(c), "peer": list(peer[:2]), "opts": opts(c)}
+    if cmd == "connect":
+        c = socket.create_connection((args[0], int(args[1])), timeout=10)
+        c.settimeout(None)
+        return {"id": keep(c), "local": list(c.getsockname()[:2]), "opts": opts(c)}
+    if cmd == "opts":
+        return {"opts": opts(socks[int(args[0])])}
+    if cmd == "send":
+        socks[int(args[0])].send(b"x" * int(args[1]))
+        return {}
+    if cmd == "rst":
+        s = socks.pop(int(args[0]))
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        s.close()
+        return {}
+    if cmd == "close":
+        socks.pop(int(args[0])).close()
+        return {}
+    if cmd == "churn":
+        return churn(*args)
+    raise ValueError("unknown command " + cmd)
+
+
+def main():
+    for line in sys.stdin:
+        words = line.split()
+        try:
+            answer = handle(words[0], words[1:])
+        except Exception as e:  # the test reads the failure
+            answer = {"error": "%s: %s" % (type(e).__name__, e)}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()
