@@ -36,7 +36,12 @@ LOADER_OBJS := $(patsubst loader/%.c,$(OUT)/%.o,$(LOADER_SRCS))
 PURE_OBJS   := $(OUT)/parse.o $(OUT)/conf.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
-.PHONY: all test unit e2e install uninstall clean vmlinux
+# Debian 12 packages: to build, then to run the tests.
+BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make pkg-config \
+	      libinih-dev libjansson-dev
+TEST_DEPS  := python3 iproute2 nftables util-linux
+
+.PHONY: all deps test install uninstall clean vmlinux
 all: sipka
 
 $(OUT):
@@ -65,6 +70,10 @@ $(OUT)/unit: $(UNIT_SRCS) $(PURE_OBJS) $(wildcard tests/unit/*.h)
 # Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
 test: sipka $(OUT)/unit
 	$(Q)tests/run
+
+# Installs what the build and the tests need (root; runs apt-get).
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS) $(TEST_DEPS)
 
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:
