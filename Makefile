@@ -81,7 +81,9 @@ vmlinux:
 
 install: sipka
 	install -D -m 0755 sipka $(DESTDIR)$(BINDIR)/sipka
-	install -D -m 0644 examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
+	# A config ops have edited is theirs: never overwrite it.
+	[ -e $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf ] || \
+		install -D -m 0644 examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/sipka $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
