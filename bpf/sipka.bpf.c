@@ -21,6 +21,8 @@
 #define TCP_USER_TIMEOUT	18
 #define EPIPE			32
 #define ECONNRESET		104
+#define AF_INET			2
+#define AF_INET6		10
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -45,6 +47,11 @@ struct {
 	__type(key, int);
 	__type(value, struct sipka_sock);
 } sipka_sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, SIPKA_EVENTS_SIZE);
+} sipka_events SEC(".maps");
 
 #define add(field, n) __sync_fetch_and_add(&(field), (n))
 
@@ -94,7 +101,7 @@ static void arm(struct bpf_sock_ops *skops, __u32 port)
 		add(c->errors, 1);
 		return;
 	}
-	s->born_ns = bpf_ktime_get_ns();
+	s->born_ns = bpf_ktime_get_boot_ns();
 	s->port = port;
 
 	failed = !!set_int(skops, SOL_TCP, TCP_KEEPIDLE, r.time);
@@ -116,13 +123,74 @@ static void arm(struct bpf_sock_ops *skops, __u32 port)
 }
 
 /* How an armed connection ended, from the socket as it enters TCP_CLOSE. */
+static enum sipka_reason reason_of(struct tcp_sock *tp)
+{
+	int err = tp->inet_conn.icsk_inet.sk.sk_err;
+
+	if (err == ECONNRESET || err == EPIPE)
+		return SIPKA_RESET;
+	if (!err)
+		return SIPKA_CLOSED;
+	if (tp->inet_conn.icsk_probes_out && !tp->inet_conn.icsk_retransmits)
+		return SIPKA_DEAD_KEEPALIVE;
+	return SIPKA_DEAD_RETRANSMIT;	/* retransmission limit or TCP_USER_TIMEOUT */
+}
+
+static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, struct sipka_sock *s,
+		 struct sipka_counters *c, enum sipka_reason reason)
+{
+	struct sipka_rule *r = bpf_map_lookup_elem(&sipka_config, &s->port);
+	struct sipka_event *e;
+	__u32 *local, *remote;
+
+	if (reason == SIPKA_RESET && !(r && (r->flags & SIPKA_RULE_RESET_EVENTS)))
+		return;
+	e = bpf_ringbuf_reserve(&sipka_events, sizeof(*e), 0);
+	if (!e) {	/* nobody reads, or too slowly: count, never wait */
+		add(c->events_lost, 1);
+		return;
+	}
+	e->time_ns = bpf_ktime_get_boot_ns();
+	e->lifetime_ns = e->time_ns - s->born_ns;
+	e->rule_port = s->port;
+	e->local_port = skops->local_port;
+	e->remote_port = bpf_ntohl(skops->remote_port);
+	e->reason = reason;
+	e->family = skops->family;
+	e->probes = tp->inet_conn.icsk_probes_out;
+	e->retransmits = tp->inet_conn.icsk_retransmits;
+	/* Context fields are read one by one: the verifier allows no ctx pointer math. */
+	local = (__u32 *)e->local_addr;
+	remote = (__u32 *)e->remote_addr;
+	if (skops->family == AF_INET6) {
+		local[0] = skops->local_ip6[0];
+		local[1] = skops->local_ip6[1];
+		local[2] = skops->local_ip6[2];
+		local[3] = skops->local_ip6[3];
+		remote[0] = skops->remote_ip6[0];
+		remote[1] = skops->remote_ip6[1];
+		remote[2] = skops->remote_ip6[2];
+		remote[3] = skops->remote_ip6[3];
+	} else {
+		__builtin_memset(e->local_addr, 0, sizeof(e->local_addr));
+		__builtin_memset(e->remote_addr, 0, sizeof(e->remote_addr));
+		local[0] = skops->local_ip4;
+		remote[0] = skops->remote_ip4;
+	}
+	if (r)
+		__builtin_memcpy(e->name, r->name, sizeof(e->name));
+	else
+		e->name[0] = '\0';
+	bpf_ringbuf_submit(e, 0);
+}
+
 static void on_close(struct bpf_sock_ops *skops)
 {
 	struct bpf_sock *sk = skops->sk;
+	enum sipka_reason reason;
 	struct sipka_counters *c;
 	struct sipka_sock *s;
 	struct tcp_sock *tp;
-	int err;
 
 	if (!sk)
 		return;
@@ -132,17 +200,17 @@ static void on_close(struct bpf_sock_ops *skops)
 	c = bpf_map_lookup_elem(&sipka_stats, &s->port);
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (c && tp) {
-		err = tp->inet_conn.icsk_inet.sk.sk_err;
-		if (err == ECONNRESET || err == EPIPE)
-			add(c->reset, 1);
-		else if (err && tp->inet_conn.icsk_probes_out &&
-			 !tp->inet_conn.icsk_retransmits)
-			add(c->dead_keepalive, 1);
-		else if (err)
-			/* retransmission limit or TCP_USER_TIMEOUT */
-			add(c->dead_retransmit, 1);
+		reason = reason_of(tp);
+		switch (reason) {
+		case SIPKA_DEAD_KEEPALIVE:  add(c->dead_keepalive, 1); break;
+		case SIPKA_DEAD_RETRANSMIT: add(c->dead_retransmit, 1); break;
+		case SIPKA_RESET:	    add(c->reset, 1); break;
+		case SIPKA_CLOSED:	    break;
+		}
 		add(c->closed, 1);
 		add(c->active, -1);
+		if (reason != SIPKA_CLOSED)
+			emit(skops, tp, s, c, reason);
 	}
 	/* A closed socket can connect again: it must be armed afresh. */
 	bpf_sk_storage_delete(&sipka_sockets, sk);

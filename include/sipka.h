@@ -24,13 +24,18 @@
 
 #define SIPKA_NAME_LEN		16	/* transport name, NUL included */
 
+#define SIPKA_EVENTS_SIZE	(256 * 1024)	/* ring buffer bytes: ~2900 events */
+
+/* sipka_rule.flags */
+#define SIPKA_RULE_RESET_EVENTS	(1u << 0)	/* an event for resets too */
+
 /* config map: key __u32 port (host order) -> value. */
 struct sipka_rule {
 	__u32 time;		/* TCP_KEEPIDLE, s */
 	__u32 intvl;		/* TCP_KEEPINTVL, s */
 	__u32 probes;		/* TCP_KEEPCNT */
 	__u32 user_timeout_ms;	/* TCP_USER_TIMEOUT, ms; 0 = leave the kernel's */
-	__u32 flags;		/* reserved, 0 */
+	__u32 flags;		/* SIPKA_RULE_* */
 	char name[SIPKA_NAME_LEN];
 };
 
@@ -43,11 +48,36 @@ struct sipka_counters {
 	__u64 reset;		/* the peer sent RST */
 	__u64 closed;		/* every close of an armed connection */
 	__u64 errors;		/* invalid rule, failed setsockopt, no memory */
+	__u64 events_lost;	/* the ring buffer was full */
+};
+
+/* How an armed connection ended. */
+enum sipka_reason {
+	SIPKA_CLOSED,		/* an ordinary close */
+	SIPKA_DEAD_KEEPALIVE,
+	SIPKA_DEAD_RETRANSMIT,
+	SIPKA_RESET,
+};
+
+/* events ring buffer: one per dead peer (and reset, if the rule asks). */
+struct sipka_event {
+	__u64 time_ns;		/* CLOCK_BOOTTIME at the close */
+	__u64 lifetime_ns;	/* since the connection was armed */
+	__u32 rule_port;
+	__u16 local_port;	/* host order */
+	__u16 remote_port;	/* host order */
+	__u8 reason;		/* enum sipka_reason */
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 probes;		/* keepalive probes sent unanswered */
+	__u8 retransmits;	/* retransmissions of unacknowledged data */
+	__u8 local_addr[16];	/* IPv4 in the first 4 bytes */
+	__u8 remote_addr[16];
+	char name[SIPKA_NAME_LEN];	/* the rule's transport name at the close */
 };
 
 /* Per-socket state of an armed connection (socket storage). */
 struct sipka_sock {
-	__u64 born_ns;		/* CLOCK_MONOTONIC at establishment */
+	__u64 born_ns;		/* CLOCK_BOOTTIME when armed */
 	__u32 port;		/* the rule port it was armed by */
 	__u32 pad;
 };
@@ -58,6 +88,7 @@ struct sipka_sock {
 #define SIPKA_PIN_CONFIG	"config"
 #define SIPKA_PIN_STATS		"stats"
 #define SIPKA_PIN_SOCKETS	"sockets"
+#define SIPKA_PIN_EVENTS	"events"
 #define SIPKA_PIN_LINK_PREFIX	"link-"	/* + cgroup id */
 
 static inline int sipka_rule_valid(const struct sipka_rule *r)

@@ -47,5 +47,6 @@ int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_events(int argc, char **argv);
 
 #endif

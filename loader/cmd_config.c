@@ -23,7 +23,7 @@ static const struct cmd_help help = {
 };
 
 static const struct cmd_help show_help = {
-	"config show", "", "Shows the rules: port, transport name, keepalive time, interval, probes\nand TCP_USER_TIMEOUT (ms; 0 = the kernel's).\n",
+	"config show", "", "Shows the rules: port, transport name, keepalive time, interval, probes,\nTCP_USER_TIMEOUT (ms; 0 = the kernel's) and whether resets make events.\n",
 };
 
 static const struct cmd_help set_help = {
@@ -37,7 +37,8 @@ static const struct cmd_help set_help = {
 	"  -p, --probes N           unanswered probes before the peer is dead, 1-127 (default 3)\n"
 	"  -u, --user-timeout MS|auto|off\n"
 	"                           TCP_USER_TIMEOUT: how long sent data may stay unacknowledged;\n"
-	"                           auto = time + intvl x probes (default), off = the kernel's\n",
+	"                           auto = time + intvl x probes (default), off = the kernel's\n"
+	"  -r, --reset-events       an event (sipka events) for each reset too, not only deaths\n",
 };
 
 static const struct cmd_help del_help = {
@@ -84,20 +85,23 @@ static int config_show(int argc, char **argv)
 		for (i = 0; i < rules.n; i++) {
 			const struct sipka_rule *r = &rules.rules[i].rule;
 
-			json_array_append_new(j, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I}",
+			json_array_append_new(j, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}",
 				"port", rules.rules[i].port, "name", r->name,
 				"time", (json_int_t)r->time, "intvl", (json_int_t)r->intvl,
 				"probes", (json_int_t)r->probes,
-				"user_timeout_ms", (json_int_t)r->user_timeout_ms));
+				"user_timeout_ms", (json_int_t)r->user_timeout_ms,
+				"reset_events", !!(r->flags & SIPKA_RULE_RESET_EVENTS)));
 		}
 		return json_print(j);
 	}
-	printf("%-6s %-15s %6s %6s %6s %13s\n", "PORT", "NAME", "TIME", "INTVL", "PROBES", "USER_TIMEOUT");
+	printf("%-6s %-15s %6s %6s %6s %13s %12s\n", "PORT", "NAME", "TIME", "INTVL", "PROBES",
+	       "USER_TIMEOUT", "RESET_EVENTS");
 	for (i = 0; i < rules.n; i++) {
 		const struct sipka_rule *r = &rules.rules[i].rule;
 
-		printf("%-6u %-15s %5us %5us %6u %11ums%s\n", rules.rules[i].port,
+		printf("%-6u %-15s %5us %5us %6u %11ums %12s%s\n", rules.rules[i].port,
 		       rule_name(r->name), r->time, r->intvl, r->probes, r->user_timeout_ms,
+		       r->flags & SIPKA_RULE_RESET_EVENTS ? "yes" : "no",
 		       sipka_rule_valid(r) ? "" : "  INVALID: skipped, counted in errors");
 	}
 	return EXIT_OK;
@@ -118,11 +122,12 @@ static int config_set(int argc, char **argv)
 		{ "intvl",	  required_argument, NULL, 'i' },
 		{ "probes",	  required_argument, NULL, 'p' },
 		{ "user-timeout", required_argument, NULL, 'u' },
+		{ "reset-events", no_argument,	     NULL, 'r' },
 		{ 0 }
 	};
 	static const enum setting of[128] = {
 		['n'] = SET_NAME, ['t'] = SET_TIME, ['i'] = SET_INTVL,
-		['p'] = SET_PROBES, ['u'] = SET_USER_TIMEOUT,
+		['p'] = SET_PROBES, ['u'] = SET_USER_TIMEOUT, ['r'] = SET_RESET_EVENTS,
 	};
 	struct pins p = PINS_INIT;
 	struct sipka_rule r;
@@ -134,7 +139,7 @@ static int config_set(int argc, char **argv)
 	while ((c = next_opt(argc, argv, &set_help, opts, &rc)) != -1) {
 		if (c == OPT_EXIT)
 			return rc;
-		if (setting_parse(of[c], optarg, &d, why, sizeof(why))) {
+		if (setting_parse(of[c], c == 'r' ? "yes" : optarg, &d, why, sizeof(why))) {
 			err("--%s: %s", opt_name(opts, c), why);
 			return EXIT_USAGE;
 		}

@@ -21,6 +21,7 @@ static const struct {
 	[SET_INTVL]	   = { "tcp_keepalive_intvl", "seconds", 1, SIPKA_KEEPINTVL_MAX },
 	[SET_PROBES]	   = { "tcp_keepalive_probes", "probes", 1, SIPKA_KEEPCNT_MAX },
 	[SET_USER_TIMEOUT] = { "tcp_user_timeout", "ms", 0, SIPKA_USER_TIMEOUT_MAX },
+	[SET_RESET_EVENTS] = { "reset_events", NULL, 0, 0 },
 };
 
 static int parse_name(const char *s, char *out, char *why, size_t len)
@@ -46,6 +47,15 @@ int setting_parse(enum setting s, const char *value, struct draft *d,
 	if (s == SET_NAME) {
 		if (parse_name(value, d->name, why, len))
 			return -1;
+		d->given |= 1u << s;
+		return 0;
+	}
+	if (s == SET_RESET_EVENTS) {
+		if (strcmp(value, "yes") && strcmp(value, "no")) {
+			snprintf(why, len, "'%s' is neither yes nor no", value);
+			return -1;
+		}
+		d->reset_events = !strcmp(value, "yes");
 		d->given |= 1u << s;
 		return 0;
 	}
@@ -99,6 +109,8 @@ void draft_resolve(const struct draft *d, struct sipka_rule *r)
 		user_timeout_auto(r->time, r->intvl, r->probes) : (__u32)ut;
 	if (GIVEN(d, SET_NAME))
 		memcpy(r->name, d->name, sizeof(r->name));
+	if (GIVEN(d, SET_RESET_EVENTS) && d->reset_events)
+		r->flags |= SIPKA_RULE_RESET_EVENTS;
 }
 
 /* Fills what SECTION does not say from DEFAULTS. */
@@ -112,6 +124,8 @@ static void draft_inherit(struct draft *section, const struct draft *defaults)
 		section->probes = defaults->probes;
 	if (!GIVEN(section, SET_USER_TIMEOUT) && GIVEN(defaults, SET_USER_TIMEOUT))
 		section->user_timeout_ms = defaults->user_timeout_ms;
+	if (!GIVEN(section, SET_RESET_EVENTS) && GIVEN(defaults, SET_RESET_EVENTS))
+		section->reset_events = defaults->reset_events;
 	section->given |= defaults->given & ~(1u << SET_PORT | 1u << SET_NAME);
 }
 
@@ -190,7 +204,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 		if (i != SET_NAME && !strcmp(key, settings[i].key))
 			break;
 	if (i == SET_COUNT)
-		return fail(p, p->line, "unknown key '%s'; use port, tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes or tcp_user_timeout", key);
+		return fail(p, p->line, "unknown key '%s'; use port, tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_user_timeout or reset_events", key);
 	if (i == SET_PORT && s->is_defaults)
 		return fail(p, p->line, "[defaults] cannot have a port; give each transport its own section with port = N");
 	if (s->d.given & (1u << i))

@@ -6,6 +6,7 @@
 #ifndef SIPKA_CONF_H
 #define SIPKA_CONF_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include "sipka.h"
 
@@ -21,6 +22,7 @@ enum setting {
 	SET_INTVL,
 	SET_PROBES,
 	SET_USER_TIMEOUT,
+	SET_RESET_EVENTS,
 	SET_COUNT
 };
 
@@ -31,6 +33,7 @@ struct draft {
 	char name[SIPKA_NAME_LEN];
 	__u32 time, intvl, probes;
 	long long user_timeout_ms;	/* ms, 0 = off, or SIPKA_UT_AUTO */
+	bool reset_events;
 };
 
 struct conf_rule {

@@ -101,6 +101,7 @@ static const struct {
 	{ "status", cmd_status, "what is attached where" },
 	{ "config", cmd_config, "show or change the port rules (show, set, del, load)" },
 	{ "stats",  cmd_stats,  "connections armed, open, dead, reset and closed, per rule" },
+	{ "events", cmd_events, "which peer died, when, why, and how long it was connected" },
 };
 
 static void usage(FILE *f)
@@ -129,8 +130,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 		return 0;
 	if (level == LIBBPF_INFO && g.verbose < 1)
 		return 0;
-	fputs("libbpf: ", stderr);
-	return vfprintf(stderr, fmt, ap);
+	return vfprintf(stderr, fmt, ap);	/* libbpf's lines say "libbpf: " */
 }
 
 int main(int argc, char **argv)

@@ -87,7 +87,8 @@ int pins_open(struct pins *p)
 		return -1;
 	if (open_pin(SIPKA_PIN_PROG, &p->prog_fd) ||
 	    open_pin(SIPKA_PIN_CONFIG, &p->config_fd) ||
-	    open_pin(SIPKA_PIN_STATS, &p->stats_fd)) {
+	    open_pin(SIPKA_PIN_STATS, &p->stats_fd) ||
+	    open_pin(SIPKA_PIN_EVENTS, &p->events_fd)) {
 		err("sipka is not loaded (nothing pinned in %s); run 'sipka attach' first", g.pin_dir);
 		pins_close(p);
 		return -1;
@@ -117,6 +118,8 @@ static int load_and_pin(struct pins *p)
 	bpf_map__set_pin_path(skel->maps.sipka_stats, path);
 	pin_path(path, SIPKA_PIN_SOCKETS);
 	bpf_map__set_pin_path(skel->maps.sipka_sockets, path);
+	pin_path(path, SIPKA_PIN_EVENTS);
+	bpf_map__set_pin_path(skel->maps.sipka_events, path);
 
 	ret = sipka_bpf__load(skel);
 	if (ret) {
@@ -133,6 +136,7 @@ static int load_and_pin(struct pins *p)
 	p->prog_fd = dup(bpf_program__fd(skel->progs.sipka_sockops));
 	p->config_fd = dup(bpf_map__fd(skel->maps.sipka_config));
 	p->stats_fd = dup(bpf_map__fd(skel->maps.sipka_stats));
+	p->events_fd = dup(bpf_map__fd(skel->maps.sipka_events));
 out:
 	sipka_bpf__destroy(skel);
 	return ret ? -1 : 0;
@@ -149,7 +153,8 @@ int pins_load(struct pins *p, bool *created)
 	*created = false;
 	if (!open_pin(SIPKA_PIN_PROG, &p->prog_fd)) {
 		if (!open_pin(SIPKA_PIN_CONFIG, &p->config_fd) &&
-		    !open_pin(SIPKA_PIN_STATS, &p->stats_fd))
+		    !open_pin(SIPKA_PIN_STATS, &p->stats_fd) &&
+		    !open_pin(SIPKA_PIN_EVENTS, &p->events_fd))
 			return 0;
 		pins_close(p);
 		err("the pins in %s are incomplete (a map was removed by hand?); run 'sipka detach' to clear them, then attach again",
@@ -166,6 +171,7 @@ void pins_remove(void)
 {
 	static const char *const names[] = {
 		SIPKA_PIN_PROG, SIPKA_PIN_CONFIG, SIPKA_PIN_STATS, SIPKA_PIN_SOCKETS,
+		SIPKA_PIN_EVENTS,
 	};
 	char path[PATH_MAX];
 	size_t i;
@@ -182,7 +188,7 @@ void pins_remove(void)
 
 void pins_close(struct pins *p)
 {
-	int *fds[] = { &p->prog_fd, &p->config_fd, &p->stats_fd };
+	int *fds[] = { &p->prog_fd, &p->config_fd, &p->stats_fd, &p->events_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {

@@ -11,8 +11,9 @@ struct pins {
 	int prog_fd;
 	int config_fd;
 	int stats_fd;
+	int events_fd;
 };
-#define PINS_INIT { -1, -1, -1 }
+#define PINS_INIT { -1, -1, -1, -1 }
 
 /* <pin dir>/<name> into BUF (PATH_MAX). */
 void pin_path(char *buf, const char *name);

@@ -187,6 +187,13 @@ class Env(unittest.TestCase):
             self.ns_run(ns, "ip", "link", "set", dev, "up")
         return phone
 
+    def phone_addrs(self, phone, n):
+        """N more phone addresses, 198.18.0.10 up, on the phone side of the link."""
+        addrs = ["198.18.0.%d" % (10 + i) for i in range(n)]
+        for a in addrs:
+            self.ns_run(phone, "ip", "addr", "add", a + "/24", "dev", "phone0")
+        return addrs
+
     def black_hole(self, ns):
         """Drops every packet in and out of NS, as a NAT that forgot the flow."""
         rules = ("table inet sipka_bh {\n"

@@ -7,10 +7,12 @@ line on stdin, one JSON answer a line on stdout:
 
   listen ADDR PORT           -> {"id": L}        (IPv6 "::" takes v4-mapped too)
   accept L                   -> {"id": C, "opts": {...}}
-  connect ADDR PORT          -> {"id": C, "opts": {...}}
+  connect ADDR PORT [SRC]    -> {"id": C, "local": [addr, port], "opts": {...}}
   opts C                     -> {"opts": {...}}
   send C N | rst C | close C -> {}
+  serve L                    -> {}   (accept and close on L from now on, in a thread)
   churn ADDR PORT N THREADS  -> {"made": N}   (N connections to our own listener)
+  resets ADDR PORT N         -> {"made": N}   (N connections, each reset by us)
 """
 import json
 import socket
@@ -18,6 +20,7 @@ import sys
 import threading
 
 socks = {}
+LINGER_0 = b"\1\0\0\0\0\0\0\0"   # struct linger {1, 0}: close() sends RST
 TCP_KEEPIDLE, TCP_KEEPINTVL, TCP_KEEPCNT, TCP_USER_TIMEOUT = 4, 5, 6, 18
 
 
@@ -50,12 +53,18 @@ def listen(addr, port):
     return s
 
 
+def serve(lst):
+    while True:
+        c, _ = lst.accept()
+        c.close()
+
+
 def churn(addr, port, n, threads):
     """N connections from THREADS threads to a listener of ours; all closed."""
     lst = listen(addr, port)
     per = int(n) // int(threads)
 
-    def serve():
+    def accept_all():
         for _ in range(per * int(threads)):
             c, _ = lst.accept()
             c.recv(1)   # the client's FIN
@@ -66,7 +75,7 @@ def churn(addr, port, n, threads):
             c = socket.create_connection((addr, int(port)), timeout=10)
             c.close()
 
-    server = threading.Thread(target=serve)
+    server = threading.Thread(target=accept_all)
     server.start()
     workers = [threading.Thread(target=client) for _ in range(int(threads))]
     for w in workers:
@@ -87,7 +96,8 @@ def handle(cmd, args):
         c.settimeout(None)
         return {"id": keep(c), "peer": list(peer[:2]), "opts": opts(c)}
     if cmd == "connect":
-        c = socket.create_connection((args[0], int(args[1])), timeout=10)
+        src = (args[2], 0) if len(args) > 2 else None
+        c = socket.create_connection((args[0], int(args[1])), timeout=10, source_address=src)
         c.settimeout(None)
         return {"id": keep(c), "local": list(c.getsockname()[:2]), "opts": opts(c)}
     if cmd == "opts":
@@ -97,14 +107,23 @@ def handle(cmd, args):
         return {}
     if cmd == "rst":
         s = socks.pop(int(args[0]))
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_0)
         s.close()
         return {}
     if cmd == "close":
         socks.pop(int(args[0])).close()
         return {}
+    if cmd == "serve":
+        threading.Thread(target=serve, args=(socks[int(args[0])],), daemon=True).start()
+        return {}
     if cmd == "churn":
         return churn(*args)
+    if cmd == "resets":
+        for _ in range(int(args[2])):
+            c = socket.create_connection((args[0], int(args[1])), timeout=10)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, LINGER_0)
+            c.close()
+        return {"made": int(args[2])}
     raise ValueError("unknown command " + cmd)
 
 

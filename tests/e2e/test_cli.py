@@ -29,8 +29,10 @@ class AttachDetach(Env):
     def test_first_attach_gets_embedded_default(self):
         self.attach()
         self.assertEqual(self.sipka("config", "show", json_out=True), [
-            {"port": 5060, "name": "tcp", "time": 60, "intvl": 10, "probes": 3, "user_timeout_ms": 90000},
-            {"port": 5061, "name": "tls", "time": 60, "intvl": 10, "probes": 3, "user_timeout_ms": 90000}])
+            {"port": 5060, "name": "tcp", "time": 60, "intvl": 10, "probes": 3, "user_timeout_ms": 90000,
+             "reset_events": False},
+            {"port": 5061, "name": "tls", "time": 60, "intvl": 10, "probes": 3, "user_timeout_ms": 90000,
+             "reset_events": False}])
 
     def test_reattach_keeps_live_rules_and_config_file_replaces_them(self):
         self.attach()
