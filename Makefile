@@ -39,7 +39,7 @@ UNIT_SRCS   := $(wildcard tests/unit/*.c)
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make pkg-config \
 	      libinih-dev libjansson-dev
-TEST_DEPS  := python3 iproute2 nftables util-linux
+TEST_DEPS  := python3 iproute2 nftables util-linux prometheus
 
 .PHONY: all deps test install uninstall clean vmlinux
 all: sipka
