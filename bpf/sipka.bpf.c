@@ -67,50 +67,79 @@ static struct sipka_counters *counters(__u32 port)
 	return bpf_map_lookup_elem(&sipka_stats, &port);
 }
 
-static int set_int(struct bpf_sock_ops *skops, int level, int opt, int val)
+/* The valid rule of PORT into R, and its counters; NULL if there is none. */
+static __always_inline struct sipka_counters *rule_of(__u32 port, struct sipka_rule *r)
 {
-	return bpf_setsockopt(skops, level, opt, &val, sizeof(val));
+	struct sipka_rule *live = bpf_map_lookup_elem(&sipka_config, &port);
+	struct sipka_counters *c;
+
+	if (!live)
+		return NULL;
+	c = counters(port);
+	if (!c)
+		return NULL;
+	*r = *live;	/* one consistent copy, even if ops rewrite it now */
+	/* A value the kernel refuses (set by hand with bpftool) leaves the
+	 * connection as it was: half a rule is worse than none. */
+	if (!sipka_rule_valid(r)) {
+		add(c->errors, 1);
+		return NULL;
+	}
+	return c;
+}
+
+static __always_inline int set_int(void *sock, int level, int opt, int val)
+{
+	return bpf_setsockopt(sock, level, opt, &val, sizeof(val));
+}
+
+/* Sets R's keepalive on SOCK: the sock_ops context, or the socket itself in
+ * the iterator. A TCP_USER_TIMEOUT of 0 is set only when RETUNE, to undo
+ * ours; a new connection keeps what the PBX set. Returns how many options
+ * failed, negative if SO_KEEPALIVE itself did. */
+static __always_inline int set_keepalive(void *sock, const struct sipka_rule *r, bool retune)
+{
+	int failed;
+
+	failed = !!set_int(sock, SOL_TCP, TCP_KEEPIDLE, r->time);
+	failed += !!set_int(sock, SOL_TCP, TCP_KEEPINTVL, r->intvl);
+	failed += !!set_int(sock, SOL_TCP, TCP_KEEPCNT, r->probes);
+	if (r->user_timeout_ms || retune)
+		failed += !!set_int(sock, SOL_TCP, TCP_USER_TIMEOUT, r->user_timeout_ms);
+	if (set_int(sock, SOL_SOCKET, SO_KEEPALIVE, 1))
+		return -(failed + 1);
+	return failed;
+}
+
+/* Socket storage for a connection armed now by the rule of PORT. */
+static __always_inline struct sipka_sock *track(void *sk, __u32 port, struct sipka_counters *c)
+{
+	struct sipka_sock *s = bpf_sk_storage_get(&sipka_sockets, sk, 0,
+						  BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (!s) {
+		add(c->errors, 1);
+		return NULL;
+	}
+	s->born_ns = bpf_ktime_get_boot_ns();
+	s->port = port;
+	return s;
 }
 
 static void arm(struct bpf_sock_ops *skops, __u32 port)
 {
-	struct sipka_rule *live = bpf_map_lookup_elem(&sipka_config, &port);
 	struct sipka_counters *c;
-	struct sipka_sock *s;
 	struct sipka_rule r;
 	struct bpf_sock *sk;
 	int failed;
 
-	if (!live)
-		return;
-	c = counters(port);
-	if (!c)
-		return;
-	r = *live;	/* one consistent copy, even if ops rewrite it now */
-	/* A value the kernel refuses (set by hand with bpftool) leaves the
-	 * connection as it was: half a rule is worse than none. */
-	if (!sipka_rule_valid(&r)) {
-		add(c->errors, 1);
-		return;
-	}
+	c = rule_of(port, &r);
 	sk = skops->sk;
-	if (!sk)
+	if (!c || !sk || !track(sk, port, c))
 		return;
-	s = bpf_sk_storage_get(&sipka_sockets, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!s) {
-		add(c->errors, 1);
-		return;
-	}
-	s->born_ns = bpf_ktime_get_boot_ns();
-	s->port = port;
-
-	failed = !!set_int(skops, SOL_TCP, TCP_KEEPIDLE, r.time);
-	failed += !!set_int(skops, SOL_TCP, TCP_KEEPINTVL, r.intvl);
-	failed += !!set_int(skops, SOL_TCP, TCP_KEEPCNT, r.probes);
-	if (r.user_timeout_ms)
-		failed += !!set_int(skops, SOL_TCP, TCP_USER_TIMEOUT, r.user_timeout_ms);
-	if (set_int(skops, SOL_SOCKET, SO_KEEPALIVE, 1)) {
-		add(c->errors, failed + 1);
+	failed = set_keepalive(skops, &r, false);
+	if (failed < 0) {
+		add(c->errors, -failed);
 		bpf_sk_storage_delete(&sipka_sockets, sk);
 		return;
 	}
@@ -232,4 +261,85 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 		break;
 	}
 	return 1;
+}
+
+/* Cgroups whose existing connections the iterator may arm: the attached ones
+ * and their descendants, filled by the loader for one iteration. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SIPKA_MAX_CGROUPS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, __u8);
+} sipka_arm_cgroups SEC(".maps");
+
+/*
+ * Arms the connections that existed before sipka was attached, or retunes
+ * armed ones to the current rule; one byte (enum sipka_existing) per
+ * connection touched goes to the reader. A connection counts once in
+ * armed/active, however often it is retuned.
+ */
+SEC("iter/tcp")
+int sipka_existing(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct sipka_counters *c;
+	struct sipka_rule r;
+	struct sipka_sock *s;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	__u32 port, remote;
+	__u8 result;
+	__u64 cgid;
+	int failed, flags;
+
+	if (!skc || skc->skc_state != TCP_ESTABLISHED)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);	/* full sockets only */
+	if (!tp)
+		return 0;
+	sk = &tp->inet_conn.icsk_inet.sk;
+	cgid = sk->sk_cgrp_data.cgroup->kn->id;
+	if (!bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid))
+		return 0;
+	/* Accepted on a rule port (local), or made to one (remote), as at
+	 * establishment, which the iterator cannot see any more. */
+	port = skc->skc_num;
+	if (!bpf_map_lookup_elem(&sipka_config, &port)) {
+		remote = bpf_ntohs(skc->skc_dport);
+		port = remote;
+	}
+	c = rule_of(port, &r);
+	if (!c)
+		return 0;
+	s = bpf_sk_storage_get(&sipka_sockets, sk, 0, 0);
+	if (s) {
+		failed = set_keepalive(sk, &r, true);
+		result = SIPKA_EXISTING_RETUNED;
+	} else {
+		/* Close tracking first: without it, leave the connection alone. */
+		flags = tp->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG;
+		if (set_int(sk, SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS, flags)) {
+			add(c->errors, 1);
+			result = SIPKA_EXISTING_FAILED;
+			bpf_seq_write(ctx->meta->seq, &result, sizeof(result));
+			return 0;
+		}
+		if (!track(sk, port, c))
+			return 0;
+		failed = set_keepalive(sk, &r, false);
+		if (failed >= 0) {
+			add(c->armed, 1);
+			add(c->active, 1);
+		} else {
+			bpf_sk_storage_delete(&sipka_sockets, sk);
+		}
+		result = SIPKA_EXISTING_ARMED;
+	}
+	if (failed) {
+		add(c->errors, failed < 0 ? -failed : failed);
+		result = SIPKA_EXISTING_FAILED;
+	}
+	bpf_seq_write(ctx->meta->seq, &result, sizeof(result));
+	return 0;
 }

@@ -15,6 +15,7 @@
 /* Map sizes. */
 #define SIPKA_MAX_RULES		256
 #define SIPKA_MAX_STATS		1024	/* rules come and go; their counters stay */
+#define SIPKA_MAX_CGROUPS	65536	/* cgroups whose connections are armed */
 
 /* What the kernel accepts for each option (include/net/tcp.h). */
 #define SIPKA_KEEPIDLE_MAX	32767
@@ -57,6 +58,13 @@ enum sipka_reason {
 	SIPKA_DEAD_KEEPALIVE,
 	SIPKA_DEAD_RETRANSMIT,
 	SIPKA_RESET,
+};
+
+/* What the iterator did to one existing connection (one byte each). */
+enum sipka_existing {
+	SIPKA_EXISTING_ARMED = 1,	/* keepalive set now */
+	SIPKA_EXISTING_RETUNED,		/* armed before, set to the current rule */
+	SIPKA_EXISTING_FAILED,		/* counted in errors */
 };
 
 /* events ring buffer: one per dead peer (and reset, if the rule asks). */

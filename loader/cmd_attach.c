@@ -11,12 +11,13 @@
 #include "cgroup.h"
 #include "cli.h"
 #include "conf.h"
+#include "existing.h"
 #include "output.h"
 #include "pins.h"
 #include "rules.h"
 
 static const struct cmd_help help = {
-	"attach", "[--cgroup PATH] [--config FILE]",
+	"attach", "[--cgroup PATH] [--config FILE] [--new-only]",
 	"Loads sipka's program and maps (or reuses the pinned ones) and attaches the\n"
 	"program to a cgroup with a pinned bpf_link: it stays attached after sipka exits.\n"
 	"Attaching again to the same cgroup keeps one attachment.\n\n"
@@ -24,7 +25,9 @@ static const struct cmd_help help = {
 	"                     cgroup v2 mount (default: the root; only rule ports are touched)\n"
 	"  -f, --config FILE  load these rules (INI, see examples/sipka.conf); without it\n"
 	"                     the live rules stay, and a first attach gets the embedded\n"
-	"                     default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes\n",
+	"                     default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes\n"
+	"  -n, --new-only     leave the connections that exist now alone; by default\n"
+	"                     those with a rule are armed too, as if made after the attach\n",
 };
 
 /* The link pinned for this cgroup if it is alive, else -1. */
@@ -84,13 +87,15 @@ int cmd_attach(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "cgroup", required_argument, NULL, 'c' },
 		{ "config", required_argument, NULL, 'f' },
+		{ "new-only", no_argument,     NULL, 'n' },
 		{ 0 }
 	};
 	const char *cg_arg = NULL, *conf_file = NULL, *source = NULL;
 	char cg_path[PATH_MAX], why[512];
 	struct pins p = PINS_INIT;
+	struct existing x = { 0 };
 	struct conf conf, live;
-	bool created, existed;
+	bool created, existed, new_only = false;
 	int c, rc = EXIT_FAIL;
 	__u64 cg_id;
 
@@ -98,6 +103,7 @@ int cmd_attach(int argc, char **argv)
 		switch (c) {
 		case 'c': cg_arg = optarg; break;
 		case 'f': conf_file = optarg; break;
+		case 'n': new_only = true; break;
 		default: return rc;
 		}
 	}
@@ -130,16 +136,25 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	if (attach_link(p.prog_fd, cg_path, cg_id, &existed))
 		goto out;
+	created = false;	/* attached: from here on, nothing to undo */
+	/* The link first: connections made from now on are armed by it. */
+	if (!new_only && arm_existing(&x)) {
+		note("sipka is attached; only the connections that already existed may not be armed");
+		goto out;
+	}
 	rules_read(p.config_fd, &live);
-	if (g.json)
-		rc = json_print(json_pack("{s:s, s:I, s:b, s:b, s:i, s:s?}",
+	if (g.json) {
+		rc = json_print(json_pack("{s:s, s:I, s:b, s:b, s:i, s:s?, s:o}",
 					  "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
 					  "loaded", created, "already_attached", existed,
-					  "rules", live.n, "rules_from", source));
-	else
+					  "rules", live.n, "rules_from", source,
+					  "existing", new_only ? json_null() : existing_json(&x)));
+	} else {
 		rc = printf("sipka: %s %s; %u rules%s%s\n",
 			    existed ? "already attached to" : "attached to", cg_path,
 			    live.n, source ? " from " : "", source ? source : "") < 0;
+		existing_print(&x);
+	}
 out:
 	if (rc && created)	/* leave nothing half-made behind */
 		pins_remove();

@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "existing.h"
 #include "output.h"
 #include "parse.h"
 #include "pins.h"
@@ -14,8 +15,9 @@
 
 static const struct cmd_help help = {
 	"config", "show | set PORT [OPTIONS] | del PORT | load FILE",
-	"Shows or changes the port rules. Changes reach connections established after\n"
-	"them. 'sipka config COMMAND --help' for each.\n\n"
+	"Shows or changes the port rules. set and load retune the connections that\n"
+	"exist now in every attached cgroup too (arming those not armed yet), unless\n"
+	"--new-only. 'sipka config COMMAND --help' for each.\n\n"
 	"  show       the rules\n"
 	"  set PORT   add or replace the rule for PORT\n"
 	"  del PORT   remove the rule for PORT\n"
@@ -38,17 +40,25 @@ static const struct cmd_help set_help = {
 	"  -u, --user-timeout MS|auto|off\n"
 	"                           TCP_USER_TIMEOUT: how long sent data may stay unacknowledged;\n"
 	"                           auto = time + intvl x probes (default), off = the kernel's\n"
-	"  -r, --reset-events       an event (sipka events) for each reset too, not only deaths\n",
+	"  -r, --reset-events       an event (sipka events) for each reset too, not only deaths\n"
+	"  -N, --new-only           only connections established from now on\n",
 };
 
 static const struct cmd_help del_help = {
-	"config del", "PORT", "Removes the rule for PORT. Its counters stay in 'sipka stats'.\n",
+	"config del", "PORT",
+	"Removes the rule for PORT: connections established from now on are left alone.\n"
+	"Existing connections keep the keepalive they have (sipka cannot know what they\n"
+	"had before it, and dropping it would expose them to the NAT again); they stay\n"
+	"counted until they close. Its counters stay in 'sipka stats'.\n",
 };
 
 static const struct cmd_help load_help = {
-	"config load", "FILE",
-	"Replaces all rules with those of FILE (INI, see examples/sipka.conf).\n"
-	"A file with any error changes nothing.\n",
+	"config load", "FILE [--new-only]",
+	"Replaces all rules with those of FILE (INI, see examples/sipka.conf), and\n"
+	"retunes the existing connections of every attached cgroup to them.\n"
+	"A file with any error changes nothing. Connections on ports whose rule is\n"
+	"gone keep what they have, as with 'config del'.\n\n"
+	"  -N, --new-only  only connections established from now on\n",
 };
 
 static int parse_port(const char *s, __u32 *port)
@@ -107,6 +117,26 @@ static int config_show(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* After a rule change: the existing connections follow, unless NEW_ONLY.
+ * Prints the result; J (JSON object, or NULL) gets it as "existing". */
+static int follow_existing(bool new_only, json_t *j)
+{
+	struct existing x;
+
+	if (new_only) {
+		if (j)
+			json_object_set_new(j, "existing", json_null());
+		return 0;
+	}
+	if (arm_existing(&x))
+		return -1;
+	if (j)
+		json_object_set_new(j, "existing", existing_json(&x));
+	else
+		existing_print(&x);
+	return 0;
+}
+
 static const char *opt_name(const struct option *o, int val)
 {
 	while (o->name && o->val != val)
@@ -123,6 +153,7 @@ static int config_set(int argc, char **argv)
 		{ "probes",	  required_argument, NULL, 'p' },
 		{ "user-timeout", required_argument, NULL, 'u' },
 		{ "reset-events", no_argument,	     NULL, 'r' },
+		{ "new-only",	  no_argument,	     NULL, 'N' },
 		{ 0 }
 	};
 	static const enum setting of[128] = {
@@ -132,13 +163,19 @@ static int config_set(int argc, char **argv)
 	struct pins p = PINS_INIT;
 	struct sipka_rule r;
 	struct draft d = { 0 };
+	bool new_only = false;
 	struct conf rules;
 	char why[192];
+	json_t *j;
 	int c, rc;
 
 	while ((c = next_opt(argc, argv, &set_help, opts, &rc)) != -1) {
 		if (c == OPT_EXIT)
 			return rc;
+		if (c == 'N') {
+			new_only = true;
+			continue;
+		}
 		if (setting_parse(of[c], c == 'r' ? "yes" : optarg, &d, why, sizeof(why))) {
 			err("--%s: %s", opt_name(opts, c), why);
 			return EXIT_USAGE;
@@ -161,10 +198,14 @@ static int config_set(int argc, char **argv)
 		err("cannot write the rule for port %u: %s", d.port, strerror(errno));
 		return EXIT_FAIL;
 	}
+	j = g.json ? json_pack("{s:i}", "port", d.port) : NULL;
 	if (!g.json)
 		printf("sipka: port %u: time %us, intvl %us, probes %u, user timeout %ums\n",
 		       d.port, r.time, r.intvl, r.probes, r.user_timeout_ms);
-	return EXIT_OK;
+	rc = follow_existing(new_only, j) ? EXIT_FAIL : EXIT_OK;
+	if (j)
+		json_print(j);
+	return rc;
 }
 
 static int config_del(int argc, char **argv)
@@ -185,20 +226,30 @@ static int config_del(int argc, char **argv)
 		err("there is no rule for port %u; 'sipka config show' lists them", port);
 		return EXIT_FAIL;
 	}
-	if (!g.json)
-		printf("sipka: port %u: rule deleted\n", port);
+	if (g.json)
+		return json_print(json_pack("{s:i, s:b}", "port", port, "deleted", 1));
+	printf("sipka: port %u: rule deleted; existing connections keep their keepalive\n", port);
 	return EXIT_OK;
 }
 
 static int config_load(int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "new-only", no_argument, NULL, 'N' },
+		{ 0 }
+	};
 	struct pins p = PINS_INIT;
+	bool new_only = false;
 	struct conf conf;
 	char why[512];
+	json_t *j;
 	int c, rc;
 
-	while ((c = next_opt(argc, argv, &load_help, NULL, &rc)) != -1)
-		return rc;
+	while ((c = next_opt(argc, argv, &load_help, opts, &rc)) != -1) {
+		if (c != 'N')
+			return rc;
+		new_only = true;
+	}
 	if (want_args(argc, argv, 1, 1, &load_help))
 		return EXIT_USAGE;
 	if (conf_parse_file(argv[optind], &conf, why, sizeof(why))) {
@@ -209,8 +260,14 @@ static int config_load(int argc, char **argv)
 		return EXIT_FAIL;
 	rc = rules_replace(p.config_fd, &conf) ? EXIT_FAIL : EXIT_OK;
 	pins_close(&p);
-	if (!rc && !g.json)
+	if (rc)
+		return rc;
+	j = g.json ? json_pack("{s:i, s:s}", "rules", conf.n, "file", argv[optind]) : NULL;
+	if (!g.json)
 		printf("sipka: %u rules loaded from %s\n", conf.n, argv[optind]);
+	rc = follow_existing(new_only, j) ? EXIT_FAIL : EXIT_OK;
+	if (j)
+		json_print(j);
 	return rc;
 }
 

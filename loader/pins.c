@@ -96,6 +96,21 @@ int pins_open(struct pins *p)
 	return 0;
 }
 
+void pins_reuse_maps(struct sipka_bpf *skel)
+{
+	char path[PATH_MAX];
+
+	/* Maps already pinned are reused, so rules and counters survive a reload. */
+	pin_path(path, SIPKA_PIN_CONFIG);
+	bpf_map__set_pin_path(skel->maps.sipka_config, path);
+	pin_path(path, SIPKA_PIN_STATS);
+	bpf_map__set_pin_path(skel->maps.sipka_stats, path);
+	pin_path(path, SIPKA_PIN_SOCKETS);
+	bpf_map__set_pin_path(skel->maps.sipka_sockets, path);
+	pin_path(path, SIPKA_PIN_EVENTS);
+	bpf_map__set_pin_path(skel->maps.sipka_events, path);
+}
+
 static int load_and_pin(struct pins *p)
 {
 	char path[PATH_MAX];
@@ -111,15 +126,9 @@ static int load_and_pin(struct pins *p)
 		err("cannot open the embedded BPF object: %s", strerror(errno));
 		return -1;
 	}
-	/* Maps already pinned are reused, so rules and counters survive a reload. */
-	pin_path(path, SIPKA_PIN_CONFIG);
-	bpf_map__set_pin_path(skel->maps.sipka_config, path);
-	pin_path(path, SIPKA_PIN_STATS);
-	bpf_map__set_pin_path(skel->maps.sipka_stats, path);
-	pin_path(path, SIPKA_PIN_SOCKETS);
-	bpf_map__set_pin_path(skel->maps.sipka_sockets, path);
-	pin_path(path, SIPKA_PIN_EVENTS);
-	bpf_map__set_pin_path(skel->maps.sipka_events, path);
+	/* The iterator is loaded when it runs (existing.c), not kept. */
+	bpf_program__set_autoload(skel->progs.sipka_existing, false);
+	pins_reuse_maps(skel);
 
 	ret = sipka_bpf__load(skel);
 	if (ret) {

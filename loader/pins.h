@@ -29,6 +29,9 @@ int pins_open(struct pins *p);
 /* Opens the pinned objects, or loads the program and pins what is missing;
  * *CREATED tells whether the program was loaded now. */
 int pins_load(struct pins *p, bool *created);
+/* Points SKEL's shared maps at their pins, to reuse them when it loads. */
+struct sipka_bpf;
+void pins_reuse_maps(struct sipka_bpf *skel);
 /* Removes the program and map pins and the directory (links are the caller's). */
 void pins_remove(void);
 void pins_close(struct pins *p);

@@ -148,6 +148,14 @@ class Env(unittest.TestCase):
     def attach(self, *args):
         return self.sipka("attach", "--cgroup", self.cg, *args)
 
+    def conf(self, text):
+        """A config file with TEXT, removed with the test."""
+        fd, path = tempfile.mkstemp(prefix="sipka-", suffix=".conf")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        defer(lambda: os.unlink(path), "config file")
+        return path
+
     def stats(self, port):
         for row in self.sipka("stats", json_out=True):
             if row["port"] == port:

@@ -115,12 +115,6 @@ class BadInput(Env):
             self.assertIn(w, p.stderr, args)
         self.assertEqual(self.state(), before, "%s changed the running state" % (args,))
 
-    def conf(self, text):
-        path = os.path.join(self.conf_dir, "%d.conf" % len(os.listdir(self.conf_dir)))
-        with open(path, "w") as f:
-            f.write(text)
-        return path
-
     def test_bad_numbers(self):
         self.refused(["config", "set", "5060", "--time", "0"], "--time", "out of range", "1 to 32767")
         self.refused(["config", "set", "5060", "--intvl", "12x"], "'12x' is not a whole number")

@@ -1,0 +1,110 @@
+"""Connections that existed before the attach, or before a rule change, follow
+the rules too: attach arms them, config set and load retune them."""
+import json
+import os
+
+from harness import Env, Peer, defer, need_root, undo
+
+KERNEL_DEFAULT = {"keepalive": 0, "time": 7200, "intvl": 75, "probes": 9, "user_timeout_ms": 0}
+
+
+def setUpModule():
+    need_root()
+
+
+class Existing(Env):
+    def connect(self, pbx, lid, phone, addr, port):
+        """A phone's connection to the PBX: (PBX socket id, phone socket id)."""
+        phone_sock = phone("connect", addr, port)["id"]
+        return pbx("accept", lid)["id"], phone_sock
+
+    def other_cgroup(self):
+        cg = self.cg + "-other"
+        os.mkdir(cg)
+        entry = defer(lambda: os.rmdir(cg), "cgroup " + cg)
+        return cg, entry
+
+    def test_attach_arms_existing_connections_and_tracks_their_end(self):
+        phone_ns = self.phone_link()
+        pbx, phone, local = self.pbx(), self.outsider(phone_ns), self.outsider()
+        lid = pbx("listen", "::", 5060)["id"]
+        far, _ = self.connect(pbx, lid, phone, "198.18.0.1", 5060)
+        near, near_phone = self.connect(pbx, lid, local, "::1", 5060)
+        self.assertEqual(pbx("opts", far)["opts"], KERNEL_DEFAULT)
+
+        out = self.sipka("-j", "attach", "--cgroup", self.cg, "--config",
+                         self.conf("[tcp]\nport = 5060\ntcp_keepalive_time = 1\n"
+                                   "tcp_keepalive_intvl = 1\ntcp_keepalive_probes = 2\n"))
+        self.assertEqual(json.loads(out.stdout)["existing"],
+                         {"armed": 2, "retuned": 0, "failed": 0})
+        armed = {"keepalive": 1, "time": 1, "intvl": 1, "probes": 2, "user_timeout_ms": 3000}
+        self.assertEqual(pbx("opts", far)["opts"], armed)
+        self.assertEqual(pbx("opts", near)["opts"], armed)
+        self.assertEqual(local("opts", near_phone)["opts"], KERNEL_DEFAULT, "outside the cgroup")
+        self.wait_stats(5060, 1, armed=2, active=2)
+
+        self.black_hole(phone_ns)
+        row, _ = self.wait_stats(5060, 10, dead_keepalive=1)
+        self.assertEqual((row["armed"], row["active"], row["closed"]), (2, 1, 1))
+        self.assertEqual(pbx("opts", near)["opts"], armed, "the live one is still armed")
+        events = [json.loads(line) for line in self.sipka("-j", "events").stdout.splitlines()]
+        self.assertEqual([(e["reason"], e["remote_addr"]) for e in events], [("keepalive", "198.18.0.2")])
+
+    def test_config_set_retunes_live_connections_only_where_it_should(self):
+        other_cg, other_entry = self.other_cgroup()
+        pbx, phone = self.pbx(), self.outsider()
+        bystander = Peer(cgroup=other_cg, netns=self.ns)
+        lid = pbx("listen", "127.0.0.1", 5060)["id"]
+        lid_norule = pbx("listen", "127.0.0.1", 5070)["id"]
+        blid = bystander("listen", "127.0.0.1", 5062)["id"]
+        sip, sip_phone = self.connect(pbx, lid, phone, "127.0.0.1", 5060)
+        norule, _ = self.connect(pbx, lid_norule, phone, "127.0.0.1", 5070)
+        # A process in a cgroup sipka is not attached to, on a rule port.
+        self.sipka("attach", "--cgroup", self.cg)
+        self.sipka("config", "set", "5062", "--name", "alt")
+        other, _ = self.connect(bystander, blid, phone, "127.0.0.1", 5062)
+        self.assertEqual(self.stats(5060)["armed"], 1)
+
+        p = self.sipka("-j", "config", "set", "5060", "--time", "20", "--intvl", "4", "--probes", "5",
+                       "--user-timeout", "off")
+        self.assertEqual(json.loads(p.stdout)["existing"],
+                         {"armed": 0, "retuned": 1, "failed": 0})
+        self.assertEqual(pbx("opts", sip)["opts"],
+                         {"keepalive": 1, "time": 20, "intvl": 4, "probes": 5, "user_timeout_ms": 0})
+        self.assertEqual(pbx("opts", norule)["opts"], KERNEL_DEFAULT)
+        self.assertEqual(bystander("opts", other)["opts"], KERNEL_DEFAULT)
+        self.assertEqual(phone("opts", sip_phone)["opts"], KERNEL_DEFAULT)
+        row = self.stats(5060)
+        self.assertEqual((row["armed"], row["active"]), (1, 1), "retuned, not counted again")
+
+        # A new rule arms what exists on its port; --new-only leaves it be.
+        self.sipka("config", "set", "5070", "--time", "30", "--new-only")
+        self.assertEqual(pbx("opts", norule)["opts"], KERNEL_DEFAULT)
+        self.sipka("config", "set", "5070", "--time", "30")
+        self.assertEqual(pbx("opts", norule)["opts"]["time"], 30)
+        self.assertEqual((self.stats(5070)["armed"], self.stats(5070)["active"]), (1, 1))
+        self.assertEqual(bystander("opts", other)["opts"], KERNEL_DEFAULT)
+        bystander.close()
+        undo(other_entry)
+
+    def test_config_load_retunes_and_del_keeps(self):
+        pbx, phone = self.pbx(), self.outsider()
+        lid = pbx("listen", "127.0.0.1", 5060)["id"]
+        self.sipka("attach", "--cgroup", self.cg)
+        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", 5060)
+        self.assertEqual(pbx("opts", sip)["opts"]["time"], 60)
+        out = self.sipka("config", "load", self.conf("[tcp]\nport = 5060\ntcp_keepalive_time = 45\n")).stdout
+        self.assertIn("existing connections: 0 armed, 1 retuned", out)
+        self.assertEqual(pbx("opts", sip)["opts"]["time"], 45)
+        self.sipka("config", "del", "5060")
+        self.assertEqual(pbx("opts", sip)["opts"]["time"], 45, "del leaves existing connections as they are")
+        self.assertEqual(self.stats(5060)["active"], 1)
+
+    def test_attach_new_only_leaves_existing_alone(self):
+        pbx, phone = self.pbx(), self.outsider()
+        lid = pbx("listen", "127.0.0.1", 5060)["id"]
+        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", 5060)
+        out = self.sipka("attach", "--cgroup", self.cg, "--new-only").stdout
+        self.assertNotIn("existing", out)
+        self.assertEqual(pbx("opts", sip)["opts"], KERNEL_DEFAULT)
+        self.assertEqual(self.stats(5060)["armed"], 0)
