@@ -41,7 +41,7 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make pkg-c
 	      libinih-dev libjansson-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux prometheus
 
-.PHONY: all deps test install uninstall clean vmlinux
+.PHONY: all deps test bench install uninstall clean vmlinux
 all: sipka
 
 $(OUT):
@@ -74,6 +74,14 @@ test: sipka $(OUT)/unit
 # Installs what the build and the tests need (root; runs apt-get).
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS) $(TEST_DEPS)
+
+$(OUT)/bench-%: bench/%.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< -o $@
+
+# Benchmarks, as root; figures in bench/RESULTS.md.
+bench: sipka $(patsubst bench/%.c,$(OUT)/bench-%,$(wildcard bench/*.c))
+	$(Q)bench/run
 
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:
