@@ -2,9 +2,11 @@
 /*
  * sipka: arm TCP keepalive on SIP connections and count how they end.
  *
- * Runs on every TCP callback of the cgroup, so the common case (a socket
- * with no rule) is one map lookup; only armed sockets ask for state
+ * sipka_sockops runs on every TCP callback of the cgroup, so the common case
+ * (a socket with no rule) is one map lookup; only armed sockets ask for state
  * callbacks, and only their move to TCP_CLOSE does any work.
+ * sipka_existing (a TCP iterator, run by the loader) does the same for the
+ * connections that were established before.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
