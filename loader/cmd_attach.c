@@ -75,6 +75,8 @@ static int attach_link(int prog_fd, const char *cg_path, __u64 cg_id, bool *exis
 	} else if (bpf_obj_pin(fd, pin)) {
 		err("cannot pin the link at %s: %s", pin, strerror(errno));
 		ret = -1;
+	} else if (g.verbose) {
+		note("sipka: attached with a bpf_link pinned at %s", pin);
 	}
 	if (fd >= 0)
 		close(fd);

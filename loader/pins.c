@@ -163,8 +163,11 @@ int pins_load(struct pins *p, bool *created)
 	if (!open_pin(SIPKA_PIN_PROG, &p->prog_fd)) {
 		if (!open_pin(SIPKA_PIN_CONFIG, &p->config_fd) &&
 		    !open_pin(SIPKA_PIN_STATS, &p->stats_fd) &&
-		    !open_pin(SIPKA_PIN_EVENTS, &p->events_fd))
+		    !open_pin(SIPKA_PIN_EVENTS, &p->events_fd)) {
+			if (g.verbose)
+				note("sipka: reusing the program and maps pinned in %s", g.pin_dir);
 			return 0;
+		}
 		pins_close(p);
 		err("the pins in %s are incomplete (a map was removed by hand?); run 'sipka detach' to clear them, then attach again",
 		    g.pin_dir);
@@ -172,6 +175,8 @@ int pins_load(struct pins *p, bool *created)
 	}
 	if (load_and_pin(p))
 		return -1;
+	if (g.verbose)
+		note("sipka: loaded the program and pinned it with its maps in %s", g.pin_dir);
 	*created = true;
 	return 0;
 }

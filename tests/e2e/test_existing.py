@@ -100,6 +100,20 @@ class Existing(Env):
         self.assertEqual(pbx("opts", sip)["opts"]["time"], 45, "del leaves existing connections as they are")
         self.assertEqual(self.stats(5060)["active"], 1)
 
+    def test_attach_arms_descendant_cgroups(self):
+        child = os.path.join(self.cg, "asterisk.service")
+        os.mkdir(child)
+        entry = defer(lambda: os.rmdir(child), "cgroup " + child)
+        pbx, phone = Peer(cgroup=child, netns=self.ns), self.outsider()
+        lid = pbx("listen", "127.0.0.1", 5061)["id"]
+        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", 5061)
+        self.assertEqual(pbx("opts", sip)["opts"], KERNEL_DEFAULT)
+        self.sipka("attach", "--cgroup", self.cg)
+        self.assertEqual(pbx("opts", sip)["opts"]["keepalive"], 1)
+        self.assertEqual(self.stats(5061)["active"], 1)
+        pbx.close()
+        undo(entry)
+
     def test_attach_new_only_leaves_existing_alone(self):
         pbx, phone = self.pbx(), self.outsider()
         lid = pbx("listen", "127.0.0.1", 5060)["id"]
