@@ -41,7 +41,7 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make pkg-c
 	      libinih-dev libjansson-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux prometheus
 
-.PHONY: all deps test bench install uninstall clean vmlinux
+.PHONY: all deps test-deps test bench install uninstall clean vmlinux
 all: sipka
 
 $(OUT):
@@ -71,9 +71,12 @@ $(OUT)/unit: $(UNIT_SRCS) $(PURE_OBJS) $(wildcard tests/unit/*.h)
 test: sipka $(OUT)/unit
 	$(Q)tests/run
 
-# Installs what the build and the tests need (root; runs apt-get).
+# Install what the build, and then the tests, need (root; apt-get).
 deps:
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS) $(TEST_DEPS)
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS)
+
+test-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_DEPS)
 
 $(OUT)/bench-%: bench/%.c | $(OUT)
 	$(call msg,CC,$@)
