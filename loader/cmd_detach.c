@@ -61,19 +61,20 @@ static int detach_all(void)
 {
 	struct link_pin *links;
 	char path[PATH_MAX];
-	json_t *done = json_array();
+	json_t *done;
 	int i, n, rc = EXIT_OK;
 
 	if (pins_check_env())
 		return EXIT_FAIL;
 	if (access(g.pin_dir, F_OK)) {
 		note("sipka: nothing to detach (%s does not exist)", g.pin_dir);
-		json_decref(done);
 		return g.json ? json_print(json_pack("{s:[], s:b}", "detached", "removed", 0)) : EXIT_OK;
 	}
+	done = json_array();
 	n = links_list(&links);
 	if (n < 0) {
 		err("cannot read %s: %s", g.pin_dir, strerror(errno));
+		json_decref(done);
 		return EXIT_FAIL;
 	}
 	for (i = 0; i < n; i++) {
@@ -89,8 +90,10 @@ static int detach_all(void)
 			printf("sipka: detached from %s\n", path);
 	}
 	links_free(links, n);
-	if (rc)	/* keep the maps while a link may still use them */
+	if (rc) {	/* keep the maps while a link may still use them */
+		json_decref(done);
 		return rc;
+	}
 	pins_remove();
 	if (g.json)
 		return json_print(json_pack("{s:o, s:b}", "detached", done, "removed", 1));
