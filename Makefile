@@ -12,7 +12,9 @@ BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 
 VERSION := $(shell cat VERSION)
-OUT     := build
+OUT     ?= build
+BIN     ?= sipka
+BPF_CPU ?= v3
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
 
 LIBS    := libbpf inih jansson
@@ -20,7 +22,7 @@ CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(OUT) \
 	   -DSIPKA_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(LIBS))
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS)) -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
 
 ifeq ($(V),1)
 Q :=
@@ -42,10 +44,10 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make pkg-c
 TEST_DEPS  := python3 iproute2 nftables util-linux prometheus
 
 .PHONY: all deps test-deps test bench install uninstall clean vmlinux
-all: sipka
+all: $(BIN)
 
 $(OUT):
-	$(Q)mkdir -p $@
+	$(Q)mkdir -p $@ $(dir $(BIN))
 
 $(OUT)/sipka.bpf.o: bpf/sipka.bpf.c include/sipka.h vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
@@ -59,7 +61,7 @@ $(OUT)/%.o: loader/%.c $(wildcard loader/*.h) include/sipka.h $(OUT)/sipka.skel.
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
-sipka: $(LOADER_OBJS)
+$(BIN): $(LOADER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -67,8 +69,13 @@ $(OUT)/unit: $(UNIT_SRCS) $(PURE_OBJS) $(wildcard tests/unit/*.h)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iloader $(UNIT_SRCS) $(PURE_OBJS) $(LDLIBS) -o $@
 
+# The upgrade test's "newer build": the same sources, another instruction set,
+# so another program (another tag).
+$(OUT)/next/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/next BIN=$@ BPF_CPU=v2 $@
+
 # Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
-test: sipka $(OUT)/unit
+test: $(BIN) $(OUT)/unit $(OUT)/next/sipka
 	$(Q)tests/run
 
 # Install what the build, and then the tests, need (root; apt-get).
@@ -83,15 +90,15 @@ $(OUT)/bench-%: bench/%.c | $(OUT)
 	$(Q)$(CC) $(CFLAGS) $< -o $@
 
 # Benchmarks, as root; figures in bench/RESULTS.md.
-bench: sipka $(patsubst bench/%.c,$(OUT)/bench-%,$(wildcard bench/*.c))
+bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(wildcard bench/*.c))
 	$(Q)bench/run
 
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
-install: sipka
-	install -D -m 0755 sipka $(DESTDIR)$(BINDIR)/sipka
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sipka
 	# A config ops have edited is theirs: never overwrite it.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf ] || \
 		install -D -m 0644 examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
@@ -101,4 +108,4 @@ uninstall:
 	-rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
 
 clean:
-	rm -rf $(OUT) sipka
+	rm -rf $(OUT) $(BIN)

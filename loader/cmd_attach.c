@@ -97,7 +97,8 @@ int cmd_attach(int argc, char **argv)
 	struct pins p = PINS_INIT;
 	struct existing x = { 0 };
 	struct conf conf, live;
-	bool created, existed, new_only = false;
+	bool undo = false, existed, new_only = false;
+	enum pins_state state;
 	int c, rc = EXIT_FAIL;
 	__u64 cg_id;
 
@@ -123,8 +124,9 @@ int cmd_attach(int argc, char **argv)
 		}
 		source = conf_file;
 	}
-	if (pins_load(&p, &created))
+	if (pins_load(&p, &state))
 		return EXIT_FAIL;
+	undo = state == PINS_LOADED;
 
 	rules_read(p.config_fd, &live);
 	if (!source && !live.n) {
@@ -138,7 +140,7 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	if (attach_link(p.prog_fd, cg_path, cg_id, &existed))
 		goto out;
-	created = false;	/* attached: from here on, nothing to undo */
+	undo = false;	/* attached: from here on, nothing to undo */
 	/* The link first: connections made from now on are armed by it. */
 	if (!new_only && arm_existing(&x)) {
 		note("sipka is attached; only the connections that already existed may not be armed");
@@ -146,9 +148,9 @@ int cmd_attach(int argc, char **argv)
 	}
 	rules_read(p.config_fd, &live);
 	if (g.json) {
-		rc = json_print(json_pack("{s:s, s:I, s:b, s:b, s:i, s:s?, s:o}",
+		rc = json_print(json_pack("{s:s, s:I, s:s, s:b, s:i, s:s?, s:o}",
 					  "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
-					  "loaded", created, "already_attached", existed,
+					  "program", pins_state_name[state], "already_attached", existed,
 					  "rules", live.n, "rules_from", source,
 					  "existing", new_only ? json_null() : existing_json(&x)));
 	} else {
@@ -158,7 +160,7 @@ int cmd_attach(int argc, char **argv)
 		existing_print(&x);
 	}
 out:
-	if (rc && created)	/* leave nothing half-made behind */
+	if (rc && undo)	/* leave nothing half-made behind */
 		pins_remove();
 	pins_close(&p);
 	return rc;

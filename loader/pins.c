@@ -111,9 +111,9 @@ void pins_reuse_maps(struct sipka_bpf *skel)
 	bpf_map__set_pin_path(skel->maps.sipka_events, path);
 }
 
-static int load_and_pin(struct pins *p)
+/* Loads the program with its maps, reusing (or pinning) the maps. */
+static int load(struct pins *p)
 {
-	char path[PATH_MAX];
 	struct sipka_bpf *skel;
 	int ret;
 
@@ -129,55 +129,133 @@ static int load_and_pin(struct pins *p)
 	/* The iterator is loaded when it runs (existing.c), not kept. */
 	bpf_program__set_autoload(skel->progs.sipka_existing, false);
 	pins_reuse_maps(skel);
-
 	ret = sipka_bpf__load(skel);
 	if (ret) {
 		err("the kernel refused sipka's BPF program or maps: %s. sipka needs Linux 5.10 or later with BPF, cgroup BPF and BTF; a map pinned by an incompatible sipka is refused too ('sipka detach' removes it). Run with -vv for libbpf's log",
 		    strerror(-ret));
-		goto out;
+	} else {
+		p->prog_fd = dup(bpf_program__fd(skel->progs.sipka_sockops));
+		p->config_fd = dup(bpf_map__fd(skel->maps.sipka_config));
+		p->stats_fd = dup(bpf_map__fd(skel->maps.sipka_stats));
+		p->events_fd = dup(bpf_map__fd(skel->maps.sipka_events));
 	}
-	pin_path(path, SIPKA_PIN_PROG);
-	ret = bpf_program__pin(skel->progs.sipka_sockops, path);
-	if (ret) {
-		err("cannot pin the program at %s: %s", path, strerror(-ret));
-		goto out;
-	}
-	p->prog_fd = dup(bpf_program__fd(skel->progs.sipka_sockops));
-	p->config_fd = dup(bpf_map__fd(skel->maps.sipka_config));
-	p->stats_fd = dup(bpf_map__fd(skel->maps.sipka_stats));
-	p->events_fd = dup(bpf_map__fd(skel->maps.sipka_events));
-out:
 	sipka_bpf__destroy(skel);
 	return ret ? -1 : 0;
 }
 
-int pins_load(struct pins *p, bool *created)
+static int prog_info(int fd, struct bpf_prog_info *info)
 {
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len);
+}
+
+/* Another build's program is pinned: put ours in every link (atomically, so
+ * no connection goes unarmed), then in the pin. Maps, rules and counters
+ * are shared, so nothing is lost. */
+static int upgrade(int old_fd, int new_fd)
+{
+	LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE, .old_prog_fd = old_fd);
+	struct link_pin *links;
+	char pin[PATH_MAX];
+	int i, n, updated = 0;
+
+	n = links_list(&links);
+	for (i = 0; i < n; i++) {
+		if (links[i].fd < 0 || !links[i].live_cgroup_id)
+			continue;
+		if (bpf_link_update(links[i].fd, new_fd, &opts)) {
+			err("cannot put the new program in %s: %s", links[i].path, strerror(errno));
+			links_free(links, n);
+			return -1;
+		}
+		updated++;
+	}
+	links_free(links, n);
+	/* bpffs cannot rename over a pin; the links hold the program meanwhile. */
+	pin_path(pin, SIPKA_PIN_PROG);
+	if ((unlink(pin) && errno != ENOENT) || bpf_obj_pin(new_fd, pin)) {
+		err("cannot pin the new program at %s: %s", pin, strerror(errno));
+		return -1;
+	}
+	note("sipka: upgraded the program in %d attachment%s; rules and counters kept",
+	     updated, updated == 1 ? "" : "s");
+	return 0;
+}
+
+/* The pinned program and its maps go together. */
+static bool maps_pinned(void)
+{
+	static const char *const maps[] = { SIPKA_PIN_CONFIG, SIPKA_PIN_STATS, SIPKA_PIN_EVENTS };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		pin_path(path, maps[i]);
+		if (access(path, F_OK))
+			return false;
+	}
+	return true;
+}
+
+const char *const pins_state_name[] = {
+	[PINS_LOADED] = "loaded", [PINS_REUSED] = "reused", [PINS_UPGRADED] = "upgraded",
+};
+
+int pins_load(struct pins *p, enum pins_state *state)
+{
+	struct bpf_prog_info old_info, new_info;
+	char path[PATH_MAX];
+	int old_fd;
+
 	if (pins_check_env())
 		return -1;
 	if (mkdir(g.pin_dir, 0700) && errno != EEXIST) {
 		err("cannot create the pin dir %s: %s", g.pin_dir, strerror(errno));
 		return -1;
 	}
-	*created = false;
-	if (!open_pin(SIPKA_PIN_PROG, &p->prog_fd)) {
-		if (!open_pin(SIPKA_PIN_CONFIG, &p->config_fd) &&
-		    !open_pin(SIPKA_PIN_STATS, &p->stats_fd) &&
-		    !open_pin(SIPKA_PIN_EVENTS, &p->events_fd)) {
-			if (g.verbose)
-				note("sipka: reusing the program and maps pinned in %s", g.pin_dir);
-			return 0;
-		}
-		pins_close(p);
+	pin_path(path, SIPKA_PIN_PROG);
+	old_fd = bpf_obj_get(path);
+	if (old_fd >= 0 && !maps_pinned()) {
+		close(old_fd);
 		err("the pins in %s are incomplete (a map was removed by hand?); run 'sipka detach' to clear them, then attach again",
 		    g.pin_dir);
 		return -1;
 	}
-	if (load_and_pin(p))
+	if (load(p)) {
+		if (old_fd >= 0)
+			close(old_fd);
 		return -1;
-	if (g.verbose)
-		note("sipka: loaded the program and pinned it with its maps in %s", g.pin_dir);
-	*created = true;
+	}
+	if (old_fd < 0) {
+		if (bpf_obj_pin(p->prog_fd, path)) {
+			err("cannot pin the program at %s: %s", path, strerror(errno));
+			pins_close(p);
+			return -1;
+		}
+		*state = PINS_LOADED;
+		if (g.verbose)
+			note("sipka: loaded the program and pinned it with its maps in %s", g.pin_dir);
+		return 0;
+	}
+	/* Same build (same instructions, same tag): keep the running one. */
+	if (!prog_info(old_fd, &old_info) && !prog_info(p->prog_fd, &new_info) &&
+	    !memcmp(old_info.tag, new_info.tag, sizeof(old_info.tag))) {
+		close(p->prog_fd);
+		p->prog_fd = old_fd;
+		*state = PINS_REUSED;
+		if (g.verbose)
+			note("sipka: reusing the program and maps pinned in %s", g.pin_dir);
+		return 0;
+	}
+	if (upgrade(old_fd, p->prog_fd)) {
+		close(old_fd);
+		pins_close(p);
+		return -1;
+	}
+	close(old_fd);
+	*state = PINS_UPGRADED;
 	return 0;
 }
 

@@ -26,9 +26,18 @@ int pins_check_env(void);
 
 /* Opens what sipka pinned; says so and fails when sipka is not loaded. */
 int pins_open(struct pins *p);
-/* Opens the pinned objects, or loads the program and pins what is missing;
- * *CREATED tells whether the program was loaded now. */
-int pins_load(struct pins *p, bool *created);
+/* What pins_load found and did. */
+enum pins_state {
+	PINS_LOADED,	/* nothing was pinned: loaded and pinned now */
+	PINS_REUSED,	/* the same build was pinned */
+	PINS_UPGRADED,	/* another build's program was replaced in every link */
+};
+extern const char *const pins_state_name[];
+
+/* Loads sipka's program, reusing the pinned maps (or pinning new ones) and
+ * the pinned program if it is the same build; another build's program is
+ * replaced in every link. */
+int pins_load(struct pins *p, enum pins_state *state);
 /* Points SKEL's shared maps at their pins, to reuse them when it loads. */
 struct sipka_bpf;
 void pins_reuse_maps(struct sipka_bpf *skel);

@@ -1,0 +1,59 @@
+"""Upgrading: 'sipka attach' from another build replaces the program in every
+live link at once, keeping rules and counters, while connections churn."""
+import os
+import threading
+import time
+
+from harness import ROOT, Env, need_root, run
+
+NEXT = os.path.join(ROOT, "build", "next", "sipka")     # make test builds it
+COUNTERS = ("armed", "dead_keepalive", "dead_retransmit", "reset", "closed", "errors", "events_lost")
+
+
+def setUpModule():
+    need_root()
+
+
+class Upgrade(Env):
+    def status(self):
+        return self.sipka("status", json_out=True)
+
+    def test_upgrade_under_churn_arms_every_connection(self):
+        self.attach()
+        self.sipka("config", "set", "5060", "--name", "tcp", "--time", "30")
+        before = self.status()
+        pbx = self.pbx()
+        made = []
+        churn = threading.Thread(target=lambda: made.append(pbx("churn", "127.0.0.1", 5060, 6000, 2)["made"]))
+        churn.start()
+        samples = [self.stats(5060)]
+        while samples[-1]["armed"] < 1000:      # well under way
+            time.sleep(0.02)
+            samples.append(self.stats(5060))
+        out = run(NEXT, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
+        samples.append(self.stats(5060))
+        churn.join()
+        self.assertIn('"program":"upgraded"', out.stdout)
+        self.assertIn("upgraded the program in 1 attachment", out.stderr)
+        self.assertLess(samples[-1]["armed"], 2 * made[0], "the upgrade happened during the churn")
+
+        row, _ = self.wait_stats(5060, 10, closed=2 * made[0])
+        samples.append(row)
+        self.assertEqual((row["armed"], row["active"], row["errors"]), (2 * made[0], 0, 0))
+        for a, b in zip(samples, samples[1:]):
+            for k in COUNTERS:
+                self.assertGreaterEqual(b[k], a[k], "%s went back" % k)
+
+        after = self.status()
+        self.assertNotEqual(after["prog"]["id"], before["prog"]["id"])
+        link_before, link_after = before["attachments"][0], after["attachments"][0]
+        self.assertEqual(link_after["link_id"], link_before["link_id"], "the same link")
+        self.assertEqual(link_after["prog_id"], after["prog"]["id"])
+        self.assertEqual([(r["port"], r["time"]) for r in self.sipka("config", "show", json_out=True)],
+                         [(5060, 30), (5061, 60)], "rules kept")
+
+        # The same build again changes nothing; the first build is an upgrade again.
+        self.assertIn('"program":"reused"', run(NEXT, "--pin-dir", self.pin_dir, "-j", "attach",
+                                                "--cgroup", self.cg).stdout)
+        self.assertEqual(self.status()["prog"]["id"], after["prog"]["id"])
+        self.assertIn('"program":"upgraded"', self.sipka("-j", "attach", "--cgroup", self.cg).stdout)
