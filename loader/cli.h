@@ -43,6 +43,7 @@ int next_opt(int argc, char **argv, const struct cmd_help *h,
 int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h);
 
 int cmd_attach(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_detach(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_config(int argc, char **argv);

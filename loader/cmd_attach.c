@@ -15,6 +15,7 @@
 #include "output.h"
 #include "pins.h"
 #include "rules.h"
+#include "sipka.h"
 
 static const struct cmd_help help = {
 	"attach", "[--cgroup PATH] [--config FILE] [--new-only]",
@@ -29,6 +30,23 @@ static const struct cmd_help help = {
 	"  -n, --new-only     leave the connections that exist now alone; by default\n"
 	"                     those with a rule are armed too, as if made after the attach\n",
 };
+
+/* Links whose cgroup is gone (a PBX restart removes and remakes its cgroup)
+ * hold nothing any more: unpin them. */
+static void remove_defunct(void)
+{
+	struct link_pin *links;
+	int i, n = links_list(&links);
+
+	for (i = 0; i < n; i++) {
+		if (links[i].alive)
+			continue;
+		if (!unlink(links[i].path))
+			note("sipka: removed %s: its cgroup (id %llu) is gone", links[i].path,
+			     (unsigned long long)links[i].cgroup_id);
+	}
+	links_free(links, n);
+}
 
 /* The link pinned for this cgroup if it is alive, else -1. */
 static int live_link(const char *pin, __u64 cg_id)
@@ -84,6 +102,61 @@ static int attach_link(int prog_fd, const char *cg_path, __u64 cg_id, bool *exis
 	return ret;
 }
 
+/* Loads sipka (or reuses or upgrades it) and sets its rules: those of CONF
+ * (parsed from a file by the caller, or NULL), else the live ones, else the
+ * embedded default. *SOURCE says where they came from (NULL: live). On
+ * failure, what was newly made is removed. */
+static int load_with_rules(const struct conf *conf, const char *conf_file, struct pins *p,
+			   enum pins_state *state, const char **source)
+{
+	struct conf def, live;
+	char why[512];
+
+	if (pins_load(p, state))
+		return -1;
+	*source = conf_file;
+	rules_read(p->config_fd, &live);
+	if (!conf && !live.n) {
+		if (conf_default(&def, why, sizeof(why))) {
+			err("%s", why);
+			goto fail;
+		}
+		conf = &def;
+		*source = "the embedded default";
+	}
+	if (conf && rules_replace(p->config_fd, conf))
+		goto fail;
+	remove_defunct();
+	return 0;
+fail:
+	if (*state == PINS_LOADED)
+		pins_remove();
+	pins_close(p);
+	return -1;
+}
+
+/* --config FILE, read before the kernel is touched. */
+static int read_conf(const char *file, struct conf *conf)
+{
+	char why[512];
+
+	if (!file)
+		return 0;
+	if (conf_parse_file(file, conf, why, sizeof(why))) {
+		err("%s", why);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned int rules_count(int config_fd)
+{
+	struct conf live;
+
+	rules_read(config_fd, &live);
+	return live.n;
+}
+
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -92,14 +165,14 @@ int cmd_attach(int argc, char **argv)
 		{ "new-only", no_argument,     NULL, 'n' },
 		{ 0 }
 	};
-	const char *cg_arg = NULL, *conf_file = NULL, *source = NULL;
-	char cg_path[PATH_MAX], why[512];
+	const char *cg_arg = NULL, *conf_file = NULL, *source;
 	struct pins p = PINS_INIT;
 	struct existing x = { 0 };
-	struct conf conf, live;
-	bool undo = false, existed, new_only = false;
+	bool existed, new_only = false;
 	enum pins_state state;
+	char cg_path[PATH_MAX];
 	int c, rc = EXIT_FAIL;
+	struct conf conf;
 	__u64 cg_id;
 
 	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
@@ -114,54 +187,81 @@ int cmd_attach(int argc, char **argv)
 		return EXIT_USAGE;
 
 	/* Everything the user gave is checked before the kernel is touched. */
-	if (cgroup_resolve(cg_arg, cg_path))
+	if (cgroup_resolve(cg_arg, cg_path) || read_conf(conf_file, &conf))
 		return EXIT_FAIL;
 	cg_id = cgroup_id(cg_path);
-	if (conf_file) {
-		if (conf_parse_file(conf_file, &conf, why, sizeof(why))) {
-			err("%s", why);
-			return EXIT_FAIL;
-		}
-		source = conf_file;
-	}
-	if (pins_load(&p, &state))
+	if (load_with_rules(conf_file ? &conf : NULL, conf_file, &p, &state, &source))
 		return EXIT_FAIL;
-	undo = state == PINS_LOADED;
-
-	rules_read(p.config_fd, &live);
-	if (!source && !live.n) {
-		if (conf_default(&conf, why, sizeof(why))) {
-			err("%s", why);
-			goto out;
-		}
-		source = "the embedded default";
+	if (attach_link(p.prog_fd, cg_path, cg_id, &existed)) {
+		if (state == PINS_LOADED)	/* leave nothing half-made behind */
+			pins_remove();
+		goto out;
 	}
-	if (source && rules_replace(p.config_fd, &conf))
-		goto out;
-	if (attach_link(p.prog_fd, cg_path, cg_id, &existed))
-		goto out;
-	undo = false;	/* attached: from here on, nothing to undo */
 	/* The link first: connections made from now on are armed by it. */
 	if (!new_only && arm_existing(&x)) {
 		note("sipka is attached; only the connections that already existed may not be armed");
 		goto out;
 	}
-	rules_read(p.config_fd, &live);
 	if (g.json) {
 		rc = json_print(json_pack("{s:s, s:I, s:s, s:b, s:i, s:s?, s:o}",
 					  "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
 					  "program", pins_state_name[state], "already_attached", existed,
-					  "rules", live.n, "rules_from", source,
+					  "rules", rules_count(p.config_fd), "rules_from", source,
 					  "existing", new_only ? json_null() : existing_json(&x)));
 	} else {
 		rc = printf("sipka: %s %s; %u rules%s%s\n",
 			    existed ? "already attached to" : "attached to", cg_path,
-			    live.n, source ? " from " : "", source ? source : "") < 0;
+			    rules_count(p.config_fd), source ? " from " : "", source ? source : "") < 0;
 		existing_print(&x);
 	}
 out:
-	if (rc && undo)	/* leave nothing half-made behind */
-		pins_remove();
+	pins_close(&p);
+	return rc;
+}
+
+static const struct cmd_help load_help = {
+	"load", "[--config FILE]",
+	"Loads sipka's program and maps (or reuses the pinned ones, or upgrades the\n"
+	"program in every attachment) and sets the rules, without attaching to any\n"
+	"cgroup: for systemd, whose BPFProgram=sock_ops:<pin dir>/prog attaches the\n"
+	"pinned program to a PBX's cgroup each time the PBX starts (see systemd/).\n\n"
+	"  -f, --config FILE  load these rules; without it the live rules stay, and a\n"
+	"                     first load gets the embedded default\n",
+};
+
+int cmd_load(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ 0 }
+	};
+	const char *conf_file = NULL, *source;
+	struct pins p = PINS_INIT;
+	enum pins_state state;
+	char prog[PATH_MAX];
+	struct conf conf;
+	int c, rc;
+
+	while ((c = next_opt(argc, argv, &load_help, opts, &rc)) != -1) {
+		switch (c) {
+		case 'f': conf_file = optarg; break;
+		default: return rc;
+		}
+	}
+	if (want_args(argc, argv, 0, 0, &load_help))
+		return EXIT_USAGE;
+	if (read_conf(conf_file, &conf) ||
+	    load_with_rules(conf_file ? &conf : NULL, conf_file, &p, &state, &source))
+		return EXIT_FAIL;
+	pin_path(prog, SIPKA_PIN_PROG);
+	if (g.json)
+		rc = json_print(json_pack("{s:s, s:s, s:i, s:s?}", "program", pins_state_name[state],
+					  "pin", prog, "rules", rules_count(p.config_fd),
+					  "rules_from", source));
+	else
+		rc = printf("sipka: program %s, pinned at %s; %u rules%s%s\n",
+			    pins_state_name[state], prog, rules_count(p.config_fd),
+			    source ? " from " : "", source ? source : "") < 0;
 	pins_close(&p);
 	return rc;
 }

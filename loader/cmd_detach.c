@@ -2,15 +2,19 @@
 /* sipka detach: one cgroup, or everything sipka put in the kernel and bpffs. */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "cli.h"
+#include "direct.h"
 #include "output.h"
 #include "pins.h"
+#include "sipka.h"
 
 static const struct cmd_help help = {
 	"detach", "[--cgroup PATH]",
@@ -34,6 +38,18 @@ static int drop_link(int fd, const char *pin)
 	return 0;
 }
 
+/* An attachment of the program PROG made by bpftool or systemd. */
+static int detach_direct(int prog, const char *cg_path)
+{
+	int cg, ret;
+
+	cg = open(cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	ret = prog < 0 || cg < 0 ? -1 : bpf_prog_detach2(prog, cg, BPF_CGROUP_SOCK_OPS);
+	if (cg >= 0)
+		close(cg);
+	return ret;
+}
+
 static int detach_one(const char *cg_arg)
 {
 	char cg_path[PATH_MAX], pin[PATH_MAX];
@@ -43,12 +59,19 @@ static int detach_one(const char *cg_arg)
 		return EXIT_FAIL;
 	link_pin_path(pin, cgroup_id(cg_path));
 	fd = bpf_obj_get(pin);
-	if (fd < 0) {
-		err("sipka is not attached to %s; 'sipka status' shows where it is", cg_path);
-		return EXIT_FAIL;
+	if (fd >= 0) {
+		ret = drop_link(fd, pin);
+		close(fd);
+	} else {
+		fd = pinned_prog();
+		ret = detach_direct(fd, cg_path);
+		if (fd >= 0)
+			close(fd);
+		if (ret) {
+			err("sipka is not attached to %s; 'sipka status' shows where it is", cg_path);
+			return EXIT_FAIL;
+		}
 	}
-	ret = drop_link(fd, pin);
-	close(fd);
 	if (ret)
 		return EXIT_FAIL;
 	if (g.json)
@@ -57,10 +80,33 @@ static int detach_one(const char *cg_arg)
 	return EXIT_OK;
 }
 
+/* Direct attachments of the pinned program (bpftool, systemd) go too. */
+static int detach_all_direct(json_t *done)
+{
+	int i, n, ret = 0, prog = pinned_prog();
+	struct direct *d;
+
+	if (prog < 0)
+		return 0;
+	n = direct_list(prog_id(prog), &d);
+	for (i = 0; i < n; i++) {
+		if (detach_direct(prog, d[i].path)) {
+			err("cannot detach from %s: %s", d[i].path, strerror(errno));
+			ret = -1;
+			continue;
+		}
+		json_array_append_new(done, json_string(d[i].path));
+		if (!g.json)
+			printf("sipka: detached from %s (a direct attachment)\n", d[i].path);
+	}
+	free(d);
+	close(prog);
+	return ret;
+}
+
 static int detach_all(void)
 {
 	struct link_pin *links;
-	char path[PATH_MAX];
 	json_t *done;
 	int i, n, rc = EXIT_OK;
 
@@ -82,14 +128,12 @@ static int detach_all(void)
 			rc = EXIT_FAIL;
 			continue;
 		}
-		if (cgroup_path(links[i].live_cgroup_id, path))
-			snprintf(path, sizeof(path), "(cgroup id %llu, gone)",
-				 (unsigned long long)links[i].cgroup_id);
-		json_array_append_new(done, json_string(path));
+		json_array_append_new(done, json_string(links[i].cgroup));
 		if (!g.json)
-			printf("sipka: detached from %s\n", path);
+			printf("sipka: detached from %s\n", links[i].cgroup);
 	}
 	links_free(links, n);
+	rc = detach_all_direct(done) ? EXIT_FAIL : rc;
 	if (rc) {	/* keep the maps while a link may still use them */
 		json_decref(done);
 		return rc;

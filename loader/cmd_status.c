@@ -4,11 +4,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cgroup.h"
 #include "cli.h"
+#include "direct.h"
 #include "output.h"
 #include "pins.h"
 #include "rules.h"
@@ -16,26 +18,23 @@
 static const struct cmd_help help = {
 	"status", "",
 	"Shows the pinned program, each cgroup sipka is attached to (path, link and\n"
-	"program ids, pin path) and the number of rules. Exit status: 0 when attached\n"
-	"to at least one live cgroup, 3 when not attached, 1 on error.\n",
+	"program ids, pin path) and the number of rules. Attachments of the pinned\n"
+	"program made without sipka (bpftool, systemd's BPFProgram=) are listed as\n"
+	"'direct'; a link whose cgroup was removed as DEFUNCT ('sipka attach' removes\n"
+	"those). Exit status: 0 when attached to at least one live cgroup, 3 when not\n"
+	"attached, 1 on error.\n",
 };
-
-static __u32 prog_id(int fd)
-{
-	struct bpf_prog_info info = { 0 };
-	__u32 len = sizeof(info);
-
-	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.id;
-}
 
 int cmd_status(int argc, char **argv)
 {
 	struct pins p = PINS_INIT;
 	struct link_pin *links;
-	char path[PATH_MAX], prog_pin[PATH_MAX];
+	struct direct *direct;
+	char prog_pin[PATH_MAX];
 	json_t *jlinks;
 	struct conf rules;
-	int c, i, n, rc, live = 0;
+	int c, i, n, nd, rc, live = 0;
+	__u32 id;
 
 	while ((c = next_opt(argc, argv, &help, NULL, &rc)) != -1)
 		return rc;
@@ -60,30 +59,38 @@ int cmd_status(int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	pin_path(prog_pin, SIPKA_PIN_PROG);
+	id = prog_id(p.prog_fd);
 	jlinks = json_array();
 	if (!g.json)
 		printf("program  id %u  pinned %s\nrules    %u (sipka config show)\n",
-		       prog_id(p.prog_fd), prog_pin, rules.n);
+		       id, prog_pin, rules.n);
 	for (i = 0; i < n; i++) {
 		const struct link_pin *l = &links[i];
-		bool alive = l->live_cgroup_id && !cgroup_path(l->live_cgroup_id, path);
 
-		if (!alive)
-			snprintf(path, sizeof(path), "(cgroup id %llu is gone)",
-				 (unsigned long long)l->cgroup_id);
-		live += alive;
-		json_array_append_new(jlinks, json_pack("{s:s, s:I, s:I, s:I, s:s, s:b}",
-			"cgroup", path, "cgroup_id", (json_int_t)l->cgroup_id,
+		live += l->alive;
+		json_array_append_new(jlinks, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:b}",
+			"cgroup", l->cgroup, "cgroup_id", (json_int_t)l->cgroup_id, "via", "link",
 			"link_id", (json_int_t)l->link_id, "prog_id", (json_int_t)l->prog_id,
-			"pin", l->path, "defunct", !alive));
+			"pin", l->path, "defunct", !l->alive));
 		if (!g.json)
-			printf("attached %s  link id %u  prog id %u  pinned %s%s\n", path,
-			       l->link_id, l->prog_id, l->path, alive ? "" : "  DEFUNCT");
+			printf("attached %s  link id %u  prog id %u  pinned %s%s\n", l->cgroup,
+			       l->link_id, l->prog_id, l->path, l->alive ? "" : "  DEFUNCT");
 	}
+	nd = direct_list(id, &direct);
+	for (i = 0; i < nd; i++) {
+		live++;
+		json_array_append_new(jlinks, json_pack("{s:s, s:I, s:s, s:n, s:I, s:n, s:b}",
+			"cgroup", direct[i].path, "cgroup_id", (json_int_t)direct[i].cgroup_id,
+			"via", "direct", "link_id", "prog_id", (json_int_t)id, "pin", "defunct", 0));
+		if (!g.json)
+			printf("attached %s  direct (bpftool or systemd BPFProgram=)  prog id %u\n",
+			       direct[i].path, id);
+	}
+	free(direct);
 	if (g.json)
 		json_print(json_pack("{s:s, s:b, s:{s:I, s:s}, s:i, s:o}",
 			"pin_dir", g.pin_dir, "loaded", 1,
-			"prog", "id", (json_int_t)prog_id(p.prog_fd), "pin", prog_pin,
+			"prog", "id", (json_int_t)id, "pin", prog_pin,
 			"rules", rules.n, "attachments", jlinks));
 	else {
 		json_decref(jlinks);

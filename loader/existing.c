@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "cli.h"
+#include "direct.h"
 #include "existing.h"
 #include "pins.h"
 #include "sipka.h"
@@ -112,21 +113,44 @@ static int iterate_in(struct bpf_link *link, pid_t pid, struct existing *x)
 	return 0;
 }
 
+/* The cgroups sipka is attached to: through its links, and directly. */
+static int attached_cgroups(char (**paths)[PATH_MAX])
+{
+	struct link_pin *links;
+	struct direct *direct = NULL;
+	int i, n, nd = 0, k = 0, prog;
+
+	n = links_list(&links);
+	prog = pinned_prog();
+	if (prog >= 0) {
+		nd = direct_list(prog_id(prog), &direct);
+		close(prog);
+	}
+	*paths = calloc((n > 0 ? n : 0) + (nd > 0 ? nd : 0) + 1, PATH_MAX);
+	for (i = 0; *paths && i < n; i++)
+		if (links[i].alive)
+			snprintf((*paths)[k++], PATH_MAX, "%s", links[i].cgroup);
+	for (i = 0; *paths && i < nd; i++)
+		snprintf((*paths)[k++], PATH_MAX, "%s", direct[i].path);
+	links_free(links, n);
+	free(direct);
+	return *paths ? k : -1;
+}
+
 int arm_existing(struct existing *x)
 {
-	struct link_pin *links = NULL;
 	struct sipka_bpf *skel = NULL;
 	struct bpf_link *link = NULL;
-	char path[PATH_MAX];
+	char (*paths)[PATH_MAX];
 	int i, n, home = -1, ret = -1;
 
 	memset(x, 0, sizeof(*x));
 	memset(&w, 0, sizeof(w));
-	n = links_list(&links);
+	n = attached_cgroups(&paths);
 	if (n <= 0) {
 		x->supported = true;	/* attached nowhere: nothing to arm */
-		links_free(links, n);
-		return n < 0 ? -1 : 0;
+		free(paths);
+		return n;
 	}
 	skel = sipka_bpf__open();
 	if (!skel) {
@@ -145,8 +169,7 @@ int arm_existing(struct existing *x)
 	w.cgroups_fd = bpf_map__fd(skel->maps.sipka_arm_cgroups);
 	add_netns_of(getpid());
 	for (i = 0; i < n; i++)
-		if (!cgroup_path(links[i].live_cgroup_id, path))
-			nftw(path, add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
+		nftw(paths[i], add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
 	link = bpf_program__attach_iter(skel->progs.sipka_existing, NULL);
 	if (!link) {
 		err("cannot create the TCP iterator: %s", strerror(errno));
@@ -169,7 +192,7 @@ out:
 		close(home);
 	bpf_link__destroy(link);
 	sipka_bpf__destroy(skel);
-	links_free(links, n);
+	free(paths);
 	return ret;
 }
 

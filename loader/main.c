@@ -97,6 +97,7 @@ static const struct {
 	const char *summary;
 } commands[] = {
 	{ "attach", cmd_attach, "load sipka (or reuse it) and attach it to a cgroup" },
+	{ "load",   cmd_load,   "load and pin sipka without attaching (for systemd's BPFProgram=)" },
 	{ "detach", cmd_detach, "detach from one cgroup, or remove sipka entirely" },
 	{ "status", cmd_status, "what is attached where" },
 	{ "config", cmd_config, "show or change the port rules (show, set, del, load)" },

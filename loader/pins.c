@@ -13,7 +13,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "cgroup.h"
 #include "cli.h"
+#include "direct.h"
 #include "pins.h"
 #include "sipka.h"
 #include "sipka.skel.h"
@@ -151,9 +153,24 @@ static int prog_info(int fd, struct bpf_prog_info *info)
 	return bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
-/* Another build's program is pinned: put ours in every link (atomically, so
- * no connection goes unarmed), then in the pin. Maps, rules and counters
- * are shared, so nothing is lost. */
+int pinned_prog(void)
+{
+	char pin[PATH_MAX];
+
+	pin_path(pin, SIPKA_PIN_PROG);
+	return bpf_obj_get(pin);
+}
+
+__u32 prog_id(int fd)
+{
+	struct bpf_prog_info info;
+
+	return prog_info(fd, &info) ? 0 : info.id;
+}
+
+/* Another build's program is pinned: put ours in every link and direct
+ * attachment (atomically, so no connection goes unarmed), then in the pin.
+ * Maps, rules and counters are shared, so nothing is lost. */
 static int upgrade(int old_fd, int new_fd)
 {
 	LIBBPF_OPTS(bpf_link_update_opts, opts, .flags = BPF_F_REPLACE, .old_prog_fd = old_fd);
@@ -163,7 +180,7 @@ static int upgrade(int old_fd, int new_fd)
 
 	n = links_list(&links);
 	for (i = 0; i < n; i++) {
-		if (links[i].fd < 0 || !links[i].live_cgroup_id)
+		if (!links[i].alive)
 			continue;
 		if (bpf_link_update(links[i].fd, new_fd, &opts)) {
 			err("cannot put the new program in %s: %s", links[i].path, strerror(errno));
@@ -173,6 +190,10 @@ static int upgrade(int old_fd, int new_fd)
 		updated++;
 	}
 	links_free(links, n);
+	n = direct_replace(prog_id(old_fd), old_fd, new_fd);
+	if (n < 0)
+		return -1;
+	updated += n;
 	/* bpffs cannot rename over a pin; the links hold the program meanwhile. */
 	pin_path(pin, SIPKA_PIN_PROG);
 	if ((unlink(pin) && errno != ENOENT) || bpf_obj_pin(new_fd, pin)) {
@@ -321,8 +342,13 @@ int links_list(struct link_pin **links)
 		if (l->fd >= 0 && !bpf_obj_get_info_by_fd(l->fd, &info, &len)) {
 			l->link_id = info.id;
 			l->prog_id = info.prog_id;
-			l->live_cgroup_id = info.cgroup.cgroup_id;
+			/* A removed cgroup may keep its id in the link a while. */
+			l->alive = info.cgroup.cgroup_id &&
+				   !cgroup_path(info.cgroup.cgroup_id, l->cgroup);
 		}
+		if (!l->alive)
+			snprintf(l->cgroup, sizeof(l->cgroup), "(cgroup id %llu is gone)",
+				 (unsigned long long)l->cgroup_id);
 	}
 	closedir(d);
 	*links = all;

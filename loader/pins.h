@@ -44,6 +44,10 @@ void pins_reuse_maps(struct sipka_bpf *skel);
 /* Removes the program and map pins and the directory (links are the caller's). */
 void pins_remove(void);
 void pins_close(struct pins *p);
+/* The pinned program (a new fd), or -1. */
+int pinned_prog(void);
+/* The id of the program FD, or 0. */
+__u32 prog_id(int fd);
 
 /* One pinned link: <pin dir>/link-<cgroup id>. */
 struct link_pin {
@@ -51,7 +55,8 @@ struct link_pin {
 	__u64 cgroup_id;	/* from its name: the cgroup it was made for */
 	int fd;			/* -1 if it cannot be opened */
 	__u32 link_id, prog_id;
-	__u64 live_cgroup_id;	/* 0 once its cgroup is gone (defunct) */
+	bool alive;		/* false once its cgroup is gone: defunct */
+	char cgroup[PATH_MAX];	/* the cgroup's path, or "(cgroup id N is gone)" */
 };
 
 /* The pinned links, in *LINKS (free with links_free); returns how many, or -1. */

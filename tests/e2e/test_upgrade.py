@@ -52,8 +52,15 @@ class Upgrade(Env):
         self.assertEqual([(r["port"], r["time"]) for r in self.sipka("config", "show", json_out=True)],
                          [(5060, 30), (5061, 60)], "rules kept")
 
-        # The same build again changes nothing; the first build is an upgrade again.
+        # The same build again changes nothing; the first build is an upgrade again,
+        # in direct attachments (bpftool, systemd BPFProgram=) as well.
+        run("bpftool", "cgroup", "attach", self.cg, "sock_ops", "pinned",
+            os.path.join(self.pin_dir, "prog"), "multi")
         self.assertIn('"program":"reused"', run(NEXT, "--pin-dir", self.pin_dir, "-j", "attach",
                                                 "--cgroup", self.cg).stdout)
         self.assertEqual(self.status()["prog"]["id"], after["prog"]["id"])
-        self.assertIn('"program":"upgraded"', self.sipka("-j", "attach", "--cgroup", self.cg).stdout)
+        p = self.sipka("-j", "attach", "--cgroup", self.cg)
+        self.assertIn('"program":"upgraded"', p.stdout)
+        self.assertIn("upgraded the program in 2 attachments", p.stderr)
+        newest = self.status()["prog"]["id"]
+        self.assertEqual(sorted(a["prog_id"] for a in self.status()["attachments"]), [newest, newest])
