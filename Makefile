@@ -5,6 +5,11 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  := $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+MANDIR  ?= $(PREFIX)/share/man
+DOCDIR  ?= $(PREFIX)/share/doc/sipka
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+UNITS   := sipka.service sipka-prometheus.service sipka-prometheus.timer
 
 CC      ?= gcc
 CLANG   ?= clang
@@ -41,7 +46,7 @@ UNIT_SRCS   := $(wildcard tests/unit/*.c)
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make pkg-config \
 	      libinih-dev libjansson-dev
-TEST_DEPS  := python3 iproute2 nftables util-linux prometheus
+TEST_DEPS  := python3 iproute2 nftables util-linux prometheus bash-completion groff-base
 
 .PHONY: all deps test-deps test bench install uninstall clean vmlinux
 all: $(BIN)
@@ -102,10 +107,23 @@ install: $(BIN)
 	# A config ops have edited is theirs: never overwrite it.
 	[ -e $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf ] || \
 		install -D -m 0644 examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR) $(DESTDIR)$(COMPLETIONDIR)
+	for u in $(UNITS); do \
+		sed -e 's|/usr/local/sbin/sipka|$(BINDIR)/sipka|' -e 's|/etc/sipka/|$(SYSCONFDIR)/sipka/|' \
+			systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
+	done
+	install -m 0644 systemd/sipka-pbx.conf examples/sipka.conf $(DESTDIR)$(DOCDIR)/
+	sed 's/@VERSION@/$(VERSION)/' man/sipka.8 > $(DESTDIR)$(MANDIR)/man8/sipka.8
+	install -m 0644 loader/sipka.bash $(DESTDIR)$(COMPLETIONDIR)/sipka
 
+# Leaves /etc/sipka/sipka.conf if it was edited, as package managers do.
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/sipka $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf
-	-rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
+	rm -f $(DESTDIR)$(BINDIR)/sipka $(DESTDIR)$(MANDIR)/man8/sipka.8 \
+	      $(DESTDIR)$(COMPLETIONDIR)/sipka $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
+	      $(DESTDIR)$(DOCDIR)/sipka-pbx.conf $(DESTDIR)$(DOCDIR)/sipka.conf
+	-rmdir $(DESTDIR)$(DOCDIR)
+	-cmp -s examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
 
 clean:
 	rm -rf $(OUT) $(BIN)

@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "cli.h"
 #include "direct.h"
 #include "output.h"

@@ -13,7 +13,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup.h"
 #include "cli.h"
 #include "direct.h"
 #include "existing.h"

@@ -1,0 +1,67 @@
+"""make install and make uninstall, into a scratch DESTDIR."""
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+from harness import ROOT, run
+
+FILES = ["etc/sipka/sipka.conf", "usr/sbin/sipka", "usr/share/man/man8/sipka.8",
+         "usr/share/bash-completion/completions/sipka", "usr/share/doc/sipka/sipka-pbx.conf",
+         "usr/share/doc/sipka/sipka.conf", "usr/lib/systemd/system/sipka.service",
+         "usr/lib/systemd/system/sipka-prometheus.service", "usr/lib/systemd/system/sipka-prometheus.timer"]
+
+
+class Install(unittest.TestCase):
+    def setUp(self):
+        self.dest = tempfile.mkdtemp(prefix="sipka-destdir-")
+        self.addCleanup(shutil.rmtree, self.dest)
+
+    def make(self, target):
+        return run("make", "-s", "-C", ROOT, target, "DESTDIR=" + self.dest, "PREFIX=/usr")
+
+    def files(self):
+        return sorted(os.path.relpath(os.path.join(d, f), self.dest)
+                      for d, _, fs in os.walk(self.dest) for f in fs)
+
+    def test_install_and_uninstall(self):
+        self.make("install")
+        self.assertEqual(self.files(), sorted(FILES))
+        units = os.path.join(self.dest, "usr/lib/systemd/system")
+        with open(os.path.join(units, "sipka.service")) as f:
+            self.assertIn("ExecStart=/usr/sbin/sipka load --config /etc/sipka/sipka.conf\n", f.read())
+        with open(os.path.join(units, "sipka-prometheus.timer")) as f:
+            self.assertIn("OnUnitActiveSec=15s", f.read())
+        man = os.path.join(self.dest, "usr/share/man/man8/sipka.8")
+        with open(man) as f:
+            self.assertNotIn("@VERSION@", f.read())
+        if shutil.which("groff"):
+            lint = run("groff", "-man", "-Tutf8", "-ww", "-z", man)
+            self.assertEqual(lint.stderr, "")
+        p = run(os.path.join(self.dest, "usr/sbin/sipka"), "--version")
+        self.assertRegex(p.stdout, r"^sipka \d")
+
+        # An edited config survives a reinstall and an uninstall.
+        conf = os.path.join(self.dest, "etc/sipka/sipka.conf")
+        with open(conf, "a") as f:
+            f.write("; edited\n")
+        self.make("install")
+        self.make("uninstall")
+        self.assertEqual(self.files(), ["etc/sipka/sipka.conf"])
+        os.unlink(conf)
+        self.make("install")
+        self.make("uninstall")
+        self.assertEqual(self.files(), [], "an unedited config goes")
+
+    @unittest.skipUnless(os.path.exists("/usr/share/bash-completion/bash_completion"), "needs bash-completion")
+    def test_bash_completion(self):
+        script = ("source /usr/share/bash-completion/bash_completion; source %s; "
+                  "complete_for() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_LINE=\"$*\"; "
+                  "COMP_POINT=${#COMP_LINE}; _sipka; echo \"${COMPREPLY[*]}\"; }; "
+                  "complete_for sipka con; complete_for sipka config s; "
+                  "complete_for sipka config set 5060 --user; complete_for sipka stats --"
+                  % os.path.join(ROOT, "loader", "sipka.bash"))
+        out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
+        self.assertEqual(out[:3], ["config", "show set", "--user-timeout"])
+        self.assertEqual(out[3].split(), ["--prometheus", "--output", "--watch", "--help"])
