@@ -44,7 +44,7 @@ PURE_OBJS   := $(OUT)/parse.o $(OUT)/conf.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
 # Debian 12 packages: to build, then to run the tests.
-BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc make pkg-config \
+BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux prometheus bash-completion groff-base
 
