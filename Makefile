@@ -90,12 +90,18 @@ deps:
 test-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_DEPS)
 
-$(OUT)/bench-%: bench/%.c | $(OUT)
+$(OUT)/bench-%: bench/%.c bench/common.h | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< -o $@
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -lpthread -o $@
+
+$(OUT)/bare.bpf.o: bench/bare.bpf.c vmlinux.h | $(OUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 
 # Benchmarks, as root; figures in bench/RESULTS.md.
-bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(wildcard bench/*.c))
+bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(OUT)/bare.bpf.o
 	$(Q)bench/run
 
 # Regenerate vmlinux.h from the running kernel's BTF.

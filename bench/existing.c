@@ -6,51 +6,15 @@
  *
  * Usage: existing SIPKA PIN_DIR CGROUP N    (bench/run sets these up)
  */
-#define _GNU_SOURCE
+#include "common.h"	/* first: it asks for _GNU_SOURCE */
+
 #include <arpa/inet.h>
-#include <errno.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sched.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #define PORT 5060
-
-static void die(const char *what)
-{
-	fprintf(stderr, "existing: %s: %s\n", what, strerror(errno));
-	exit(2);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void lo_up(void)
-{
-	struct ifreq ifr = { .ifr_name = "lo" };
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr))
-		die("lo");
-	ifr.ifr_flags |= IFF_UP;
-	if (ioctl(fd, SIOCSIFFLAGS, &ifr))
-		die("lo up");
-	close(fd);
-}
 
 static int opt(int fd, int level, int name)
 {
@@ -66,14 +30,10 @@ static void server(const char *cgroup, int n, int to_parent, int from_parent)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	char procs[4096], cmd;
 	int lst, *fds, i, armed = 0, one = 1;
-	FILE *f;
+	char cmd;
 
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
-	f = fopen(procs, "w");
-	if (!f || fprintf(f, "%d", getpid()) < 0 || fclose(f))
-		die("joining the cgroup");
+	join_cgroup(cgroup);
 	fds = calloc(n, sizeof(*fds));
 	lst = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(lst, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -121,9 +81,7 @@ int main(int argc, char **argv)
 	rl.rlim_cur = rl.rlim_max;
 	if (setrlimit(RLIMIT_NOFILE, &rl))
 		die("RLIMIT_NOFILE");
-	if (unshare(CLONE_NEWNET))
-		die("unshare");
-	lo_up();
+	private_loopback();
 	if (pipe(up) || pipe(down))
 		die("pipe");
 	pid = fork();
