@@ -36,8 +36,9 @@ struct {
 	__type(value, struct sipka_rule);
 } sipka_config SEC(".maps");
 
+/* Per CPU: no cache line bounces between CPUs on the hot path. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, SIPKA_MAX_STATS);
 	__type(key, __u32);
 	__type(value, struct sipka_counters);

@@ -40,7 +40,8 @@ struct sipka_rule {
 	char name[SIPKA_NAME_LEN];
 };
 
-/* stats map: key __u32 rule port -> value, updated atomically. */
+/* stats map (per CPU): key __u32 rule port -> value, updated atomically
+ * (a softirq may interrupt the program on the same CPU); readers sum the CPUs. */
 struct sipka_counters {
 	__u64 armed;		/* connections keepalive was set on */
 	__u64 active;		/* armed and still open */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "counters.h"
 #include "output.h"
 #include "pins.h"
 #include "sipka.h"
@@ -135,7 +136,7 @@ static __u64 events_lost(int stats_fd)
 	while (!bpf_map_get_next_key(stats_fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!bpf_map_lookup_elem(stats_fd, &key, &c))
+		if (!counters_read(stats_fd, key, &c))
 			lost += c.events_lost;
 	}
 	return lost;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "counters.h"
 #include "output.h"
 #include "parse.h"
 #include "pins.h"
@@ -66,7 +67,7 @@ static int read_rows(const struct pins *p, struct row *rows)
 		memset(&rows[n], 0, sizeof(rows[n]));
 		rows[n].port = rules.rules[i].port;
 		memcpy(rows[n].name, rules.rules[i].rule.name, SIPKA_NAME_LEN);
-		bpf_map_lookup_elem(p->stats_fd, &rows[n].port, &rows[n].c);
+		counters_read(p->stats_fd, rows[n].port, &rows[n].c);
 		n++;
 	}
 	while (n < MAX_ROWS && !bpf_map_get_next_key(p->stats_fd, prev, &next)) {
@@ -76,7 +77,7 @@ static int read_rows(const struct pins *p, struct row *rows)
 			continue;
 		memset(&rows[n], 0, sizeof(rows[n]));
 		rows[n].port = key;
-		if (!bpf_map_lookup_elem(p->stats_fd, &key, &rows[n].c))
+		if (!counters_read(p->stats_fd, key, &rows[n].c))
 			n++;
 	}
 	qsort(rows, n, sizeof(rows[0]), by_port);
