@@ -46,7 +46,8 @@ UNIT_SRCS   := $(wildcard tests/unit/*.c)
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev
-TEST_DEPS  := python3 iproute2 nftables util-linux prometheus bash-completion groff-base
+TEST_DEPS  := python3 iproute2 nftables util-linux prometheus bash-completion groff-base \
+	      kamailio kamailio-tls-modules sip-tester openssl
 
 .PHONY: all deps test-deps test bench install uninstall clean vmlinux
 all: $(BIN)

@@ -71,21 +71,35 @@ def cgroup2_mount():
     raise unittest.SkipTest("cgroup v2 is not mounted")
 
 
+def spawn(cmd, cgroup=None, netns=None, **popen):
+    """CMD in CGROUP (joined first) and network namespace NETNS, stopped with
+    the test: SIGTERM, then SIGKILL."""
+    if netns:
+        cmd = ["nsenter", "--net=/run/netns/" + netns] + list(cmd)
+
+    def join():
+        if cgroup:
+            with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
+                f.write(str(os.getpid()))
+    p = subprocess.Popen([str(c) for c in cmd], preexec_fn=join, **popen)
+
+    def stop():
+        if p.poll() is None:
+            p.terminate()
+            try:
+                p.wait(5)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        p.wait()
+    return p, defer(stop, "process %s" % cmd[0])
+
+
 class Peer:
     """peer.py in a cgroup and/or a network namespace."""
 
     def __init__(self, cgroup=None, netns=None):
-        cmd = ["python3", PEER]
-        if netns:
-            cmd = ["nsenter", "--net=/run/netns/" + netns] + cmd
-
-        def join():  # the cgroup first: nsenter would hide nothing, but be exact
-            if cgroup:
-                with open(os.path.join(cgroup, "cgroup.procs"), "w") as f:
-                    f.write(str(os.getpid()))
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  text=True, preexec_fn=join)
-        self._undo = defer(self.stop, "peer")
+        self.p, self._undo = spawn(["python3", PEER], cgroup, netns, stdin=subprocess.PIPE,
+                                   stdout=subprocess.PIPE, text=True)
 
     def __call__(self, *words):
         self.p.stdin.write(" ".join(str(w) for w in words) + "\n")
@@ -97,11 +111,6 @@ class Peer:
         if "error" in answer:
             raise AssertionError("peer: %s: %s" % (" ".join(map(str, words)), answer["error"]))
         return answer
-
-    def stop(self):
-        if self.p.poll() is None:
-            self.p.kill()
-        self.p.wait()
 
     def close(self):
         undo(self._undo)

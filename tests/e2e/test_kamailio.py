@@ -1,0 +1,151 @@
+"""sipka on a real SIP stack: Kamailio as the registrar ("PBX") in its own
+cgroup and network namespace, SIPp phones over TCP and a TLS client over TLS
+in a second namespace; the phones vanish behind a black hole."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+
+from harness import ROOT, Env, defer, need_root, run, spawn
+
+SIP = os.path.join(ROOT, "tests", "e2e", "sip")
+PBX, PHONE = "198.18.0.1", "198.18.0.2"
+TIME, INTVL, PROBES = 1, 1, 2
+BOUND = TIME + INTVL * PROBES
+PHONES = 10
+
+
+def setUpModule():
+    need_root()
+    for tool in ("kamailio", "kamcmd", "sipp", "openssl"):
+        if not shutil.which(tool):
+            raise __import__("unittest").SkipTest("needs %s (make test-deps)" % tool)
+
+
+class Kamailio(Env):
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix="sipka-kamailio-")
+        defer(lambda: shutil.rmtree(self.dir), "kamailio dir")
+        for name in ("kamailio.cfg", "tls.cfg"):
+            with open(os.path.join(SIP, name)) as f:
+                text = f.read().replace("@DIR@", self.dir).replace("@PBX@", PBX).replace("@TRUNK@", PHONE)
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(text)
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pbx",
+            "-keyout", os.path.join(self.dir, "key.pem"), "-out", os.path.join(self.dir, "cert.pem"))
+        self.phone_ns = self.phone_link()
+        log = open(os.path.join(self.dir, "kamailio.log"), "w")
+        defer(log.close, "kamailio log")
+        spawn(["kamailio", "-f", os.path.join(self.dir, "kamailio.cfg"), "-DD", "-E", "-Y", self.dir],
+              cgroup=self.cg, netns=self.ns, stdout=log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 10
+        while self.kamcmd("core.version", check=False).returncode:
+            if time.monotonic() > end:
+                with open(os.path.join(self.dir, "kamailio.log")) as f:
+                    raise AssertionError("kamailio did not start:\n" + f.read()[-2000:])
+            time.sleep(0.1)
+
+    def kamcmd(self, *args, check=True):
+        return run("kamcmd", "-s", "unix:" + os.path.join(self.dir, "kamailio_ctl"), *args, check=check)
+
+    def registered(self):
+        return set(re.findall(r"AoR: (\S+)", self.kamcmd("ul.dump").stdout))
+
+    def tcp_list(self):
+        """Kamailio's own connections: (peer address, peer port)."""
+        out = self.kamcmd("core.tcp_list").stdout
+        return set(zip(re.findall(r"src_ip: (\S+)", out), map(int, re.findall(r"src_port: (\d+)", out))))
+
+    def register_phones(self, n):
+        """N SIPp phones over TCP, one connection each, idle once registered;
+        and one TLS phone (openssl s_client: Debian's SIPp has no TLS)."""
+        spawn(["sipp", PBX + ":5060", "-sf", os.path.join(SIP, "register.xml"), "-t", "tn", "-i", PHONE,
+               "-m", n, "-r", 50, "-max_socket", 1000, "-nostdin", "-trace_err",
+               "-error_file", os.path.join(self.dir, "sipp.err")],
+              netns=self.phone_ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        register = ("REGISTER sip:{pbx} SIP/2.0\r\nVia: SIP/2.0/TLS {phone}:5061;branch=z9hG4bK-tls\r\n"
+                    "From: <sip:tlsphone@{pbx}>;tag=tls\r\nTo: <sip:tlsphone@{pbx}>\r\n"
+                    "Call-ID: tlsphone@{phone}\r\nCSeq: 1 REGISTER\r\n"
+                    "Contact: <sip:tlsphone@{phone};transport=tls>\r\nExpires: 3600\r\n"
+                    "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").format(pbx=PBX, phone=PHONE)
+        tls, _ = spawn(["openssl", "s_client", "-connect", PBX + ":5061", "-quiet", "-nocommands"],
+                       netns=self.phone_ns, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        tls.stdin.write(register.encode())
+        tls.stdin.flush()               # and stays open: the phone stays connected
+        want = {"phone%d" % i for i in range(1, n + 1)} | {"tlsphone"}
+        end = time.monotonic() + 15
+        while self.registered() != want:
+            if time.monotonic() > end:
+                raise AssertionError("registered: %s" % sorted(self.registered()))
+            time.sleep(0.1)
+
+    def established(self):
+        """The PBX's established connections, as ss shows them with timers."""
+        out = self.ns_run(self.ns, "ss", "-tnoH", "state", "established").stdout
+        return [line for line in out.splitlines() if line.strip()]
+
+    def test_registered_phones_are_armed_and_dead_ones_found(self):
+        self.attach()
+        for port, name in ((5060, "tcp"), (5061, "tls")):
+            self.sipka("config", "set", port, "--name", name, "--time", TIME, "--intvl", INTVL,
+                       "--probes", PROBES)
+        self.register_phones(PHONES)
+        self.wait_stats(5060, 2, armed=PHONES, active=PHONES)
+        self.wait_stats(5061, 2, armed=1, active=1)
+        conns = self.established()
+        self.assertEqual(len(conns), PHONES + 1, conns)
+        for line in conns:     # the kernel's own view: a keepalive timer on each
+            self.assertRegex(line, r"timer:\(keepalive,")
+        phones = self.tcp_list()
+        self.assertEqual(len(phones), PHONES + 1)
+
+        cut = time.monotonic()
+        self.black_hole(self.phone_ns)
+        self.wait_stats(5060, BOUND + 3, dead_keepalive=PHONES, active=0)
+        _, seen = self.wait_stats(5061, 3, dead_keepalive=1, active=0)
+        self.assertLessEqual(seen - cut, BOUND + 3)
+        events = [json.loads(line) for line in self.sipka("-j", "events").stdout.splitlines()]
+        self.assertEqual({(e["remote_addr"], e["remote_port"]) for e in events}, phones,
+                         "an event names each phone")
+        self.assertEqual({e["reason"] for e in events}, {"keepalive"})
+        self.assertEqual(sorted(e["name"] for e in events), ["tcp"] * PHONES + ["tls"])
+        end = time.monotonic() + 5
+        while self.tcp_list() and time.monotonic() < end:
+            time.sleep(0.1)
+        self.assertEqual(self.tcp_list(), set(), "Kamailio dropped them too")
+
+    def test_outgoing_leg_to_a_trunk_is_armed_by_its_remote_port(self):
+        self.attach()
+        spawn(["sipp", "-sf", os.path.join(SIP, "options-uas.xml"), "-t", "t1", "-i", PHONE, "-p", 5060,
+               "-max_socket", 100, "-nostdin"],
+              netns=self.phone_ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.5)
+        uac = self.ns_run(self.phone_ns, "sipp", PBX + ":5060", "-sf", os.path.join(SIP, "options-uac.xml"),
+                          "-t", "t1", "-i", PHONE, "-p", 5070, "-m", 1, "-max_socket", 100, "-nostdin",
+                          "-timeout", "10", check=False)
+        self.assertEqual(uac.returncode, 0, "the trunk answered through the PBX")
+        trunk = [c for c in self.established() if re.search(r"\s%s:5060\s" % re.escape(PHONE), c)]
+        self.assertEqual(len(trunk), 1, self.established())
+        self.assertRegex(trunk[0], r"timer:\(keepalive,")
+        # armed twice on 5060: the phone's connection in, the trunk's out
+        self.assertEqual(self.stats(5060)["armed"], 2)
+
+    def test_control_without_sipka_dead_phones_stay(self):
+        # Kamailio turns SO_KEEPALIVE on (its tcp_keepalive defaults to yes),
+        # with the kernel's timings: first probe after 7200 s, dead after
+        # 7200 + 9 x 75 s = 2 h 11 min 15 s.
+        self.register_phones(3)
+        before = self.tcp_list()
+        self.black_hole(self.phone_ns)
+        time.sleep(BOUND + 2)
+        conns = self.established()
+        self.assertEqual(len(conns), 4, "the dead phones stay ESTABLISHED")
+        for line in conns:
+            minutes = re.search(r"timer:\(keepalive,(\d+)min", line)
+            self.assertTrue(minutes and int(minutes.group(1)) >= 110, line)
+        self.assertEqual(self.tcp_list(), before, "and Kamailio keeps them")
