@@ -49,7 +49,7 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev 
 TEST_DEPS  := python3 iproute2 nftables util-linux prometheus bash-completion groff-base \
 	      kamailio kamailio-tls-modules sip-tester openssl
 
-.PHONY: all deps test-deps test bench install uninstall clean vmlinux
+.PHONY: all deps test-deps test bench demo install uninstall clean vmlinux
 all: $(BIN)
 
 $(OUT):
@@ -104,6 +104,10 @@ BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 # Benchmarks, as root; figures in bench/RESULTS.md.
 bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(OUT)/bare.bpf.o
 	$(Q)bench/run
+
+# For a person to watch (root): phones register to Kamailio, vanish, and die.
+demo: $(BIN)
+	$(Q)tests/demo.sh
 
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:
