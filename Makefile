@@ -55,7 +55,7 @@ all: $(BIN)
 $(OUT):
 	$(Q)mkdir -p $@ $(dir $(BIN))
 
-$(OUT)/sipka.bpf.o: bpf/sipka.bpf.c include/sipka.h vmlinux.h | $(OUT)
+$(OUT)/sipka.bpf.o: bpf/sipka.bpf.c bpf/uapi.h include/sipka.h vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -95,7 +95,7 @@ $(OUT)/bench-%: bench/%.c bench/common.h | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -lpthread -o $@
 
-$(OUT)/bare.bpf.o: bench/bare.bpf.c vmlinux.h | $(OUT)
+$(OUT)/bare.bpf.o: bench/bare.bpf.c bpf/uapi.h vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 

@@ -7,13 +7,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
+#include "bpf/uapi.h"
 
-#define SOL_SOCKET	1
-#define SOL_TCP		6
-#define SO_KEEPALIVE	9
-#define TCP_KEEPIDLE	4
-#define TCP_KEEPINTVL	5
-#define TCP_KEEPCNT	6
 
 char LICENSE[] SEC("license") = "GPL";
 

@@ -12,19 +12,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "sipka.h"
-
-/* vmlinux.h carries types, not the UAPI macros. */
-#define SOL_SOCKET		1
-#define SOL_TCP			6
-#define SO_KEEPALIVE		9
-#define TCP_KEEPIDLE		4
-#define TCP_KEEPINTVL		5
-#define TCP_KEEPCNT		6
-#define TCP_USER_TIMEOUT	18
-#define EPIPE			32
-#define ECONNRESET		104
-#define AF_INET			2
-#define AF_INET6		10
+#include "uapi.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
