@@ -48,30 +48,15 @@ static void remove_defunct(void)
 	links_free(links, n);
 }
 
-/* The link pinned for this cgroup if it is alive, else -1. */
-static int live_link(const char *pin, __u64 cg_id)
-{
-	struct bpf_link_info info = { 0 };
-	__u32 len = sizeof(info);
-	int fd = bpf_obj_get(pin);
-
-	if (fd < 0)
-		return -1;
-	if (!bpf_obj_get_info_by_fd(fd, &info, &len) && info.cgroup.cgroup_id == cg_id)
-		return fd;
-	/* Its cgroup was removed (and maybe made again): a defunct link. */
-	close(fd);
-	unlink(pin);
-	return -1;
-}
-
 static int attach_link(int prog_fd, const char *cg_path, __u64 cg_id, bool *existed)
 {
 	char pin[PATH_MAX];
 	int cg_fd, fd, ret = 0;
 
+	/* Cgroup ids are not reused, and defunct links are gone (remove_defunct):
+	 * a pin for this id is this cgroup's live link. */
 	link_pin_path(pin, cg_id);
-	fd = live_link(pin, cg_id);
+	fd = bpf_obj_get(pin);
 	*existed = fd >= 0;
 	if (fd >= 0) {
 		/* Keep the attachment; make sure it runs the pinned program. */
