@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 # sipka: .bpf.c -> .bpf.o -> .skel.h -> sipka (the libbpf-bootstrap chain).
 # `make V=1` shows every command.
 
@@ -9,10 +10,16 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/sipka
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
-UNITS   := sipka.service sipka-prometheus.service sipka-prometheus.timer
+UNITS   := sipka.service sipka-prometheus.service sipka-prometheus.timer sipka-events.service
+# Where the sipka to warn about is pinned (make uninstall).
+PIN_DIR ?= /sys/fs/bpf/sipka
 
-CC      ?= gcc
+# CC from the environment or the command line; make's built-in default (cc) gives way to gcc.
+ifeq ($(origin CC),default)
+CC      := gcc
+endif
 CLANG   ?= clang
+LLVM_STRIP ?= llvm-strip
 BPFTOOL ?= bpftool
 PKG_CONFIG ?= pkg-config
 
@@ -23,11 +30,34 @@ BPF_CPU ?= v3
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
 
 LIBS    := libbpf inih jansson
-CFLAGS  ?= -O2 -g
-CFLAGS  += -Wall -Wextra -Werror -std=gnu11 -Iinclude -I$(OUT) \
-	   -DSIPKA_VERSION='"$(VERSION)"' $(shell $(PKG_CONFIG) --cflags $(LIBS))
+# bpftool's extra warnings (tools/scripts/Makefile.include) as bpftool uses them, that is
+# without -Wswitch-enum, which wants every enum value listed even beside a default.
+# (-Wstrict-aliasing=3 is in -Wall already.)
+WARNINGS := -Wall -Wextra -Werror -Wbad-function-cast -Wdeclaration-after-statement \
+	    -Wformat -Wformat-security -Wformat-y2k -Winit-self -Wmissing-declarations \
+	    -Wmissing-prototypes -Wnested-externs -Wno-system-headers -Wold-style-definition \
+	    -Wpacked -Wredundant-decls -Wshadow -Wstrict-prototypes -Wundef -Wno-type-limits
+# GCC's only: clang 14 refuses it.
+ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
+WARNINGS += -Wformat-signedness
+endif
+# Not clean in loader/ yet: `make STRICT=1` shows where. To be on for good after the rewrite.
+STRICT_WARNINGS := -Wswitch-default -Wwrite-strings
+ifeq ($(STRICT),1)
+WARNINGS += $(STRICT_WARNINGS)
+endif
+# The project's own flags stay apart from the user's CFLAGS and EXTRA_CFLAGS, which come
+# last: `make CFLAGS+=-fsanitize=address` or `EXTRA_CFLAGS=--coverage` keep -Iinclude.
+# -ffile-prefix-map keeps the build directory out of the binary: two clones, same bytes.
+SIPKA_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -Iinclude -I$(OUT) -DSIPKA_VERSION='"$(VERSION)"' \
+		$(shell $(PKG_CONFIG) --cflags $(LIBS)) -ffile-prefix-map=$(CURDIR)=.
+# Each object's headers, as the compiler found them, in $(OUT)/*.d (included at the end).
+DEPFLAGS := -MMD -MP
+ALL_CFLAGS = $(SIPKA_CFLAGS) $(DEPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS)) -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude \
+	      -ffile-prefix-map=$(CURDIR)=. $(DEPFLAGS)
 
 ifeq ($(V),1)
 Q :=
@@ -47,33 +77,48 @@ UNIT_SRCS   := $(wildcard tests/unit/*.c)
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux prometheus bash-completion groff-base \
-	      kamailio kamailio-tls-modules sip-tester openssl
+	      kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester openssl \
+	      python3-websockets baresip-core
 
-.PHONY: all deps test-deps test bench demo install uninstall clean vmlinux
+.PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
+	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell
 all: $(BIN)
 
 $(OUT):
 	$(Q)mkdir -p $@ $(dir $(BIN))
 
-$(OUT)/sipka.bpf.o: bpf/sipka.bpf.c bpf/uapi.h include/sipka.h vmlinux.h | $(OUT)
+# clang's object keeps its DWARF, for debugging (llvm-objdump -S $(OUT)/sipka.debug.bpf.o).
+$(OUT)/sipka.debug.bpf.o: bpf/sipka.bpf.c vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# The skeleton embeds the object linked by bpftool and stripped of DWARF (BTF stays):
+# about a tenth of the size.
+$(OUT)/sipka.bpf.o: $(OUT)/sipka.debug.bpf.o
+	$(call msg,GEN-OBJ,$@)
+	$(Q)$(BPFTOOL) gen object $@ $<
+	$(Q)$(LLVM_STRIP) -g $@
 
 $(OUT)/sipka.skel.h: $(OUT)/sipka.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name sipka_bpf > $@
 
-$(OUT)/%.o: loader/%.c $(wildcard loader/*.h) include/sipka.h $(OUT)/sipka.skel.h VERSION | $(OUT)
+# The skeleton is order-only: the .d files say which objects include it.
+$(OUT)/%.o: loader/%.c VERSION | $(OUT) $(OUT)/sipka.skel.h
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(BIN): $(LOADER_OBJS)
 	$(call msg,BINARY,$@)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUT)/unit: $(UNIT_SRCS) $(PURE_OBJS) $(wildcard tests/unit/*.h)
+$(OUT)/unit-%.o: tests/unit/%.c | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iloader $(UNIT_SRCS) $(PURE_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Iloader -c $< -o $@
+
+$(OUT)/unit: $(patsubst tests/unit/%.c,$(OUT)/unit-%.o,$(UNIT_SRCS)) $(PURE_OBJS)
+	$(call msg,BINARY,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
 # The upgrade test's "newer build": the same sources, another instruction set,
 # so another program (another tag).
@@ -84,6 +129,73 @@ $(OUT)/next/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include
 test: $(BIN) $(OUT)/unit $(OUT)/next/sipka
 	$(Q)tests/run
 
+# The same tests with sipka and the unit tests built with ASan and UBSan (in $(SAN_OUT)):
+# any report fails its test (tests/e2e/harness.py). The upgrade test's "newer build" and
+# the install test's binary stay the plain ones.
+SAN_OUT   ?= $(OUT)/san
+SAN_FLAGS := -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+test-sanitize: $(BIN) $(OUT)/next/sipka
+	$(Q)$(MAKE) --no-print-directory OUT=$(SAN_OUT) BIN=$(SAN_OUT)/sipka \
+		EXTRA_CFLAGS="$(EXTRA_CFLAGS) $(SAN_FLAGS)" $(SAN_OUT)/sipka $(SAN_OUT)/unit
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		SIPKA=$(SAN_OUT)/sipka UNIT=$(SAN_OUT)/unit tests/run
+
+# Static checks. Each reports nothing, or its finding is suppressed where it is, with
+# the reason. Debian 12's tools: make check-deps.
+CLANG_FORMAT ?= clang-format-14
+CPPCHECK     ?= cppcheck
+ANALYZER_CC  ?= gcc
+SHELLCHECK   ?= shellcheck
+CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck
+# The C files as written; the skeleton ($(OUT)) and vmlinux.h are generated.
+C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] bench/*.[ch])
+# Every shell script: a shell in its #! line; and the completion, which has none.
+SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench -type f ! -path '*/__pycache__/*'); do \
+		head -n 1 "$$f" | grep -qE '^\#!.*[/ ](ba)?sh$$' && echo "$$f"; done)) loader/sipka.bash
+
+check: check-format check-cppcheck check-analyzer check-shell
+
+check-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(CHECK_DEPS)
+
+# .clang-format: kernel style at 100 columns. `clang-format -i FILE` formats a file.
+check-format: | $(OUT)
+	$(call msg,FORMAT,$(words $(C_SRCS)) C files)
+	$(Q)n=0; for f in $(C_SRCS); do \
+		$(CLANG_FORMAT) "$$f" >$(OUT)/format.tmp || exit 1; \
+		d=$$(diff "$$f" $(OUT)/format.tmp | grep -c '^<'); \
+		[ "$$d" -eq 0 ] || { echo "$$f: $$d lines to reformat"; n=$$((n + 1)); }; \
+	done; rm -f $(OUT)/format.tmp; \
+	[ $$n -eq 0 ] || { echo "$$n files: see clang-format FILE | diff FILE -"; exit 1; }
+
+# Without -I$(OUT) the skeleton is not read. Globally off, with the reason:
+# variableScope: kernel style declares variables at the top of a block
+# (-Wdeclaration-after-statement); readdirCalled: readdir_r is the deprecated one.
+# The BPF macros of bpf_helpers.h, which cppcheck is not given, are spelt out.
+check-cppcheck:
+	$(call msg,CPPCHECK,$(words $(filter %.c,$(C_SRCS))) C files)
+	$(Q)$(CPPCHECK) --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+		--inline-suppr --std=c11 --library=posix --suppress=variableScope \
+		--suppress=readdirCalled -Iinclude -Iloader -Ibpf -Ibench -Itests/unit \
+		'-DLIBBPF_OPTS(TYPE, NAME, ...)=struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }' \
+		'-DSEC(name)=' '-D__uint(name, val)=int (*name)[val]' \
+		'-D__type(name, val)=typeof(val) *name' '-D__always_inline=inline' \
+		$(filter %.c,$(C_SRCS))
+
+# GCC's static analyzer over the loader, a compile of its own.
+check-analyzer: $(OUT)/sipka.skel.h
+	$(call msg,ANALYZER,loader/*.c)
+	$(Q)rc=0; for f in $(LOADER_SRCS); do \
+		$(ANALYZER_CC) $(SIPKA_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -fanalyzer -c "$$f" -o /dev/null || rc=1; \
+	done; exit $$rc
+
+# -S warning: info and style notes are advice. The completion's COMPREPLY=($$(compgen ...))
+# is bash-completion's own idiom (SC2207): its words hold no spaces.
+check-shell:
+	$(call msg,SHELLCHK,$(words $(SHELL_SCRIPTS)) scripts)
+	$(Q)$(SHELLCHECK) -S warning $(filter-out loader/sipka.bash,$(SHELL_SCRIPTS))
+	$(Q)$(SHELLCHECK) -S warning -s bash -e SC2207 loader/sipka.bash
+
 # Install what the build, and then the tests, need (root; apt-get).
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS)
@@ -91,19 +203,31 @@ deps:
 test-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_DEPS)
 
-$(OUT)/bench-%: bench/%.c bench/common.h | $(OUT)
+$(OUT)/bench-%: bench/%.c | $(OUT)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -lpthread -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LDLIBS) -lpthread -o $@
 
-$(OUT)/bare.bpf.o: bench/bare.bpf.c bpf/uapi.h vmlinux.h | $(OUT)
+# The benchmarks' yardstick programs (bare.bpf.c, return.bpf.c).
+BENCH_BPF := $(patsubst bench/%.bpf.c,$(OUT)/%.bpf.o,$(wildcard bench/*.bpf.c))
+$(BENCH_BPF): $(OUT)/%.bpf.o: bench/%.bpf.c bpf/uapi.h vmlinux.h | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 
 # Benchmarks, as root; figures in bench/RESULTS.md.
-bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(OUT)/bare.bpf.o
+bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(BENCH_BPF)
 	$(Q)bench/run
+
+# Debian 12's kernels (6.1, 6.12) and systemd 252 in QEMU (root): builds and
+# runs `make test` in each, then the systemd units. See tests/vm/run.
+# VMTEST="e2e-6.1 systemd" boots only those.
+VM_DEPS := qemu-system-x86 debootstrap e2fsprogs
+vm-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(VM_DEPS)
+
+vmtest:
+	$(Q)BUILD_DEPS="$(BUILD_DEPS)" TEST_DEPS="$(TEST_DEPS)" tests/vm/run $(VMTEST)
 
 # For a person to watch (root): phones register to Kamailio, vanish, and die.
 demo: $(BIN)
@@ -123,12 +247,18 @@ install: $(BIN)
 		sed -e 's|/usr/local/sbin/sipka|$(BINDIR)/sipka|' -e 's|/etc/sipka/|$(SYSCONFDIR)/sipka/|' \
 			systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
 	done
-	install -m 0644 systemd/sipka-pbx.conf examples/sipka.conf $(DESTDIR)$(DOCDIR)/
+	sed -e 's|/usr/local/sbin/sipka|$(BINDIR)/sipka|' systemd/sipka-pbx.conf > $(DESTDIR)$(DOCDIR)/sipka-pbx.conf
+	install -m 0644 examples/sipka.conf $(DESTDIR)$(DOCDIR)/
 	sed 's/@VERSION@/$(VERSION)/' man/sipka.8 > $(DESTDIR)$(MANDIR)/man8/sipka.8
 	install -m 0644 loader/sipka.bash $(DESTDIR)$(COMPLETIONDIR)/sipka
 
 # Leaves /etc/sipka/sipka.conf if it was edited, as package managers do.
 uninstall:
+	@# The binary goes, but a loaded sipka stays in the kernel: say how to remove it.
+	@if [ -e $(PIN_DIR) ]; then \
+		echo "warning: sipka is still loaded ($(PIN_DIR) exists) and keeps arming connections;" >&2; \
+		echo "warning: run 'sipka detach' first, while the sipka command is still installed" >&2; \
+	fi
 	rm -f $(DESTDIR)$(BINDIR)/sipka $(DESTDIR)$(MANDIR)/man8/sipka.8 \
 	      $(DESTDIR)$(COMPLETIONDIR)/sipka $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
 	      $(DESTDIR)$(DOCDIR)/sipka-pbx.conf $(DESTDIR)$(DOCDIR)/sipka.conf
@@ -138,3 +268,6 @@ uninstall:
 
 clean:
 	rm -rf $(OUT) $(BIN)
+
+# Each object's header dependencies, written by -MMD.
+-include $(wildcard $(OUT)/*.d)

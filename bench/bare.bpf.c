@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The yardstick for bench/bpfcost.c: a bare keepalive-only sock_ops program,
+ * A yardstick for bench/churn.c (arm "bare"): a bare keepalive-only sock_ops program,
  * the least a keepalive tool can do (one port, fixed values, no maps, no
  * counters, no close tracking).
  */
@@ -8,7 +8,6 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "bpf/uapi.h"
-
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -21,7 +20,8 @@ SEC("sockops")
 int bare_keepalive(struct bpf_sock_ops *skops)
 {
 	if ((skops->op == BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB && skops->local_port == 5060) ||
-	    (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB && bpf_ntohl(skops->remote_port) == 5060)) {
+	    (skops->op == BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB &&
+	     bpf_ntohl(skops->remote_port) == 5060)) {
 		set(skops, SOL_TCP, TCP_KEEPIDLE, 60);
 		set(skops, SOL_TCP, TCP_KEEPINTVL, 10);
 		set(skops, SOL_TCP, TCP_KEEPCNT, 3);

@@ -7,7 +7,7 @@
  *
  * Usage: detect SIPKA PIN_DIR CGROUP PBX_NETNS PHONE_NETNS N BOUND_S
  */
-#include "common.h"	/* first: it asks for _GNU_SOURCE */
+#include "common.h" /* first: it asks for _GNU_SOURCE */
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -44,8 +44,8 @@ static double iso8601(const char *s)
 	char sign;
 	struct tm tm = { 0 };
 
-	if (sscanf(s, "%d-%d-%dT%d:%d:%d.%d%c%d:%d", &y, &mo, &d, &h, &mi, &sec, &ms, &sign,
-		   &oh, &om) != 10)
+	if (sscanf(s, "%d-%d-%dT%d:%d:%d.%d%c%d:%d", &y, &mo, &d, &h, &mi, &sec, &ms, &sign, &oh,
+		   &om) != 10)
 		return 0;
 	tm.tm_year = y - 1900;
 	tm.tm_mon = mo - 1;
@@ -69,7 +69,8 @@ int main(int argc, char **argv)
 	FILE *f;
 
 	if (argc != 8 || (n = atoi(argv[6])) <= 0) {
-		fprintf(stderr, "usage: detect SIPKA PIN_DIR CGROUP PBX_NETNS PHONE_NETNS N BOUND_S\n");
+		fprintf(stderr,
+			"usage: detect SIPKA PIN_DIR CGROUP PBX_NETNS PHONE_NETNS N BOUND_S\n");
 		return 2;
 	}
 	bound = atof(argv[7]);
@@ -77,7 +78,7 @@ int main(int argc, char **argv)
 	if (pipe(ready))
 		die("pipe");
 	pbx = fork();
-	if (!pbx) {	/* the PBX: accepts and holds, silent */
+	if (!pbx) { /* the PBX: accepts and holds, silent */
 		join_cgroup(argv[3]);
 		enter(argv[4]);
 		lst = socket(AF_INET, SOCK_STREAM, 0);
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
 	late = calloc(n, sizeof(*late));
 	ports = calloc(n, sizeof(*ports));
 	for (i = 0; i < n; i++) {
-		born[i] = wall();	/* no later than the PBX's last packet from it */
+		born[i] = wall(); /* no later than the PBX's last packet from it */
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0 || connect(fd, (void *)&a, sizeof(a)))
 			die("connect");

@@ -6,7 +6,7 @@
  *
  * Usage: existing SIPKA PIN_DIR CGROUP N    (bench/run sets these up)
  */
-#include "common.h"	/* first: it asks for _GNU_SOURCE */
+#include "common.h" /* first: it asks for _GNU_SOURCE */
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -28,7 +28,8 @@ static int opt(int fd, int level, int name)
 /* The PBX: accepts N connections in CGROUP, then counts those armed. */
 static void server(const char *cgroup, int n, int to_parent, int from_parent)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(PORT),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int lst, *fds, i, armed = 0, one = 1;
 	char cmd;
@@ -58,7 +59,8 @@ static void server(const char *cgroup, int n, int to_parent, int from_parent)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(PORT),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(PORT),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int up[2], down[2], i, n, fd, armed = -1, status;
 	char cmd[8192], c;
@@ -74,7 +76,7 @@ int main(int argc, char **argv)
 	if (getrlimit(RLIMIT_NOFILE, &rl))
 		die("RLIMIT_NOFILE");
 	if (rl.rlim_max < (rlim_t)n + 64) {
-		rl.rlim_max = n + 64;	/* needs CAP_SYS_RESOURCE */
+		rl.rlim_max = n + 64; /* needs CAP_SYS_RESOURCE */
 		if (setrlimit(RLIMIT_NOFILE, &rl))
 			die("raising RLIMIT_NOFILE");
 	}
@@ -91,7 +93,7 @@ int main(int argc, char **argv)
 		server(argv[3], n, up[1], down[0]);
 	if (read(up[0], &c, 1) != 1)
 		die("server");
-	for (i = 0; i < n; i++) {	/* the phones, outside the cgroup */
+	for (i = 0; i < n; i++) { /* the phones, outside the cgroup */
 		fd = socket(AF_INET, SOCK_STREAM, 0);
 		if (fd < 0 || connect(fd, (void *)&a, sizeof(a)))
 			die("connect");

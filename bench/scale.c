@@ -3,15 +3,19 @@
  * N concurrent armed connections in one cgroup: the server ends in CGROUP,
  * spread over PROCS processes (one port each, 5060 up: RLIMIT_NOFILE), the
  * clients outside it. Prints sipka's armed and active counts against N, and
- * the memory sipka uses: its maps' memlock and the socket storage each armed
- * socket carries (its sk_omem_alloc against an unarmed one's, from ss -m).
+ * the memory sipka uses: the memlock of the program attached to CGROUP and
+ * of each of its maps (fixed), and per armed connection what the maps grew
+ * by plus the socket storage each armed socket carries (its sk_omem_alloc
+ * against an unarmed one's, from ss -m).
  *
  * Usage: scale SIPKA PIN_DIR CGROUP N PROCS
  */
-#include "common.h"	/* first: it asks for _GNU_SOURCE */
+#include "common.h" /* first: it asks for _GNU_SOURCE */
 
 #include <arpa/inet.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -32,7 +36,8 @@ static void nofile(int n)
 /* Holds N connections to or from PORT; says so on READY, then waits. */
 static void side(bool server, const char *cgroup, int port, int n, int ready)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(port),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
 	int lst = -1, i, fd, one = 1;
 
@@ -72,8 +77,8 @@ static double omem(const char *dir, int lo, int hi)
 	long n = 0;
 	FILE *f;
 
-	snprintf(cmd, sizeof(cmd), "ss -tmnH state established '( %s >= :%d and %s <= :%d )'",
-		 dir, lo, dir, hi);
+	snprintf(cmd, sizeof(cmd), "ss -tmnH state established '( %s >= :%d and %s <= :%d )'", dir,
+		 lo, dir, hi);
 	f = popen(cmd, "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		o = strstr(line, ",o");
@@ -100,7 +105,8 @@ static void counts(const char *sipka, const char *pin_dir, int procs, long *arme
 	f = popen(cmd, "r");
 	while (f && fgets(line, sizeof(line), f)) {
 		for (row = line; (row = strstr(row, "{\"port\":")); row++) {
-			if (sscanf(row, "{\"port\":%d,%*[^,],\"armed\":%ld,\"active\":%ld", &port, &a, &b) == 3 &&
+			if (sscanf(row, "{\"port\":%d,%*[^,],\"armed\":%ld,\"active\":%ld", &port,
+				   &a, &b) == 3 &&
 			    port >= PORT && port < PORT + procs) {
 				*armed += a;
 				*active += b;
@@ -111,33 +117,70 @@ static void counts(const char *sipka, const char *pin_dir, int procs, long *arme
 		pclose(f);
 }
 
-static long memlock(const char *pin_dir, const char *name)
+/* The memlock fdinfo shows for a BPF object's FD (the kernel's estimate of
+ * its memory, as bpftool shows it). */
+static long memlock_of(int fd)
 {
-	char path[4096], line[256];
+	char path[64], line[256];
 	long v = 0;
 	FILE *f;
-	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, name);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	f = fopen(path, "r");
 	while (f && fgets(line, sizeof(line), f))
 		sscanf(line, "memlock: %ld", &v);
 	if (f)
 		fclose(f);
-	close(fd);
 	return v;
+}
+
+#define MAX_MAPS 32
+
+struct mem {
+	long prog, maps, map[MAX_MAPS];
+	int nmaps;
+	struct bpf_map_info info[MAX_MAPS];
+};
+
+/* The memlock of the sock_ops program attached to CG and of its maps. */
+static struct mem memory(const char *cg)
+{
+	__u32 ids[4], cnt = 4, flags = 0, map_ids[MAX_MAPS], len;
+	struct bpf_prog_info pi = { 0 };
+	struct mem m = { 0 };
+	int cgfd, fd, i;
+
+	cgfd = open(cg, O_RDONLY | O_DIRECTORY);
+	if (cgfd < 0 || bpf_prog_query(cgfd, BPF_CGROUP_SOCK_OPS, 0, &flags, ids, &cnt) || cnt != 1)
+		die("the one sock_ops program attached to the cgroup");
+	close(cgfd);
+	fd = bpf_prog_get_fd_by_id(ids[0]);
+	pi.nr_map_ids = MAX_MAPS;
+	pi.map_ids = (__u64)(unsigned long)map_ids;
+	len = sizeof(pi);
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &pi, &len))
+		die("prog info");
+	m.prog = memlock_of(fd);
+	close(fd);
+	m.nmaps = pi.nr_map_ids < MAX_MAPS ? pi.nr_map_ids : MAX_MAPS;
+	for (i = 0; i < m.nmaps; i++) {
+		fd = bpf_map_get_fd_by_id(map_ids[i]);
+		len = sizeof(m.info[i]);
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &m.info[i], &len))
+			die("map info");
+		m.map[i] = memlock_of(fd);
+		m.maps += m.map[i];
+		close(fd);
+	}
+	return m;
 }
 
 int main(int argc, char **argv)
 {
 	int n, procs, per, k, pipes[2], i;
-	long armed, active, armed0, active0, maps = 0;
-	double armed_omem, plain_omem;
-	const char *maps_names[] = { "config", "stats", "sockets", "events" };
+	long armed, active, armed0, active0;
+	double armed_omem, plain_omem, grew;
+	struct mem m0, m1;
 	pid_t *pids;
 	FILE *f;
 	char c;
@@ -147,18 +190,20 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	per = n / procs;
-	for (i = 0; i < 50; i++) {	/* a run before may still be closing */
+	for (i = 0; i < 50; i++) { /* a run before may still be closing */
 		counts(argv[1], argv[2], procs, &armed0, &active0);
 		if (!active0)
 			break;
-		usleep(100000);
+		nanosleep(&(struct timespec){ .tv_nsec = 100000000 }, NULL);
 	}
 	if (active0) {
-		fprintf(stderr, "scale: %ld connections on ports %d.. are open already\n", active0, PORT);
+		fprintf(stderr, "scale: %ld connections on ports %d.. are open already\n", active0,
+			PORT);
 		return 2;
 	}
+	m0 = memory(argv[3]);
 	private_loopback();
-	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");	/* this netns only */
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w"); /* this netns only */
 	if (!f || fprintf(f, "1024 65535\n") < 0 || fclose(f))
 		die("ip_local_port_range");
 	if (pipe(pipes))
@@ -179,18 +224,34 @@ int main(int argc, char **argv)
 			die("a side failed");
 
 	counts(argv[1], argv[2], procs, &armed, &active);
-	armed -= armed0;	/* only this run's; active starts at 0 */
-	for (i = 0; i < 4; i++)
-		maps += memlock(argv[2], maps_names[i]);
+	armed -= armed0; /* only this run's; active starts at 0 */
+	m1 = memory(argv[3]);
 
-	printf("connections held: %d (%d processes x %d, server ends in the cgroup)\n", per * procs, procs, per);
+	printf("connections held: %d (%d processes x %d, server ends in the cgroup)\n", per * procs,
+	       procs, per);
 	printf("sipka: armed %ld, active %ld (%s)\n", armed, active,
 	       armed == per * procs && active == per * procs ? "exact" : "NOT EXACT");
-	printf("maps' memlock: %ld bytes in all, %.1f bytes per connection\n", maps, (double)maps / (per * procs));
+	printf("memlock before the connections: program %ld bytes, maps %ld bytes:\n", m0.prog,
+	       m0.maps);
+	printf("  %-16s %-13s %8s %11s %9s %9s %12s\n", "map", "type", "entries", "key+value",
+	       "memlock", "per entry", "with the N");
+	for (i = 0; i < m0.nmaps; i++) {
+		printf("  %-16s %-13s %8u %5u+%-5u %9ld", m0.info[i].name,
+		       libbpf_bpf_map_type_str(m0.info[i].type), m0.info[i].max_entries,
+		       m0.info[i].key_size, m0.info[i].value_size, m0.map[i]);
+		/* A ring buffer's max_entries are bytes, a socket storage's 0. */
+		if (m0.info[i].type != BPF_MAP_TYPE_RINGBUF && m0.info[i].max_entries)
+			printf(" %9.0f", (double)m0.map[i] / m0.info[i].max_entries);
+		else
+			printf(" %9s", "-");
+		printf(" %12ld\n", i < m1.nmaps ? m1.map[i] : -1);
+	}
+	grew = (double)(m1.maps - m0.maps) / (per * procs);
 	armed_omem = omem("sport", PORT, PORT + procs - 1);
 	plain_omem = omem("dport", PORT, PORT + procs - 1);
-	printf("socket storage: sk_omem_alloc %.0f bytes per armed socket, %.0f per unarmed one: %+.0f bytes\n",
-	       armed_omem, plain_omem, armed_omem - plain_omem);
+	printf("per armed connection: maps grew %.1f bytes; socket storage (sk_omem_alloc, armed %.0f - unarmed %.0f) %+.0f bytes; in all %.0f bytes\n",
+	       grew, armed_omem, plain_omem, armed_omem - plain_omem,
+	       grew + armed_omem - plain_omem);
 	for (i = 0; i < 2 * procs; i++)
 		kill(pids[i], SIGKILL);
 	while (wait(NULL) > 0)

@@ -41,6 +41,8 @@ int next_opt(int argc, char **argv, const struct cmd_help *h,
 	     const struct option *opts, int *rc);
 /* Checks the positional arguments left after the options: MIN to MAX. */
 int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h);
+/* PFX is a non-empty prefix of STR, as bpftool's is_prefix: for subcommands. */
+bool is_prefix(const char *pfx, const char *str);
 
 int cmd_attach(int argc, char **argv);
 int cmd_load(int argc, char **argv);

@@ -25,7 +25,9 @@ static const struct cmd_help help = {
 	"and rule, how long the connection lived. With -j, one JSON object per line.\n"
 	"Resets make events only for rules set with --reset-events (reset_events = yes).\n"
 	"The ring buffer has one reader at a time: a second 'sipka events' is refused.\n\n"
-	"  -f, --follow  wait for new events until SIGINT or SIGTERM\n",
+	"  -f, --follow  wait for new events until SIGINT or SIGTERM; across detach,\n"
+	"                attach and upgrade (a new ring buffer is opened, and said on\n"
+	"                stderr), and while sipka is not loaded (said once)\n",
 };
 
 static const char *const reasons[] = {
@@ -97,6 +99,7 @@ static int print_event(void *ctx, void *data, size_t size)
 	char when[48], local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN], lived[32];
 	char name[SIPKA_NAME_LEN];
 	const char *reason;
+	__u64 ms;
 	bool v4;
 
 	(void)ctx;
@@ -106,15 +109,17 @@ static int print_event(void *ctx, void *data, size_t size)
 	addr_str(e, e->local_addr, local, &v4);
 	addr_str(e, e->remote_addr, remote, &v4);
 	snprintf(name, sizeof(name), "%s", e->name);
+	ms = (e->lifetime_ns + 500000) / 1000000;
 	reason = e->reason < sizeof(reasons) / sizeof(reasons[0]) ? reasons[e->reason] : "unknown";
 	if (g.json) {
-		json_print(json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:f}",
+		/* Milliseconds are what matters, and all a reader should see. */
+		json_print(json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:o, s:I}",
 			"time", when, "reason", reason, "family", v4 ? "ipv4" : "ipv6",
 			"remote_addr", remote, "remote_port", e->remote_port,
 			"local_addr", local, "local_port", e->local_port,
 			"rule_port", e->rule_port, "name", name,
 			"probes", e->probes, "retransmits", e->retransmits,
-			"lifetime_s", e->lifetime_ns / 1e9));
+			"lifetime_s", json_real(ms / 1e3), "lifetime_ms", (json_int_t)ms));
 	} else {
 		duration(e->lifetime_ns, lived, sizeof(lived));
 		printf(v4 ? "%s %-10s peer %s:%u  local %s:%u (%s)  lived %s  probes %u  retransmits %u\n"
@@ -152,16 +157,142 @@ static void report_lost(int stats_fd, __u64 *seen)
 	*seen = lost;
 }
 
+/* The id of the pinned ring buffer, or 0 when there is none (not loaded). */
+static __u32 pinned_events_id(void)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	__u32 len = sizeof(info);
+	int fd;
+
+	pin_path(path, SIPKA_PIN_EVENTS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+/* The ring buffer and stats map being read, and the events map's id. */
+struct reader {
+	struct ring_buffer *rb;
+	int events_fd, stats_fd;
+	__u32 id;
+	__u64 lost_seen;
+};
+
+static void reader_close(struct reader *r)
+{
+	ring_buffer__free(r->rb);
+	if (r->events_fd >= 0)
+		close(r->events_fd);
+	if (r->stats_fd >= 0)
+		close(r->stats_fd);
+	r->rb = NULL;
+	r->events_fd = r->stats_fd = -1;
+	r->id = 0;
+	r->lost_seen = 0;
+}
+
+/* Opens the pinned ring buffer (the one with id ID) and stats map quietly:
+ * while sipka is being loaded, one may be pinned before the other. */
+static int reader_open(struct reader *r, __u32 id)
+{
+	char path[PATH_MAX];
+
+	pin_path(path, SIPKA_PIN_EVENTS);
+	r->events_fd = bpf_obj_get(path);
+	pin_path(path, SIPKA_PIN_STATS);
+	r->stats_fd = bpf_obj_get(path);
+	if (r->events_fd < 0 || r->stats_fd < 0) {
+		reader_close(r);
+		return -1;
+	}
+	r->rb = ring_buffer__new(r->events_fd, print_event, NULL, NULL);
+	if (!r->rb) {
+		err("cannot read the events ring buffer: %s", strerror(errno));
+		reader_close(r);
+		return -2;
+	}
+	r->id = id;
+	return 0;
+}
+
+/* The single reader's lock: taken once, on the first ring buffer opened. */
+static int reader_lock(int *dir)
+{
+	/* TODO(lead): reader lock moves off the pin dir */
+	/* Two consumers of one ring buffer race for each event: allow one. */
+	*dir = open(g.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*dir < 0 || flock(*dir, LOCK_EX | LOCK_NB)) {
+		err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
+		return -1;
+	}
+	return 0;
+}
+
+/* --follow: reads until stopped, and follows the ring buffer pin: a detach
+ * and attach (or a load after a detach) pins a new one, which the old fd
+ * would never see an event in. Each round compares the pinned map's id. */
+static int follow_events(struct reader *r, int *dir)
+{
+	bool waiting = false, first = true;
+	__u32 id;
+	int ret;
+
+	while (!stop) {
+		id = pinned_events_id();
+		if (id != r->id) {
+			if (r->id)
+				ring_buffer__consume(r->rb);	/* what the old one still holds */
+			reader_close(r);
+			ret = id ? reader_open(r, id) : -1;
+			if (ret == -2)
+				return EXIT_FAIL;
+			if (!ret) {
+				if (*dir < 0 && reader_lock(dir)) {
+					reader_close(r);
+					return EXIT_FAIL;
+				}
+				if (waiting)
+					note("sipka is loaded: reading its ring buffer (map id %u)", id);
+				else if (!first)
+					note("the ring buffer was replaced (sipka detached and attached again): reading the new one (map id %u)", id);
+				waiting = first = false;
+			}
+		}
+		if (!id && !waiting) {
+			note("sipka is not loaded (nothing pinned in %s): waiting for 'sipka attach' or 'sipka load'",
+			     g.pin_dir);
+			waiting = true;
+		}
+		if (!r->rb) {
+			struct timespec t = { 0, 500000000 };
+
+			nanosleep(&t, NULL);
+			continue;
+		}
+		if (ring_buffer__poll(r->rb, 500) < 0 && errno != EINTR) {
+			err("cannot read the events ring buffer: %s", strerror(errno));
+			return EXIT_FAIL;
+		}
+		report_lost(r->stats_fd, &r->lost_seen);
+	}
+	return EXIT_OK;
+}
+
 int cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "follow", no_argument, NULL, 'f' },
 		{ 0 }
 	};
+	struct reader r = { NULL, -1, -1, 0, 0 };
 	struct pins p = PINS_INIT;
-	struct ring_buffer *rb = NULL;
 	bool follow = false;
-	__u64 lost_seen = 0;
 	int c, rc, dir = -1;
 
 	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
@@ -172,38 +303,30 @@ int cmd_events(int argc, char **argv)
 	}
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
+	boot_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	if (follow) {
+		if (pins_check_env())
+			return EXIT_FAIL;
+		rc = follow_events(&r, &dir);
+		goto out;
+	}
+	/* Once: what is in the ring buffer now. */
 	if (pins_open(&p))
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
-	/* Two consumers of one ring buffer race for each event: allow one. */
-	dir = open(g.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0 || flock(dir, LOCK_EX | LOCK_NB)) {
-		err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
+	if (reader_lock(&dir))
 		goto out;
-	}
-	boot_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME);
-	rb = ring_buffer__new(p.events_fd, print_event, NULL, NULL);
-	if (!rb) {
+	r.rb = ring_buffer__new(p.events_fd, print_event, NULL, NULL);
+	if (!r.rb || ring_buffer__consume(r.rb) < 0) {
 		err("cannot read the events ring buffer: %s", strerror(errno));
 		goto out;
 	}
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	if (ring_buffer__consume(rb) < 0) {
-		err("cannot read the events ring buffer: %s", strerror(errno));
-		goto out;
-	}
-	report_lost(p.stats_fd, &lost_seen);
-	while (follow && !stop) {
-		if (ring_buffer__poll(rb, 500) < 0 && errno != EINTR) {
-			err("cannot read the events ring buffer: %s", strerror(errno));
-			goto out;
-		}
-		report_lost(p.stats_fd, &lost_seen);
-	}
+	report_lost(p.stats_fd, &r.lost_seen);
 	rc = EXIT_OK;
 out:
-	ring_buffer__free(rb);
+	reader_close(&r);
 	if (dir >= 0)
 		close(dir);
 	pins_close(&p);

@@ -7,12 +7,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
 #include "counters.h"
+#include "direct.h"
 #include "output.h"
 #include "parse.h"
 #include "pins.h"
@@ -30,13 +32,16 @@ static const struct cmd_help help = {
 	"  CLOSED     every close of an armed connection, whatever the reason\n"
 	"  ERRORS     invalid rules, failed setsockopt, no memory\n"
 	"  LOST       events lost because the ring buffer was full\n"
-	"Counters of a deleted rule stay, with name '-', until 'sipka detach'.\n\n"
-	"  -p, --prometheus   the Prometheus text exposition format\n"
+	"Counters of a deleted rule stay, with name '-', until 'sipka detach'.\n"
+	"The table fits the terminal's width (100 columns when it is not a terminal).\n\n"
+	"  -P, --prometheus   the Prometheus text exposition format, with sipka_up,\n"
+	"                     sipka_attached_cgroups, sipka_defunct_links and the rules;\n"
+	"                     when sipka is not loaded: sipka_up 0, exit status 0\n"
 	"  -o, --output FILE  with --prometheus: write FILE atomically (a temporary file\n"
 	"                     in the same directory, then rename), for node_exporter's\n"
 	"                     textfile collector\n"
-	"  -w, --watch N      redraw every N seconds (1-3600) with the change since the\n"
-	"                     last draw, until interrupted\n",
+	"  -w, --watch N      redraw every N seconds (1-3600) with the time and the change\n"
+	"                     since the last draw, until interrupted\n",
 };
 
 struct row {
@@ -134,33 +139,94 @@ static json_t *rows_json(const struct row *rows, int n)
 	return all;
 }
 
-/* PREV (NPREV rows, or NULL): show each counter's change since then. */
+/* The width to fit: the terminal's, else $COLUMNS, else 100. */
+static int out_width(void)
+{
+	const char *env = getenv("COLUMNS");
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
+		return ws.ws_col;
+	if (env && atoi(env) >= 40)
+		return atoi(env);
+	return 100;
+}
+
+static const struct row *find_row(const struct row *rows, int n, __u32 port)
+{
+	int i;
+
+	for (i = 0; rows && i < n; i++)
+		if (rows[i].port == port)
+			return &rows[i];
+	return NULL;
+}
+
+static long long delta(const struct row *r, const struct row *prev, int nprev, const struct counter *k)
+{
+	const struct row *was = find_row(prev, nprev, r->port);
+
+	return value(&r->c, k) - (was ? value(&was->c, k) : 0);
+}
+
+/* PREV (NPREV rows, or NULL): show each counter's change since then, beside
+ * the count when that fits the width, else on a line of its own below. Each
+ * column is as wide as its header or its widest cell, no wider. */
 static void print_table(const struct row *rows, int n, const struct row *prev, int nprev)
 {
-	const struct row *was;
+	int wname = 4, wk[NCOUNTERS], wd[NCOUNTERS], inline_width, i, l;
 	char cell[48];
+	bool inline_delta, any;
 	long long d;
 	size_t k;
-	int i, j;
 
-	printf("%-6s %-15s", "PORT", "NAME");
+	for (i = 0; i < n; i++)
+		if ((l = strlen(rule_name(rows[i].name))) > wname)
+			wname = l;
+	inline_width = 5 + 2 + wname;
+	for (k = 0; k < NCOUNTERS; k++) {
+		wk[k] = wd[k] = strlen(counters[k].column);
+		for (i = 0; i < n; i++) {
+			l = snprintf(cell, sizeof(cell), "%llu", value(&rows[i].c, &counters[k]));
+			if (l > wk[k])
+				wk[k] = l;
+			d = prev ? delta(&rows[i], prev, nprev, &counters[k]) : 0;
+			if (d)
+				l += snprintf(cell, sizeof(cell), " (%+lld)", d);
+			if (l > wd[k])
+				wd[k] = l;
+		}
+		inline_width += 2 + wd[k];
+	}
+	inline_delta = inline_width <= out_width();
+	if (inline_delta)
+		memcpy(wk, wd, sizeof(wk));
+	printf("%-5s  %-*s", "PORT", wname, "NAME");
 	for (k = 0; k < NCOUNTERS; k++)
-		printf(" %*s", prev ? 16 : 10, counters[k].column);
+		printf("  %*s", wk[k], counters[k].column);
 	printf("\n");
 	for (i = 0; i < n; i++) {
-		was = NULL;
-		for (j = 0; prev && j < nprev; j++)
-			if (prev[j].port == rows[i].port)
-				was = &prev[j];
-		printf("%-6u %-15s", rows[i].port, rule_name(rows[i].name));
+		printf("%-5u  %-*s", rows[i].port, wname, rule_name(rows[i].name));
+		any = false;
 		for (k = 0; k < NCOUNTERS; k++) {
-			d = value(&rows[i].c, &counters[k]) - (was ? value(&was->c, &counters[k]) : 0);
-			if (prev && d)
-				snprintf(cell, sizeof(cell), "%llu (%+lld)",
-					 value(&rows[i].c, &counters[k]), d);
+			d = prev ? delta(&rows[i], prev, nprev, &counters[k]) : 0;
+			any |= d != 0;
+			if (d && inline_delta)
+				snprintf(cell, sizeof(cell), "%llu (%+lld)", value(&rows[i].c, &counters[k]), d);
 			else
 				snprintf(cell, sizeof(cell), "%llu", value(&rows[i].c, &counters[k]));
-			printf(" %*s", prev ? 16 : 10, cell);
+			printf("  %*s", wk[k], cell);
+		}
+		printf("\n");
+		if (!any || inline_delta)
+			continue;
+		printf("%-5s  %-*s", "", wname, "");	/* the changes, under their counts */
+		for (k = 0; k < NCOUNTERS; k++) {
+			d = delta(&rows[i], prev, nprev, &counters[k]);
+			cell[0] = '\0';
+			if (d)
+				snprintf(cell, sizeof(cell), "%+lld", d);
+			printf("  %*s", wk[k], cell);
 		}
 		printf("\n");
 	}
@@ -179,30 +245,130 @@ static void print_label(FILE *f, const char *s)
 	}
 }
 
-/* The Prometheus text exposition format, version 0.0.4. */
-static void print_prometheus(FILE *f, const struct row *rows, int n)
+/* What the Prometheus output says besides the counters. */
+struct health {
+	bool up;		/* sipka's pins are there */
+	int attached;		/* live cgroups: links and direct attachments */
+	int defunct;		/* pinned links whose cgroup is gone */
+	struct conf rules;
+	char version[64];	/* the loaded program's */
+};
+
+static void read_health(const struct pins *p, struct health *h)
+{
+	struct link_pin *links;
+	struct direct *direct;
+	int i, n;
+
+	memset(h, 0, sizeof(*h));
+	h->up = true;
+	rules_read(p->config_fd, &h->rules);
+	n = links_list(&links);
+	for (i = 0; i < n; i++) {
+		h->attached += links[i].alive;
+		h->defunct += !links[i].alive;
+	}
+	links_free(links, n);
+	n = direct_list(prog_id(p->prog_fd), &direct);
+	if (n > 0) {
+		h->attached += n;
+		free(direct);
+	}
+	if (loaded_program_version(p, h->version, sizeof(h->version)))
+		h->version[0] = '\0';
+}
+
+static void gauge(FILE *f, const char *metric, const char *help_text)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", metric, help_text, metric);
+}
+
+static void rule_labels(FILE *f, const char *metric, const struct conf_rule *r)
+{
+	fprintf(f, "%s{port=\"%u\",transport=\"", metric, r->port);
+	print_label(f, r->rule.name);
+	fputs("\"} ", f);
+}
+
+/* The rules as gauges, so a dashboard shows what is in force and an alert can
+ * compare it with what was meant. */
+static void print_rules(FILE *f, const struct conf *c)
+{
+	static const struct {
+		const char *metric, *help;
+	} g_rules[] = {
+		{ "sipka_rule_keepalive_time_seconds", "Idle seconds before the first keepalive probe (TCP_KEEPIDLE)." },
+		{ "sipka_rule_keepalive_intvl_seconds", "Seconds between keepalive probes (TCP_KEEPINTVL)." },
+		{ "sipka_rule_keepalive_probes", "Unanswered probes before the peer is dead (TCP_KEEPCNT)." },
+		{ "sipka_rule_user_timeout_seconds", "TCP_USER_TIMEOUT; 0: the kernel's (not set)." },
+		{ "sipka_rule_reset_events", "1 when resets make events too." },
+		{ "sipka_rule_valid", "1 when the rule is valid; 0: the program skips it and counts an error." },
+	};
+	unsigned int i, m;
+
+	for (m = 0; m < sizeof(g_rules) / sizeof(g_rules[0]); m++) {
+		gauge(f, g_rules[m].metric, g_rules[m].help);
+		for (i = 0; i < c->n; i++) {
+			const struct sipka_rule *r = &c->rules[i].rule;
+
+			rule_labels(f, g_rules[m].metric, &c->rules[i]);
+			switch (m) {
+			case 0: fprintf(f, "%u\n", r->time); break;
+			case 1: fprintf(f, "%u\n", r->intvl); break;
+			case 2: fprintf(f, "%u\n", r->probes); break;
+			case 3:
+				if (r->user_timeout_ms % 1000)
+					fprintf(f, "%u.%03u\n", r->user_timeout_ms / 1000, r->user_timeout_ms % 1000);
+				else
+					fprintf(f, "%u\n", r->user_timeout_ms / 1000);
+				break;
+			case 4: fprintf(f, "%d\n", !!(r->flags & SIPKA_RULE_RESET_EVENTS)); break;
+			default: fprintf(f, "%d\n", sipka_rule_valid(r)); break;
+			}
+		}
+	}
+}
+
+/* The Prometheus text exposition format, version 0.0.4. H: what is loaded
+ * and attached; when !H->up only that is said (no counters to read). */
+static void print_prometheus(FILE *f, const struct row *rows, int n, const struct health *h)
 {
 	const struct counter *k;
 	int i;
 
-	for (k = counters; k < counters + NCOUNTERS; k++) {
-		if (k->type)
-			fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", k->metric, k->help, k->metric, k->type);
-		for (i = 0; i < n; i++) {
-			fprintf(f, "%s{port=\"%u\",transport=\"", k->metric, rows[i].port);
-			print_label(f, rows[i].name);
-			fputc('"', f);
-			if (k->reason)
-				fprintf(f, ",reason=\"%s\"", k->reason);
-			fprintf(f, "} %llu\n", value(&rows[i].c, k));
+	gauge(f, "sipka_up", "1 when sipka's program and maps are loaded (pinned), 0 when not.");
+	fprintf(f, "sipka_up %d\n", h->up);
+	gauge(f, "sipka_attached_cgroups", "Live cgroups sipka's program is attached to (sipka's links and direct attachments).");
+	fprintf(f, "sipka_attached_cgroups %d\n", h->attached);
+	gauge(f, "sipka_defunct_links", "Pinned links whose cgroup is gone; 'sipka attach' removes them.");
+	fprintf(f, "sipka_defunct_links %d\n", h->defunct);
+	if (h->up) {
+		for (k = counters; k < counters + NCOUNTERS; k++) {
+			if (k->type)
+				fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", k->metric, k->help, k->metric, k->type);
+			for (i = 0; i < n; i++) {
+				fprintf(f, "%s{port=\"%u\",transport=\"", k->metric, rows[i].port);
+				print_label(f, rows[i].name);
+				fputc('"', f);
+				if (k->reason)
+					fprintf(f, ",reason=\"%s\"", k->reason);
+				fprintf(f, "} %llu\n", value(&rows[i].c, k));
+			}
+		}
+		print_rules(f, &h->rules);
+		if (h->version[0]) {
+			gauge(f, "sipka_program_info", "The loaded program's version.");
+			fputs("sipka_program_info{version=\"", f);
+			print_label(f, h->version);
+			fputs("\"} 1\n", f);
 		}
 	}
-	fprintf(f, "# HELP sipka_build_info The running sipka's version.\n"
+	fprintf(f, "# HELP sipka_build_info The version of the sipka command that wrote this.\n"
 		   "# TYPE sipka_build_info gauge\n"
 		   "sipka_build_info{version=\"%s\"} 1\n", SIPKA_VERSION);
 }
 
-static int prometheus_to_file(const char *path, const struct row *rows, int n)
+static int prometheus_to_file(const char *path, const struct row *rows, int n, const struct health *h)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
@@ -222,7 +388,7 @@ static int prometheus_to_file(const char *path, const struct row *rows, int n)
 		}
 		return EXIT_FAIL;
 	}
-	print_prometheus(f, rows, n);
+	print_prometheus(f, rows, n, h);
 	if (fflush(f) || fsync(fd) || fclose(f) || rename(tmp, path)) {
 		err("cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
@@ -245,6 +411,9 @@ static int watch(const struct pins *p, unsigned int secs)
 	struct timespec left = { 0 };
 	bool tty = isatty(STDOUT_FILENO);
 	int n, nprev = -1;
+	char when[64];
+	struct tm tm;
+	time_t now;
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -255,7 +424,9 @@ static int watch(const struct pins *p, unsigned int secs)
 		} else {
 			if (tty)
 				printf("\033[H\033[2J");	/* clear the screen */
-			printf("%s(every %us; Ctrl-C to stop)\n", nprev < 0 ? "" : "\n", secs);
+			now = time(NULL);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&now, &tm));
+			printf("%s%s  (every %us; Ctrl-C to stop)\n", nprev < 0 ? "" : "\n", when, secs);
 			print_table(rows, n, nprev < 0 ? NULL : prev, nprev);
 		}
 		fflush(stdout);
@@ -268,25 +439,44 @@ static int watch(const struct pins *p, unsigned int secs)
 	return EXIT_OK;
 }
 
+/* For --prometheus: sipka not loaded is a state to report (sipka_up 0), not
+ * an error; *LOADED says which. Other problems are errors (-1). */
+static int open_for_metrics(struct pins *p, bool *loaded)
+{
+	char prog[PATH_MAX];
+
+	*loaded = false;
+	if (pins_check_env())
+		return -1;
+	pin_path(prog, SIPKA_PIN_PROG);
+	if (access(prog, F_OK) && errno == ENOENT)
+		return 0;
+	if (pins_open(p))
+		return -1;
+	*loaded = true;
+	return 0;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "prometheus", no_argument,	   NULL, 'p' },
+		{ "prometheus", no_argument,	   NULL, 'P' },
 		{ "output",	required_argument, NULL, 'o' },
 		{ "watch",	required_argument, NULL, 'w' },
 		{ 0 }
 	};
 	static struct row rows[MAX_ROWS];
+	static struct health h;
 	const char *output = NULL;
 	struct pins p = PINS_INIT;
 	unsigned long long secs = 0;
-	bool prometheus = false;
+	bool prometheus = false, loaded;
 	char why[128];
-	int c, n, rc;
+	int c, n = 0, rc;
 
 	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
 		switch (c) {
-		case 'p': prometheus = true; break;
+		case 'P': prometheus = true; break;
 		case 'o': output = optarg; break;
 		case 'w':
 			if (parse_uint(optarg, 1, 3600, &secs, why, sizeof(why))) {
@@ -307,6 +497,26 @@ int cmd_stats(int argc, char **argv)
 		err("--watch redraws a table; for Prometheus run 'sipka stats --prometheus --output FILE' from a timer");
 		return EXIT_USAGE;
 	}
+	if (prometheus) {
+		/* Never leave an old file behind: a collector would serve its
+		 * numbers as if sipka were working. Write what is known. */
+		rc = open_for_metrics(&p, &loaded) ? EXIT_FAIL : EXIT_OK;
+		memset(&h, 0, sizeof(h));
+		if (loaded) {
+			n = read_rows(&p, rows);
+			read_health(&p, &h);
+		} else if (rc == EXIT_OK) {
+			note("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0", g.pin_dir);
+		}
+		pins_close(&p);
+		if (output) {
+			if (prometheus_to_file(output, rows, n, &h))
+				return EXIT_FAIL;
+		} else {
+			print_prometheus(stdout, rows, n, &h);
+		}
+		return rc;
+	}
 	if (pins_open(&p))
 		return EXIT_FAIL;
 	if (secs) {
@@ -316,12 +526,6 @@ int cmd_stats(int argc, char **argv)
 	}
 	n = read_rows(&p, rows);
 	pins_close(&p);
-	if (output)
-		return prometheus_to_file(output, rows, n);
-	if (prometheus) {
-		print_prometheus(stdout, rows, n);
-		return EXIT_OK;
-	}
 	if (g.json)
 		return json_print(rows_json(rows, n));
 	print_table(rows, n, NULL, 0);

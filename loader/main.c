@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sipka: the command table and the global options. */
+#define _GNU_SOURCE
 #include <bpf/libbpf.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -12,13 +15,27 @@ struct globals g = { .pin_dir = SIPKA_PIN_DIR_DEFAULT };
 
 void err(const char *fmt, ...)
 {
+	char *msg = NULL;
 	va_list ap;
+	json_t *j;
 
-	fputs("Error: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		msg = NULL;
 	va_end(ap);
-	fputc('\n', stderr);
+	fprintf(stderr, "Error: %s\n", msg ? msg : fmt);
+	/* Under -j a script reads stdout: the error is a JSON object there too,
+	 * as bpftool does ({"error": "..."}); stderr keeps the line for people. */
+	if (g.json) {
+		j = json_pack("{s:s}", "error", msg ? msg : fmt);
+		if (j) {
+			json_dumpf(j, stdout, JSON_COMPACT);
+			fputc('\n', stdout);
+			fflush(stdout);
+			json_decref(j);
+		}
+	}
+	free(msg);
 }
 
 void note(const char *fmt, ...)
@@ -36,17 +53,64 @@ void print_help(const struct cmd_help *h)
 	printf("Usage: sipka [GLOBAL OPTIONS] %s %s\n\n%s", h->name, h->usage, h->text);
 }
 
+/* Long-only global options: values past any character. */
+#define OPT_PIN_DIR 0x100
+
+static const struct option global_opts[] = {
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "json",    no_argument,       NULL, 'j' },
+	{ "verbose", no_argument,       NULL, 'v' },
+	{ "version", no_argument,       NULL, 'V' },
+};
+#define NGLOBAL (sizeof(global_opts) / sizeof(global_opts[0]))
+
+static int set_pin_dir(const char *dir)
+{
+	if (dir[0] != '/') {
+		err("--pin-dir '%s' must be an absolute path inside a BPF filesystem, such as %s",
+		    dir, SIPKA_PIN_DIR_DEFAULT);
+		return -1;
+	}
+	g.pin_dir = dir;
+	return 0;
+}
+
+/* A global option C (with ARG) seen anywhere on the line: 1 if it was one and
+ * is done, 0 if C is not a global option, -1 to exit with *RC. */
+static int global_opt(int c, const char *arg, int *rc)
+{
+	switch (c) {
+	case OPT_PIN_DIR:
+		if (set_pin_dir(arg)) {
+			*rc = EXIT_USAGE;
+			return -1;
+		}
+		return 1;
+	case 'j': g.json = true; return 1;
+	case 'v': g.verbose++; return 1;
+	case 'V':
+		printf("sipka %s\n", SIPKA_VERSION);
+		*rc = EXIT_OK;
+		return -1;
+	default:
+		return 0;
+	}
+}
+
 int next_opt(int argc, char **argv, const struct cmd_help *h,
 	     const struct option *opts, int *rc)
 {
-	/* Every command takes --help: add it to the command's own list. */
-	struct option all[16] = { { "help", no_argument, NULL, 'h' } };
-	char shortopts[48] = ":h";
-	int i, n = 1, c;
+	/* Every command takes --help and the global options (as bpftool does, -j
+	 * may come after the command): add them to the command's own list. */
+	struct option all[32] = { { "help", no_argument, NULL, 'h' } };
+	char shortopts[64] = ":hjvV";
+	int i, n = 1, c, done;
 
-	for (i = 0; opts && opts[i].name && n < 15; i++, n++) {
+	for (i = 0; i < (int)NGLOBAL; i++)
+		all[n++] = global_opts[i];
+	for (i = 0; opts && opts[i].name && n < 31; i++, n++) {
 		all[n] = opts[i];
-		if (opts[i].val < 256) {
+		if (opts[i].val < 256 && strlen(shortopts) + 3 < sizeof(shortopts)) {
 			size_t l = strlen(shortopts);
 
 			shortopts[l] = opts[i].val;
@@ -55,7 +119,14 @@ int next_opt(int argc, char **argv, const struct cmd_help *h,
 		}
 	}
 	opterr = 0;
-	c = getopt_long(argc, argv, shortopts, all, NULL);
+	for (;;) {
+		c = getopt_long(argc, argv, shortopts, all, NULL);
+		done = global_opt(c, optarg, rc);
+		if (done < 0)
+			return OPT_EXIT;
+		if (!done)
+			break;
+	}
 	switch (c) {
 	case 'h':
 		print_help(h);
@@ -72,8 +143,14 @@ int next_opt(int argc, char **argv, const struct cmd_help *h,
 		err("option '%s' of 'sipka %s' needs a value; see 'sipka %s --help'", argv[optind - 1], h->name, h->name);
 		*rc = EXIT_USAGE;
 		return OPT_EXIT;
+	default:
+		return c;
 	}
-	return c;
+}
+
+bool is_prefix(const char *pfx, const char *str)
+{
+	return pfx[0] && !strncmp(str, pfx, strlen(pfx));
 }
 
 int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h)
@@ -91,7 +168,9 @@ int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h)
 	return 0;
 }
 
-static const struct {
+static int cmd_help_cmd(int argc, char **argv);
+
+static const struct command {
 	const char *name;
 	int (*run)(int argc, char **argv);
 	const char *summary;
@@ -103,7 +182,36 @@ static const struct {
 	{ "config", cmd_config, "show or change the port rules (show, set, del, load)" },
 	{ "stats",  cmd_stats,  "connections armed, open, dead, reset and closed, per rule" },
 	{ "events", cmd_events, "which peer died, when, why, and how long it was connected" },
+	{ "help",   cmd_help_cmd, "this help, or a command's: 'sipka help COMMAND'" },
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+/* WORD names a command in full or by an unambiguous prefix, as in bpftool
+ * ('sipka att' is attach); otherwise says why and returns NULL. */
+static const struct command *find_command(const char *word)
+{
+	const struct command *found = NULL;
+	char names[256] = "";
+	size_t i, n = 0;
+
+	for (i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(word, commands[i].name))
+			return &commands[i];
+	for (i = 0; i < NCOMMANDS; i++) {
+		if (!is_prefix(word, commands[i].name))
+			continue;
+		found = &commands[i];
+		snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s",
+			 n++ ? ", " : "", commands[i].name);
+	}
+	if (n == 1)
+		return found;
+	if (n > 1)
+		err("'%s' is ambiguous: it may be %s; type more of the command", word, names);
+	else
+		err("unknown command '%s'; see 'sipka --help'", word);
+	return NULL;
+}
 
 static void usage(FILE *f)
 {
@@ -113,16 +221,44 @@ static void usage(FILE *f)
 		"Usage: sipka [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
 		"Keeps a PBX's SIP connections over TCP, TLS and WebSocket alive through NATs\n"
 		"and finds dead peers, with the kernel's own TCP keepalive (eBPF sock_ops).\n\n"
-		"Commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		"Commands (any unambiguous prefix will do):\n");
+	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
-		"\nGlobal options:\n"
+		"\nGlobal options (anywhere on the line):\n"
 		"  --pin-dir DIR  where sipka pins its program, maps and links (default %s)\n"
-		"  -j, --json     JSON output for every read command\n"
+		"  -j, --json     JSON output for every read command; errors as {\"error\": ...}\n"
 		"  -v, --verbose  say more; twice: libbpf debug output\n"
-		"  -h, --help     this help; 'sipka COMMAND --help' for a command\n"
+		"  -h, --help     this help; 'sipka help COMMAND' for a command\n"
 		"  -V, --version  the version\n", SIPKA_PIN_DIR_DEFAULT);
+}
+
+/* sipka help [COMMAND [SUBCOMMAND]]: the command's own --help. */
+static int cmd_help_cmd(int argc, char **argv)
+{
+	static char help_arg[] = "--help";
+	const struct command *c;
+	char *args[8];
+	int i, n = 0;
+
+	if (argc < 2) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	c = find_command(argv[1]);
+	if (!c)
+		return EXIT_USAGE;
+	if (c->run == cmd_help_cmd) {
+		usage(stdout);
+		return EXIT_OK;
+	}
+	args[n++] = (char *)c->name;
+	for (i = 2; i < argc && n < 6; i++)
+		args[n++] = argv[i];	/* 'sipka help config set' */
+	args[n++] = help_arg;
+	args[n] = NULL;
+	optind = 0;
+	return c->run(n, args);
 }
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -134,40 +270,67 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);	/* libbpf's lines say "libbpf: " */
 }
 
+/* Takes the global options right after the command out of ARGV (next_opt
+ * sees those further on), so 'sipka config -j show' works too. Returns the
+ * new ARGC, or -1 to exit with *RC. */
+static int strip_globals(int argc, char **argv, int *rc)
+{
+	int i = 1, c, drop;
+	const char *arg;
+
+	while (i < argc) {
+		arg = NULL;
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			c = 'j';
+		else if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))
+			c = 'v';
+		else if (!strcmp(argv[i], "-V") || !strcmp(argv[i], "--version"))
+			c = 'V';
+		else if (!strncmp(argv[i], "--pin-dir=", 10))
+			c = OPT_PIN_DIR, arg = argv[i] + 10;
+		else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc)
+			c = OPT_PIN_DIR, arg = argv[i + 1];
+		else
+			break;
+		drop = c == OPT_PIN_DIR && arg == argv[i + 1] ? 2 : 1;
+		if (global_opt(c, arg, rc) < 0)
+			return -1;
+		memmove(&argv[i], &argv[i + drop], (argc - i - drop + 1) * sizeof(char *));
+		argc -= drop;
+	}
+	return argc;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
 		{ "json",    no_argument,       NULL, 'j' },
 		{ "verbose", no_argument,       NULL, 'v' },
 		{ "help",    no_argument,       NULL, 'h' },
 		{ "version", no_argument,       NULL, 'V' },
 		{ 0 }
 	};
-	size_t i;
-	int c;
+	const struct command *cmd;
+	int c, i, rc = EXIT_OK;
 
+	/* An error about the line itself is JSON too when -j is anywhere on it. */
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+			g.json = true;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:jvhV", opts, NULL)) != -1) {
 		switch (c) {
-		case 'p':
-			if (optarg[0] != '/') {
-				err("--pin-dir '%s' must be an absolute path inside a BPF filesystem, such as %s",
-				    optarg, SIPKA_PIN_DIR_DEFAULT);
-				return EXIT_USAGE;
-			}
-			g.pin_dir = optarg;
-			break;
-		case 'j': g.json = true; break;
-		case 'v': g.verbose++; break;
 		case 'h': usage(stdout); return EXIT_OK;
-		case 'V': printf("sipka %s\n", SIPKA_VERSION); return EXIT_OK;
 		case ':':
 			err("option '%s' needs a value; see 'sipka --help'", argv[optind - 1]);
 			return EXIT_USAGE;
-		default:
+		case '?':
 			err("unknown option '%s'; see 'sipka --help'", argv[optind - 1]);
 			return EXIT_USAGE;
+		default:
+			if (global_opt(c, optarg, &rc) < 0)
+				return rc;
 		}
 	}
 	if (optind == argc) {
@@ -175,14 +338,15 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	libbpf_set_print(libbpf_print);
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (!strcmp(argv[optind], commands[i].name)) {
-			argv += optind;
-			argc -= optind;
-			optind = 0;	/* 0: getopt starts over for the command */
-			return commands[i].run(argc, argv);
-		}
-	}
-	err("unknown command '%s'; see 'sipka --help'", argv[optind]);
-	return EXIT_USAGE;
+	cmd = find_command(argv[optind]);
+	if (!cmd)
+		return EXIT_USAGE;
+	argv += optind;
+	argc -= optind;
+	argv[0] = (char *)cmd->name;	/* a prefix stands for the whole name */
+	argc = strip_globals(argc, argv, &rc);
+	if (argc < 0)
+		return rc;
+	optind = 0;	/* 0: getopt starts over for the command */
+	return cmd->run(argc, argv);
 }

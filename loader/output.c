@@ -12,7 +12,8 @@ int json_print(json_t *j)
 		err("out of memory");
 		return EXIT_FAIL;
 	}
-	ret = json_dumpf(j, stdout, JSON_COMPACT);
+	/* 15 digits: 0.729, not %.17g's 0.72899999999999998. */
+	ret = json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
 	json_decref(j);
 	return ret ? EXIT_FAIL : EXIT_OK;

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """What the real-kernel tests share: the sipka binary, a private bpffs, a
 cgroup, network namespaces, nft black holes and peers placed in them.
 
@@ -7,6 +8,7 @@ import atexit
 import itertools
 import json
 import os
+import select
 import shutil
 import signal
 import subprocess
@@ -15,10 +17,42 @@ import time
 import unittest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SIPKA = os.path.join(ROOT, "sipka")
+# SIPKA=path picks another build (make test-sanitize: build/san/sipka).
+SIPKA = os.path.abspath(os.environ.get("SIPKA") or os.path.join(ROOT, "sipka"))
 PEER = os.path.join(ROOT, "tests", "e2e", "peer.py")
 _serial = itertools.count(1)
 _undo = []      # (name, fn), run last-first
+TIMEOUT = 120   # seconds any one command or answer may take before the test fails
+
+# A sanitized build (make test-sanitize) ends with this code on any report, so that a test
+# fails even when it expects the command to fail; UBSan reads only UBSAN_OPTIONS.
+SANITIZER_EXIT = 86
+SANITIZER_WORDS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ")
+for _var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
+    os.environ[_var] = ":".join(filter(None, [os.environ.get(_var), "exitcode=%d" % SANITIZER_EXIT]))
+
+
+class Lines:
+    """The lines of a pipe, each waited for with a deadline: a test fails, it never hangs."""
+
+    def __init__(self, pipe):
+        self.fd = pipe.fileno()     # read raw: a buffered reader would hide data from select
+        self.buf = b""
+
+    def readline(self, timeout=TIMEOUT):
+        """The next line, "\n" included; "" at end of file."""
+        end = time.monotonic() + timeout
+        while b"\n" not in self.buf:
+            left = end - time.monotonic()
+            if left <= 0 or not select.select([self.fd], [], [], left)[0]:
+                raise AssertionError("no line within %gs (so far: %r)" % (timeout, self.buf[-200:]))
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                line, self.buf = self.buf, b""
+                return line.decode()
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode() + "\n"
 
 
 def unique(prefix):
@@ -27,7 +61,10 @@ def unique(prefix):
 
 def run(*cmd, check=True, **kw):
     cmd = [str(c) for c in cmd]
+    kw.setdefault("timeout", TIMEOUT)
     p = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if p.returncode == SANITIZER_EXIT or any(w in p.stderr for w in SANITIZER_WORDS):
+        raise AssertionError("sanitizer report from %s:\n%s" % (" ".join(cmd), p.stderr))
     if check and p.returncode:
         raise AssertionError("%s failed (%d): %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
     return p
@@ -90,7 +127,7 @@ def spawn(cmd, cgroup=None, netns=None, **popen):
                 p.wait(5)
             except subprocess.TimeoutExpired:
                 p.kill()
-        p.wait()
+        p.wait(TIMEOUT)
     return p, defer(stop, "process %s" % cmd[0])
 
 
@@ -100,11 +137,14 @@ class Peer:
     def __init__(self, cgroup=None, netns=None):
         self.p, self._undo = spawn(["python3", PEER], cgroup, netns, stdin=subprocess.PIPE,
                                    stdout=subprocess.PIPE, text=True)
+        self.lines = Lines(self.p.stdout)
 
-    def __call__(self, *words):
+    def __call__(self, *words, timeout=TIMEOUT):
+        if words[0] in ("listen", "connect", "churn", "resets"):    # words[2] is the port
+            skip_if_host_covers(words[2])
         self.p.stdin.write(" ".join(str(w) for w in words) + "\n")
         self.p.stdin.flush()
-        line = self.p.stdout.readline()
+        line = self.lines.readline(timeout)
         if not line:
             raise AssertionError("peer died on: %s" % " ".join(map(str, words)))
         answer = json.loads(line)
@@ -231,3 +271,57 @@ def need_root():
     for tool in ("ip", "nsenter", "nft", "bpftool"):
         if not shutil.which(tool):
             raise unittest.SkipTest("needs %s" % tool)
+
+
+# The host's own sock_ops programs: README command 1 (`sipka attach` on the
+# cgroup v2 root), a sipka on a slice, or another tool. On the cgroup v2 root
+# (above every test cgroup) or above the runner's cgroup (where the phones and
+# trunks run), they act on the tests' sockets too, after the test's program,
+# and override what it set on the ports they cover. The tests never change
+# them: a test that would listen or connect on such a port is skipped instead.
+_host_progs = None
+
+
+def _bpftool_json(*args):
+    out = run("bpftool", "-j", *args, check=False).stdout.strip()
+    return json.loads(out) if out else []
+
+
+def host_sock_ops():
+    """[(description, ports)] of the host's sock_ops programs over the tests'
+    cgroups; ports is a sipka's set of rule ports, or None when the program's
+    rules cannot be read (then it may touch any port). Read once per run."""
+    global _host_progs
+    if _host_progs is not None:
+        return _host_progs
+    mnt = cgroup2_mount()
+    with open("/proc/self/cgroup") as f:
+        own = next((l[3:].strip() for l in f if l.startswith("0::")), "/")
+    progs = {}
+    for cg in (mnt, os.path.join(mnt, own.lstrip("/"))):
+        for p in _bpftool_json("cgroup", "show", cg, "effective"):
+            if p.get("attach_type", "").endswith("sock_ops"):     # bpftool 7: cgroup_sock_ops
+                progs[p["id"]] = p.get("name", "")
+    _host_progs = []
+    for pid, name in sorted(progs.items()):
+        ports = None
+        info = _bpftool_json("prog", "show", "id", pid) or {}
+        for mid in info.get("map_ids", []):
+            m = _bpftool_json("map", "show", "id", mid) or {}
+            if m.get("type") == "hash" and m.get("name", "").endswith("config") and m.get("bytes_key") == 4:
+                ports = {e["formatted"]["key"] if "formatted" in e else
+                         int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little")
+                         for e in _bpftool_json("map", "dump", "id", mid)}
+        what = "sock_ops program %d (%s)" % (pid, name or "no name")
+        what += " with rules for ports %s" % sorted(ports) if ports is not None else ", rules unknown"
+        _host_progs.append((what, ports))
+    return _host_progs
+
+
+def skip_if_host_covers(*ports):
+    """Skips the test if a host's program acts on one of PORTS."""
+    for port in map(int, ports):
+        for what, covered in host_sock_ops():
+            if covered is None or port in covered:
+                raise unittest.SkipTest("the host's %s runs on the tests' sockets after theirs and "
+                                        "would override port %d (README command 1?)" % (what, port))

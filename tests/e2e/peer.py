@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """A TCP endpoint the tests drive line by line: the PBX or the phone.
 
 It runs wherever the test put it (a cgroup, a network namespace) and owns

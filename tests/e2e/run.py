@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
 """Runs the real-kernel tests (tests/e2e/test_*.py, or the modules named on
 the command line) and ends with "e2e: N passed, N failed, N skipped"."""
 import os

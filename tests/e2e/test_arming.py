@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Connections get the rule of their SIP port, and nothing else is touched."""
 import struct
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """The sipka command itself: attach, status, detach, and bad input."""
 import json
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """How armed connections end, counted exactly: keepalive death, retransmission
 death, reset, ordinary close; a phone in a second namespace plays dead."""
 import time

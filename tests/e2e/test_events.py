@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Dead-peer events (which phone, when, why) and the monitoring outputs."""
 import json
 import os
@@ -7,10 +8,11 @@ import subprocess
 import tempfile
 import time
 
-from harness import SIPKA, Env, need_root, run
+from harness import SIPKA, Env, Lines, need_root, run
 
 ISO8601 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
 RING_SLOTS = 256 * 1024 // (80 + 8)    # event + ring buffer record header
+BATCH = 500     # connections open at once in resets()
 
 
 def setUpModule():
@@ -32,8 +34,38 @@ class Events(Env):
         return [json.loads(line) for line in p.stdout.splitlines()], p.stderr
 
     def follow(self, *args):
+        """A 'sipka events --follow', returned once it holds the reader's lock."""
         cmd = [SIPKA, "--pin-dir", self.pin_dir] + list(args) + ["events", "--follow"]
-        return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        reader = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        # The reader's one flock (wherever it is) in /proc/locks; never try the lock
+        # ourselves: our try could make the reader's fail.
+        held = re.compile(r"^\d+: FLOCK +ADVISORY +WRITE +%d " % reader.pid, re.M)
+        end = time.monotonic() + 10
+        while True:
+            with open("/proc/locks") as f:
+                if held.search(f.read()):
+                    return reader
+            if reader.poll() is not None or time.monotonic() > end:
+                reader.kill()
+                out, err = reader.communicate(timeout=5)
+                raise AssertionError("the reader did not take its lock: %d %s" % (reader.returncode, err))
+            time.sleep(0.02)
+
+    def resets(self, pbx, lid, phone, addr, n):
+        """N connections to the PBX, each reset by the phone while the PBX still has it
+        open: a PBX that closed first (an accept-then-close) could have its FIN acked
+        before the reset came, and that connection would end as an ordinary close."""
+        done = self.stats(5060)["reset"]
+        for start in range(0, n, BATCH):
+            batch = min(BATCH, n - start)
+            ends = [phone("connect", addr, 5060)["id"] for _ in range(batch)]
+            held = [pbx("accept", lid)["id"] for _ in range(batch)]
+            for c in ends:
+                phone("rst", c)
+            done += batch
+            self.wait_stats(5060, 20, reset=done)     # the PBX has seen each reset...
+            for c in held:                             # ...and only now closes its sockets
+                pbx("close", c)
 
     def test_twenty_silent_phones_each_named_in_an_event(self):
         self.sipka("config", "set", "5060", "--name", "tcp", "--time", 1, "--intvl", 1, "--probes", 2)
@@ -61,12 +93,12 @@ class Events(Env):
 
     def test_resets_make_events_only_when_the_rule_asks(self):
         pbx, phone = self.pbx(), self.outsider()
-        pbx("serve", pbx("listen", "::", 5060)["id"])
-        phone("resets", "127.0.0.1", 5060, 1)
+        lid = pbx("listen", "::", 5060)["id"]
+        self.resets(pbx, lid, phone, "127.0.0.1", 1)
         self.wait_stats(5060, 5, reset=1, closed=1)
         self.assertEqual(self.json_events()[0], [])
         self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
-        phone("resets", "::1", 5060, 1)
+        self.resets(pbx, lid, phone, "::1", 1)
         self.wait_stats(5060, 5, reset=2, closed=2)
         line = self.events().stdout
         self.assertRegex(line, r"^%s reset +peer \[::1\]:\d+  local \[::1\]:5060 \(tcp\)  "
@@ -76,8 +108,7 @@ class Events(Env):
         self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
         made = RING_SLOTS + 300
         pbx, phone = self.pbx(), self.outsider()
-        pbx("serve", pbx("listen", "127.0.0.1", 5060)["id"])
-        self.assertEqual(phone("resets", "127.0.0.1", 5060, made)["made"], made)
+        self.resets(pbx, pbx("listen", "127.0.0.1", 5060)["id"], phone, "127.0.0.1", made)
         row, _ = self.wait_stats(5060, 20, reset=made, closed=made)
         self.assertGreater(row["events_lost"], 0)
         events, stderr = self.json_events()
@@ -90,23 +121,23 @@ class Events(Env):
     def test_follow_streams_until_sigint_or_sigterm(self):
         self.sipka("config", "set", "5060", "--reset-events")
         pbx, phone = self.pbx(), self.outsider()
-        pbx("serve", pbx("listen", "127.0.0.1", 5060)["id"])
+        lid = pbx("listen", "127.0.0.1", 5060)["id"]
         for sig in (signal.SIGINT, signal.SIGTERM):
             reader = self.follow("-j")
             try:
-                time.sleep(0.3)
                 second = self.sipka("events", check=False)
                 self.assertNotEqual(second.returncode, 0)
                 self.assertIn("one reader at a time", second.stderr)
-                phone("resets", "127.0.0.1", 5060, 2)
-                lines = [json.loads(reader.stdout.readline()) for _ in range(2)]
+                self.resets(pbx, lid, phone, "127.0.0.1", 2)
+                out = Lines(reader.stdout)
+                lines = [json.loads(out.readline(10)) for _ in range(2)]
                 self.assertEqual([e["reason"] for e in lines], ["reset", "reset"])
                 reader.send_signal(sig)
                 self.assertEqual(reader.wait(5), 0)
             finally:
                 if reader.poll() is None:
                     reader.kill()
-                reader.wait()
+                reader.wait(5)
 
 
 class Monitoring(Env):
@@ -168,6 +199,7 @@ class Monitoring(Env):
         finally:
             if w.poll() is None:
                 w.kill()
+                w.wait(5)
         self.assertEqual(w.returncode, 0, err)
         self.assertGreaterEqual(out.count("(every 1s; Ctrl-C to stop)"), 2, out)
         self.assertRegex(out, r"\n5061 +tls +1 \(\+1\) +1 \(\+1\)")

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """Connections that existed before the attach, or before a rule change, follow
 the rules too: attach arms them, config set and load retune them."""
 import json

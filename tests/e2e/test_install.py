@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """make install and make uninstall, into a scratch DESTDIR."""
 import os
 import shutil

@@ -1,93 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
 """sipka on a real SIP stack: Kamailio as the registrar ("PBX") in its own
-cgroup and network namespace, SIPp phones over TCP and a TLS client over TLS
-in a second namespace; the phones vanish behind a black hole."""
+cgroup and network namespace, SIPp phones over TCP and baresip over TLS in a
+second namespace; the phones vanish behind a black hole."""
 import json
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 import time
 
-from harness import ROOT, Env, defer, need_root, run, spawn
+from harness import spawn
+from sipstack import PHONE, PBX, SIP, need
+from sipstack import Kamailio as KamailioEnv
 
-SIP = os.path.join(ROOT, "tests", "e2e", "sip")
-PBX, PHONE = "198.18.0.1", "198.18.0.2"
 TIME, INTVL, PROBES = 1, 1, 2
 BOUND = TIME + INTVL * PROBES
 PHONES = 10
 
 
 def setUpModule():
-    need_root()
-    for tool in ("kamailio", "kamcmd", "sipp", "openssl"):
-        if not shutil.which(tool):
-            raise __import__("unittest").SkipTest("needs %s (make test-deps)" % tool)
+    need("kamailio", "kamcmd", "sipp", "openssl", "baresip")
 
 
-class Kamailio(Env):
-    def setUp(self):
-        super().setUp()
-        self.dir = tempfile.mkdtemp(prefix="sipka-kamailio-")
-        defer(lambda: shutil.rmtree(self.dir), "kamailio dir")
-        for name in ("kamailio.cfg", "tls.cfg"):
-            with open(os.path.join(SIP, name)) as f:
-                text = f.read().replace("@DIR@", self.dir).replace("@PBX@", PBX).replace("@TRUNK@", PHONE)
-            with open(os.path.join(self.dir, name), "w") as f:
-                f.write(text)
-        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pbx",
-            "-keyout", os.path.join(self.dir, "key.pem"), "-out", os.path.join(self.dir, "cert.pem"))
-        self.phone_ns = self.phone_link()
-        log = open(os.path.join(self.dir, "kamailio.log"), "w")
-        defer(log.close, "kamailio log")
-        spawn(["kamailio", "-f", os.path.join(self.dir, "kamailio.cfg"), "-DD", "-E", "-Y", self.dir],
-              cgroup=self.cg, netns=self.ns, stdout=log, stderr=subprocess.STDOUT)
-        end = time.monotonic() + 10
-        while self.kamcmd("core.version", check=False).returncode:
-            if time.monotonic() > end:
-                with open(os.path.join(self.dir, "kamailio.log")) as f:
-                    raise AssertionError("kamailio did not start:\n" + f.read()[-2000:])
-            time.sleep(0.1)
-
-    def kamcmd(self, *args, check=True):
-        return run("kamcmd", "-s", "unix:" + os.path.join(self.dir, "kamailio_ctl"), *args, check=check)
-
-    def registered(self):
-        return set(re.findall(r"AoR: (\S+)", self.kamcmd("ul.dump").stdout))
-
-    def tcp_list(self):
-        """Kamailio's own connections: (peer address, peer port)."""
-        out = self.kamcmd("core.tcp_list").stdout
-        return set(zip(re.findall(r"src_ip: (\S+)", out), map(int, re.findall(r"src_port: (\d+)", out))))
-
+class Kamailio(KamailioEnv):
     def register_phones(self, n):
         """N SIPp phones over TCP, one connection each, idle once registered;
-        and one TLS phone (openssl s_client: Debian's SIPp has no TLS)."""
-        spawn(["sipp", PBX + ":5060", "-sf", os.path.join(SIP, "register.xml"), "-t", "tn", "-i", PHONE,
-               "-m", n, "-r", 50, "-max_socket", 1000, "-nostdin", "-trace_err",
-               "-error_file", os.path.join(self.dir, "sipp.err")],
-              netns=self.phone_ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        register = ("REGISTER sip:{pbx} SIP/2.0\r\nVia: SIP/2.0/TLS {phone}:5061;branch=z9hG4bK-tls\r\n"
-                    "From: <sip:tlsphone@{pbx}>;tag=tls\r\nTo: <sip:tlsphone@{pbx}>\r\n"
-                    "Call-ID: tlsphone@{phone}\r\nCSeq: 1 REGISTER\r\n"
-                    "Contact: <sip:tlsphone@{phone};transport=tls>\r\nExpires: 3600\r\n"
-                    "Max-Forwards: 70\r\nContent-Length: 0\r\n\r\n").format(pbx=PBX, phone=PHONE)
-        tls, _ = spawn(["openssl", "s_client", "-connect", PBX + ":5061", "-quiet", "-nocommands"],
-                       netns=self.phone_ns, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-        tls.stdin.write(register.encode())
-        tls.stdin.flush()               # and stays open: the phone stays connected
-        want = {"phone%d" % i for i in range(1, n + 1)} | {"tlsphone"}
+        and baresip, a real phone, over TLS (Debian's SIPp has no TLS)."""
+        want = self.sipp_phones(n) | self.baresip(("tlsphone", "tls"))
         end = time.monotonic() + 15
         while self.registered() != want:
             if time.monotonic() > end:
                 raise AssertionError("registered: %s" % sorted(self.registered()))
             time.sleep(0.1)
-
-    def established(self):
-        """The PBX's established connections, as ss shows them with timers."""
-        out = self.ns_run(self.ns, "ss", "-tnoH", "state", "established").stdout
-        return [line for line in out.splitlines() if line.strip()]
+        return self.wait_idle(n + 1)
 
     def test_registered_phones_are_armed_and_dead_ones_found(self):
         self.attach()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: GPL-2.0
 """What ops do every week: restart the PBX (systemd remakes its cgroup, or
 attaches the pinned program itself), load sipka at boot without attaching."""
 import json

@@ -1,0 +1,185 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What the SIP end-to-end tests share: Kamailio (tests/e2e/sip/kamailio.cfg)
+as the PBX in the test's cgroup and network namespace, and phones in a second
+namespace: SIPp over TCP, baresip over TLS (and TCP), WebSocket phones
+(sip/wsphone.py) over WS and WSS; and a caller (sip/caller.py) on the PBX's
+own UDP port."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import ROOT, Env, Lines, defer, need_root, run, skip_if_host_covers, spawn
+
+SIP = os.path.join(ROOT, "tests", "e2e", "sip")
+PBX, PHONE = "198.18.0.1", "198.18.0.2"
+PORTS = {"tcp": 5060, "tls": 5061, "ws": 8080, "wss": 8443}
+# Debian's Python modules (python3-websockets) are on this interpreter only.
+SYSTEM_PYTHON = "/usr/bin/python3"
+
+
+def need(*tools):
+    need_root()
+    for tool in tools:
+        if not shutil.which(tool):
+            raise unittest.SkipTest("needs %s (make test-deps)" % tool)
+
+
+def need_websockets():
+    if run(SYSTEM_PYTHON, "-c", "import websockets", check=False).returncode:
+        raise unittest.SkipTest("needs python3-websockets (make test-deps)")
+
+
+class Kamailio(Env):
+    """Kamailio started for each test; LOST_TCP: it drops the contacts of
+    closed connections (usrloc handle_lost_tcp)."""
+    LOST_TCP = False
+
+    def setUp(self):
+        super().setUp()
+        skip_if_host_covers(*PORTS.values())
+        self.dir = tempfile.mkdtemp(prefix="sipka-kamailio-")
+        defer(lambda: shutil.rmtree(self.dir), "kamailio dir")
+        for name in ("kamailio.cfg", "tls.cfg"):
+            with open(os.path.join(SIP, name)) as f:
+                text = f.read().replace("@DIR@", self.dir).replace("@PBX@", PBX).replace("@TRUNK@", PHONE)
+            with open(os.path.join(self.dir, name), "w") as f:
+                f.write(text)
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pbx",
+            "-keyout", os.path.join(self.dir, "key.pem"), "-out", os.path.join(self.dir, "cert.pem"))
+        self.phone_ns = self.phone_link()
+        log = open(os.path.join(self.dir, "kamailio.log"), "w")
+        defer(log.close, "kamailio log")
+        spawn(["kamailio", "-f", os.path.join(self.dir, "kamailio.cfg"), "-DD", "-E", "-Y", self.dir]
+              + (["-A", "LOST_TCP"] if self.LOST_TCP else []),
+              cgroup=self.cg, netns=self.ns, stdout=log, stderr=subprocess.STDOUT)
+        end = time.monotonic() + 10
+        while self.kamcmd("core.version", check=False).returncode:
+            if time.monotonic() > end:
+                raise AssertionError("kamailio did not start:\n" + self.log()[-2000:])
+            time.sleep(0.1)
+
+    def log(self):
+        with open(os.path.join(self.dir, "kamailio.log")) as f:
+            return f.read()
+
+    def kamcmd(self, *args, check=True):
+        return run("kamcmd", "-s", "unix:" + os.path.join(self.dir, "kamailio_ctl"), *args, check=check)
+
+    def registered(self):
+        return set(re.findall(r"AoR: (\S+)", self.kamcmd("ul.dump").stdout))
+
+    def wait_registered(self, want, timeout=15):
+        end = time.monotonic() + timeout
+        while not want <= self.registered():
+            if time.monotonic() > end:
+                raise AssertionError("registered: %s, want %s" % (sorted(self.registered()), sorted(want)))
+            time.sleep(0.1)
+
+    def tcp_list(self):
+        """Kamailio's own connections: (peer address, peer port)."""
+        out = self.kamcmd("core.tcp_list").stdout
+        return set(zip(re.findall(r"src_ip: (\S+)", out), map(int, re.findall(r"src_port: (\d+)", out))))
+
+    def ws_dump(self):
+        """Kamailio's WebSocket connections: {(peer address, peer port): state}."""
+        out = self.kamcmd("ws.dump").stdout
+        return {(a, int(p)): state for a, p, state in
+                re.findall(r"(?:ws|wss):(\S+?):(\d+) -> \S+ \(state: (\w+)", out)}
+
+    def established(self):
+        """The PBX's established connections, as ss shows them with timers."""
+        out = self.ns_run(self.ns, "ss", "-tnoH", "state", "established").stdout
+        return [line for line in out.splitlines() if line.strip()]
+
+    def wait_idle(self, n, timeout=5):
+        """Waits until the PBX has N established connections, each with
+        nothing unacknowledged (the phones' delayed ACKs are in) and its
+        keepalive timer running: idle phones, about to vanish. Returns the
+        connections, as established() shows them."""
+        def idle():
+            conns = self.established()
+            ok = len(conns) == n and all(c.split()[1] == "0" and "timer:(keepalive," in c for c in conns)
+            return conns if ok else None
+        end = time.monotonic() + timeout
+        while True:
+            conns = idle()
+            if conns:
+                return conns
+            if time.monotonic() > end:
+                raise AssertionError("not %d idle connections: %s" % (n, self.established()))
+            time.sleep(0.05)
+
+    def arm(self, time_, intvl, probes, *names):
+        self.attach()
+        for name in names:
+            self.sipka("config", "set", PORTS[name], "--name", name, "--time", time_, "--intvl", intvl,
+                       "--probes", probes)
+
+    def events(self):
+        return [json.loads(line) for line in self.sipka("-j", "events").stdout.splitlines()]
+
+    # The phones, all in self.phone_ns.
+
+    def sipp_phones(self, n, user="phone"):
+        """N SIPp phones over TCP, USER1..USERN, one connection each, idle
+        once registered (SIPp answers nothing else)."""
+        spawn(["sipp", PBX + ":5060", "-sf", os.path.join(SIP, "register.xml"), "-t", "tn", "-i", PHONE,
+               "-s", user, "-m", n, "-r", 50, "-max_socket", 1000, "-nostdin", "-trace_err",
+               "-error_file", os.path.join(self.dir, "sipp.err")],
+              netns=self.phone_ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return {"%s%d" % (user, i) for i in range(1, n + 1)}
+
+    def baresip(self, *accounts):
+        """baresip, a real SIP phone, registered as each (user, transport)
+        of ACCOUNTS: one connection per transport; answers OPTIONS itself and
+        rings on INVITE."""
+        conf = tempfile.mkdtemp(prefix="baresip-", dir=self.dir)
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=phone",
+            "-keyout", os.path.join(conf, "cert.pem"), "-out", os.path.join(conf, "cert.pem.crt"))
+        with open(os.path.join(conf, "cert.pem"), "a") as key, open(os.path.join(conf, "cert.pem.crt")) as crt:
+            key.write(crt.read())       # baresip wants key and certificate in one file
+        with open(os.path.join(conf, "config"), "w") as f:
+            f.write("sip_listen %s:5070\n" % PHONE
+                    + "sip_certificate %s\n" % os.path.join(conf, "cert.pem")
+                    + "module_path /usr/lib/baresip/modules\n"
+                    + "module g711.so\nmodule aufile.so\n"
+                    + "audio_player aufile,/dev/null\naudio_source aufile,/dev/null\naudio_alert aufile,/dev/null\n"
+                    + "module_app account.so\n")
+        with open(os.path.join(conf, "accounts"), "w") as f:
+            for user, transport in accounts:
+                f.write("<sip:%s@%s;transport=%s>;regint=3600\n" % (user, PBX, transport))
+        log = open(os.path.join(self.dir, os.path.basename(conf) + ".log"), "w")
+        defer(log.close, "baresip log")
+        p, _ = spawn(["baresip", "-f", conf], netns=self.phone_ns, stdin=subprocess.DEVNULL, stdout=log,
+                     stderr=subprocess.STDOUT)
+        # Killed, not stopped: on SIGTERM baresip unregisters first, and waits
+        # for a PBX it can no longer reach once it vanished.
+        defer(p.kill, "baresip")
+        return {user for user, _ in accounts}
+
+    def ws_phones(self, transport, n, user=None):
+        """N WebSocket phones over TRANSPORT (ws, wss); returns {user: (addr, port)}."""
+        url = "%s://%s:%d/" % (transport, PBX, PORTS[transport])
+        p, _ = spawn([SYSTEM_PYTHON, os.path.join(SIP, "wsphone.py"), url, user or transport + "phone", n],
+                     netns=self.phone_ns, stdout=subprocess.PIPE, text=True)
+        defer(p.stdout.close, "ws phones' pipe")
+        lines = Lines(p.stdout)
+        phones = {}
+        while len(phones) < n:
+            line = lines.readline(15)
+            if not line:
+                raise AssertionError("%s phones: %d of %d registered" % (transport, len(phones), n))
+            phone = json.loads(line)
+            phones[phone["user"]] = tuple(phone["local"])
+        return phones
+
+    def call(self, method, user, wait=10):
+        """One request from the caller, on the PBX's 127.0.0.1:5060 over UDP."""
+        p = self.ns_run(self.ns, SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), "127.0.0.1", method, user,
+                        wait, timeout=wait + 5)
+        return json.loads(p.stdout)

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""sipka's systemd units under real systemd as PID 1 (vmtest's guest, after
+`make install`): sipka.service at boot, a PBX unit with the shipped drop-in
+armed at start, after two restarts, after stop and start, and after a reboot,
+and sipka-prometheus.timer writing its file.
+
+Prints "ok NAME" or "FAIL NAME: why" per check on stderr. Phase 1 ends by
+printing "reboot" on stdout (the caller reboots); phase 2, after the reboot,
+prints "N passed, N failed, 0 skipped" over both phases."""
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+
+STATE = "/var/lib/sipka-vmtest/phase"
+SIPKA = "/usr/local/sbin/sipka"
+DROPIN = "/usr/local/share/doc/sipka/sipka-pbx.conf"
+PBX = "sipka-vmtest-pbx.service"
+PORT = 5060                     # a port of /etc/sipka/sipka.conf
+PROM = "/var/lib/prometheus/node-exporter/sipka.prom"
+
+# A stand-in for the PBX: accepts SIP connections and holds them. It runs as
+# a user, as PBXes do, so the drop-in's ExecStartPre needs its '+'.
+PBX_PY = """\
+import socket
+s = socket.create_server(("0.0.0.0", %d), backlog=16)
+held = []
+while True:
+    held.append(s.accept())
+""" % PORT
+PBX_UNIT = """\
+[Unit]
+Description=sipka vmtest: a PBX stand-in on port %d
+
+[Service]
+User=nobody
+ExecStart=/usr/bin/python3 /usr/local/lib/sipka-vmtest/pbx.py
+
+[Install]
+WantedBy=multi-user.target
+""" % PORT
+
+results = []
+
+
+def log(*words):
+    print(*words, file=sys.stderr, flush=True)
+
+
+def check(name, ok, why=""):
+    results.append(bool(ok))
+    log("ok  " if ok else "FAIL", name + ("" if ok else ": " + why))
+    return ok
+
+
+def run(*cmd, check_rc=True):
+    p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if check_rc and p.returncode:
+        raise RuntimeError("%s: exit %d: %s" % (" ".join(cmd), p.returncode, p.stderr.strip()))
+    return p
+
+
+def wait(pred, timeout, step=0.2):
+    end = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v or time.monotonic() > end:
+            return v
+        time.sleep(step)
+
+
+def listening():
+    return str(PORT) in run("ss", "-tlnH", "sport = :%d" % PORT).stdout
+
+
+def armed_5060():
+    s = run(SIPKA, "-j", "stats", check_rc=False)
+    try:
+        return next((r["armed"] for r in json.loads(s.stdout) if r["port"] == PORT), None)
+    except ValueError:
+        return None
+
+
+def pbx_is_armed(name):
+    """A new connection to the PBX: its end shows the rule's keepalive timer
+    (60 s; a socket without keepalive shows none), and `armed` grows by one."""
+    if not check(name + ": PBX listening", wait(listening, 20), "nothing listens on %d" % PORT):
+        return
+    before = armed_5060()
+    with socket.create_connection(("127.0.0.1", PORT), timeout=5) as c:
+        me = c.getsockname()[1]
+
+        def timer():
+            out = run("ss", "-tnoiH", "state", "established",
+                      "( sport = :%d and dport = :%d )" % (PORT, me)).stdout
+            return out if "timer:(keepalive," in out else None
+        t = wait(timer, 5)
+        if check(name + ": keepalive timer on the PBX's end", t, "ss shows no keepalive timer"):
+            m = re.search(r"timer:\(keepalive,(?:(\d+)min)?(?:(\d+)sec)?(?:(\d+)ms)?", t)
+            secs = int(m.group(1) or 0) * 60 + int(m.group(2) or 0) + int(m.group(3) or 0) / 1000
+            check(name + ": the rule's 60 s, not the kernel's 7200 s", 0 < secs <= 60, "timer %s s" % secs)
+        after = wait(lambda: (armed_5060() or 0) > (before or 0) and armed_5060(), 5)
+        check(name + ": sipka counts it armed", after, "armed %s, then %s" % (before, armed_5060()))
+
+
+def attachments():
+    """sipka's attachments: only the PBX's are made in this guest."""
+    return json.loads(run(SIPKA, "-j", "status", check_rc=False).stdout).get("attachments")
+
+
+def restart(how):
+    for verb in how:
+        run("systemctl", verb, PBX)
+
+
+def phase1():
+    log("systemd_check: phase 1: install, start, restart")
+    os.makedirs("/usr/local/lib/sipka-vmtest", exist_ok=True)
+    with open("/usr/local/lib/sipka-vmtest/pbx.py", "w") as f:
+        f.write(PBX_PY)
+    with open("/etc/systemd/system/" + PBX, "w") as f:
+        f.write(PBX_UNIT)
+    os.makedirs("/etc/systemd/system/%s.d" % PBX, exist_ok=True)
+    with open(DROPIN) as src, open("/etc/systemd/system/%s.d/sipka.conf" % PBX, "w") as dst:
+        dst.write(src.read())
+    # As the README says.
+    run("systemctl", "daemon-reload")
+    run("systemctl", "enable", "--now", "sipka.service", "sipka-prometheus.timer")
+    check("sipka.service active", run("systemctl", "is-active", "sipka.service", check_rc=False)
+          .stdout.strip() == "active", run("systemctl", "status", "sipka.service", check_rc=False).stdout)
+    run("systemctl", "enable", "--now", PBX)
+    pbx_is_armed("first start")
+    restart(["restart"])
+    pbx_is_armed("restart 1")
+    restart(["restart"])
+    pbx_is_armed("restart 2")
+    att = attachments()
+    check("one attachment after two restarts, to the PBX, live",
+          att and len(att) == 1 and att[0].get("cgroup", "").endswith("/" + PBX) and not att[0].get("defunct"),
+          "have %s" % att)
+    restart(["stop", "start"])
+    pbx_is_armed("stop, start")
+    os.makedirs(os.path.dirname(STATE), exist_ok=True)
+    with open(STATE, "w") as f:
+        json.dump(results, f)
+
+
+def phase2():
+    log("systemd_check: phase 2: after the reboot")
+    with open(STATE) as f:
+        results[:0] = json.load(f)
+    check("sipka.service active after the reboot",
+          run("systemctl", "is-active", "sipka.service", check_rc=False).stdout.strip() == "active",
+          run("systemctl", "status", "sipka.service", check_rc=False).stdout)
+    pbx_is_armed("after the reboot")
+    # The timer runs 15 s after boot, then every 15 s: one run after the
+    # connection above has its count.
+    def armed_line():
+        """The file's armed count of PORT when it is 1 or more."""
+        try:
+            with open(PROM) as f:
+                text = f.read()
+        except FileNotFoundError:
+            return None
+        for line in text.splitlines():
+            if line.startswith('sipka_connections_armed_total{port="%d"' % PORT):
+                return line if int(line.split()[-1]) >= 1 else None
+        return None
+    check("sipka-prometheus.timer writes %s, with port %d armed" % (PROM, PORT), wait(armed_line, 45, 1),
+          "%s: %s; %s" % (PROM, open(PROM).read() if os.path.exists(PROM) else "missing",
+                          run("systemctl", "status", "sipka-prometheus.service", check_rc=False).stdout))
+    if not all(results):
+        log(run("journalctl", "-b", "-u", PBX, "-u", "sipka.service", "--no-pager", check_rc=False).stdout)
+    print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
+
+
+def main():
+    try:
+        if os.path.exists(STATE):
+            phase2()
+            return
+        phase1()
+        print("reboot")
+    except Exception as e:      # a check that cannot run is a failure, not a crash
+        check("the checks ran", False, repr(e))
+        log(run("journalctl", "-b", "--no-pager", "-n", "60", check_rc=False).stdout)
+        print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
+
+
+if __name__ == "__main__":
+    main()
