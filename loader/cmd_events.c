@@ -176,8 +176,8 @@ int cmd_events(int argc, char **argv)
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
 	/* Two consumers of one ring buffer race for each event: allow one. */
-	dir = open(g.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dir < 0 || flock(dir, LOCK_EX | LOCK_NB)) {
+	dir = pindir_reader_lock(g.pin_dir);
+	if (dir < 0) {
 		err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
 		goto out;
 	}

@@ -30,6 +30,8 @@ static const struct cmd_help help = {
 	"  CLOSED     every close of an armed connection, whatever the reason\n"
 	"  ERRORS     invalid rules, failed setsockopt, no memory\n"
 	"  LOST       events lost because the ring buffer was full\n"
+	"  UNTRACKED  armed, but their close cannot be counted (the connection table\n"
+	"             was full, or an existing connection on a kernel that cannot)\n"
 	"Counters of a deleted rule stay, with name '-', until 'sipka detach'.\n\n"
 	"  -p, --prometheus   the Prometheus text exposition format\n"
 	"  -o, --output FILE  with --prometheus: write FILE atomically (a temporary file\n"
@@ -110,6 +112,9 @@ static const struct counter {
 	  "Invalid rules, failed setsockopt calls, no memory for socket state.", NULL },
 	{ "LOST", "events_lost", OFF(events_lost), "sipka_events_lost_total", "counter",
 	  "Dead-peer events lost because the ring buffer was full.", NULL },
+	{ "UNTRACKED", "untracked", OFF(untracked), "sipka_connections_untracked_total", "counter",
+	  "Armed connections whose close cannot be counted (the table was full, or an existing connection on a kernel that cannot track it).",
+	  NULL },
 };
 #define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
 

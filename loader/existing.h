@@ -6,18 +6,25 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "attachments.h"
+#include "state.h"
+
 struct existing {
 	bool supported;		/* false: this kernel cannot, said why */
-	unsigned int armed, retuned, failed;
+	bool tracked;		/* their closes are seen (SIPKA_FEAT_ITER_TRACK) */
+	unsigned int armed, retuned, untracked, failed;
+	unsigned int netns_skipped;	/* namespaces not entered: no CAP_SYS_ADMIN */
 };
 
-/* Arms every established connection with a rule in every attached cgroup
- * (and descendants), or retunes it to the current rule if armed already. */
-int arm_existing(struct existing *x);
+/* Arms every established connection with a rule in the cgroups of AS (and
+ * their descendants), or retunes it to the current rule if armed already. */
+int arm_existing(const struct state *s, const struct attachments *as, struct existing *x);
 
 /* For the JSON output of attach and config. */
 json_t *existing_json(const struct existing *x);
-/* "armed 3 existing connections, retuned 2" for people, on stdout. */
+/* "existing connections: 3 armed, 2 retuned" for people, on stdout. */
 void existing_print(const struct existing *x);
+/* Whether the result is partial (exit status EXIT_PARTIAL). */
+bool existing_partial(const struct existing *x);
 
 #endif
