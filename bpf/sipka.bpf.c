@@ -66,6 +66,17 @@ struct {
 	__type(value, struct sipka_meta);
 } sipka_meta SEC(".maps");
 
+/* Connections armed without close tracking (the conns table was full, or
+ * an existing one on a kernel whose iterator cannot turn tracking on):
+ * marked so that a retune does not count them as armed again. Socket
+ * storage, freed with the socket; only this rare path pays for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} sipka_untracked SEC(".maps");
+
 #define add(field, n) __sync_fetch_and_add(&(field), (n))
 
 static struct sipka_counters *counters(__u32 port)
@@ -135,12 +146,12 @@ static __always_inline int set_keepalive(void *sock, const struct sipka_rule *r,
 /*
  * Arms one connection with the rule of PORT: both the sock_ops program (at
  * establishment) and the iterator (existing connections) come here. SOCK is
- * what bpf_setsockopt takes. TRACK: the caller can turn on the close
+ * what bpf_setsockopt takes, SK the socket. TRACK: the caller can turn on the close
  * callback, so the connection goes in the conns table. Returns the
  * enum sipka_existing result, or 0 when there is no rule or it is armed
  * already (by this sipka's run on a descendant cgroup).
  */
-static __always_inline int arm(void *sock, __u64 cookie, __u32 port, bool track)
+static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port, bool track)
 {
 	struct sipka_conn conn = { .port = port };
 	struct sipka_counters *c;
@@ -165,10 +176,12 @@ static __always_inline int arm(void *sock, __u64 cookie, __u32 port, bool track)
 		return SIPKA_EXISTING_FAILED;
 	}
 	add(c->armed, 1);
-	if (track)
+	if (track) {
 		add(c->active, 1);
-	else
+	} else {
 		add(c->untracked, 1);
+		bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE);
+	}
 	if (failed) {
 		add(c->errors, failed);
 		return SIPKA_EXISTING_FAILED;
@@ -276,12 +289,16 @@ static void on_close(struct bpf_sock_ops *skops)
 
 static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 {
+	struct bpf_sock *sk;
 	__u64 cookie;
 
 	if (!rule_lookup(port))	/* the common case: no rule, no more work */
 		return;
+	sk = skops->sk;
+	if (!sk)
+		return;
 	cookie = bpf_get_socket_cookie(skops);
-	if (arm(skops, cookie, port, true) == SIPKA_EXISTING_ARMED)
+	if (arm(skops, sk, cookie, port, true) == SIPKA_EXISTING_ARMED)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 					  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
@@ -323,16 +340,6 @@ struct {
 	__type(key, __u64);	/* netns inode << 16 | port */
 	__type(value, __u8);
 } sipka_listening SEC(".maps");
-
-/* Existing connections armed without close tracking (a kernel whose
- * iterator cannot turn it on): marked so that a retune does not count them
- * as armed again. Socket storage, freed with the socket; this path only. */
-struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, __u32);
-} sipka_untracked SEC(".maps");
 
 /* Set by the loader for its feature probe: only this socket is touched. */
 const volatile __u64 probe_cookie = 0;
@@ -417,9 +424,7 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 		result(ctx, r ? SIPKA_EXISTING_FAILED : SIPKA_EXISTING_RETUNED);
 		return 0;
 	}
-	r = arm(sk, cookie, port, !turn_on_tracking(tp, sk));
-	if (r == SIPKA_EXISTING_UNTRACKED)
-		bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE);
+	r = arm(sk, sk, cookie, port, !turn_on_tracking(tp, sk));
 	if (r)
 		result(ctx, r);
 	return 0;

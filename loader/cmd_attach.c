@@ -185,8 +185,8 @@ static int parse_max_conns(const char *arg, __u32 *max)
 	unsigned long long v;
 	char why[128];
 
-	if (parse_uint(arg, 1024, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
-		err("--max-connections: %s; give 1024 to %u", why, SIPKA_CONNS_MAX);
+	if (parse_uint(arg, 16, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
+		err("--max-connections: %s; give 16 to %u", why, SIPKA_CONNS_MAX);
 		return -1;
 	}
 	*max = v;

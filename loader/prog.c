@@ -289,7 +289,7 @@ static int copy_entries(int from, int to, bool percpu, bool stats)
  * values may differ from this build's. */
 struct old {
 	int layout;
-	int config, stats, conns, events;
+	int config, stats, conns, events, untracked;
 	__u32 conns_max;
 };
 
@@ -314,7 +314,7 @@ static int old_open(const struct pindir *pd, int layout, struct old *o)
 	int rules;
 
 	o->layout = layout;
-	o->conns = -1;
+	o->conns = o->untracked = -1;
 	o->conns_max = 0;
 	if (layout == 1) {
 		o->config = old_map(pd, SIPKA_PIN_CONFIG, BPF_MAP_TYPE_HASH);
@@ -329,6 +329,7 @@ static int old_open(const struct pindir *pd, int layout, struct old *o)
 	}
 	o->stats = old_map(pd, SIPKA_PIN_STATS, BPF_MAP_TYPE_PERCPU_HASH);
 	o->events = old_map(pd, SIPKA_PIN_EVENTS, BPF_MAP_TYPE_RINGBUF);
+	o->untracked = old_map(pd, SIPKA_PIN_UNTRACKED, BPF_MAP_TYPE_SK_STORAGE);
 	if (o->config < 0 || o->stats < 0) {
 		err("the pins in %s (layout %d) are incomplete or not sipka's; run 'sipka detach' and attach again",
 		    pd->path, layout);
@@ -339,7 +340,7 @@ static int old_open(const struct pindir *pd, int layout, struct old *o)
 
 static void old_close(struct old *o)
 {
-	int *fds[] = { &o->config, &o->stats, &o->conns, &o->events };
+	int *fds[] = { &o->config, &o->stats, &o->conns, &o->events, &o->untracked };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
@@ -376,8 +377,12 @@ static int load_new(struct pindir *pd, struct old *old, const struct conf *rules
 	__u32 slot = 0;
 
 	*readopt = false;
+	/* The same ring buffer, so readers go on, and the same marks of
+	 * untracked connections, which live with their sockets. */
 	if (old && old->events >= 0 && value_size(old->events) == 0)
-		none.events = old->events;	/* the same ring buffer: readers go on */
+		none.events = old->events;
+	if (old && old->untracked >= 0 && value_size(old->untracked) == sizeof(__u32))
+		none.untracked = old->untracked;
 	skel = open_skel(false, &none, 0);
 	if (!skel)
 		return -1;
@@ -409,7 +414,8 @@ static int load_new(struct pindir *pd, struct old *old, const struct conf *rules
 		ret = stage(pd, m.rules, SIPKA_PIN_RULES) || stage(pd, set, SIPKA_PIN_CONFIG) ||
 		      stage(pd, m.stats, SIPKA_PIN_STATS) || stage(pd, m.conns, SIPKA_PIN_CONNS) ||
 		      (none.events < 0 && stage(pd, m.events, SIPKA_PIN_EVENTS)) ||
-		      stage(pd, m.untracked, SIPKA_PIN_UNTRACKED) || stage(pd, fd, SIPKA_PIN_PROG) ||
+		      (none.untracked < 0 && stage(pd, m.untracked, SIPKA_PIN_UNTRACKED)) ||
+		      stage(pd, fd, SIPKA_PIN_PROG) ||
 		      stage(pd, m.meta, SIPKA_PIN_META) || state_commit(pd, NULL) ? -1 : 0;
 	}
 out:

@@ -473,3 +473,29 @@ class State(Env):
             p.close()
         peers, conns = make("127.0.0.2")     # the first is in TIME_WAIT
         self.assertEqual(armed(conns), want, "sock_ops")
+
+    # -- a table of fixed capacity ----------------------------------------------
+
+    def test_a_full_table_arms_all_counts_the_rest_and_resizes(self):
+        self.attach("--max-connections", "20")
+        self.assertEqual(self.sipka("status", json_out=True)["max_connections"], 20)
+        pbx, phone = self.pbx(), self.outsider()
+        lid = pbx("listen", "127.0.0.1", 5060)["id"]
+        pairs = []
+        for _ in range(24):
+            c = phone("connect", "127.0.0.1", 5060)["id"]
+            a = pbx("accept", lid)
+            self.assertEqual(a["opts"]["keepalive"], 1, "armed, tracked or not")
+            pairs.append((c, a["id"]))
+        row = self.stats(5060)
+        self.assertEqual((row["armed"], row["active"], row["untracked"], row["errors"]), (24, 20, 4, 0))
+        p = self.sipka("attach", "--cgroup", self.cg, "--max-connections", "16", check=False)
+        self.assertIn("20 connections are tracked now; --max-connections must be at least that", p.stderr)
+        p = self.sipka("-j", "attach", "--cgroup", self.cg, "--max-connections", "4096")
+        self.assertEqual(json.loads(p.stdout)["program"], "migrated")
+        self.assertEqual(self.sipka("status", json_out=True)["max_connections"], 4096)
+        for c, a in pairs:
+            phone("close", c)
+            pbx("close", a)
+        row, _ = self.wait_stats(5060, 5, active=0, closed=20)
+        self.assertEqual((row["armed"], row["untracked"]), (24, 4), "the tracked ones carried over")
