@@ -15,6 +15,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "sipka.h"
 #include "uapi.h"
@@ -362,6 +363,42 @@ static __always_inline void result(struct bpf_iter__tcp *ctx, __u8 r)
 	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
 }
 
+/* The rule port of an established connection, chosen as at establishment:
+ * the local port of one the PBX accepted, the remote port of one it opened.
+ * The iterator cannot see how a connection began, so one whose local port
+ * has a listening socket in its network namespace counts as accepted. */
+static __always_inline __u32 rule_port_of(struct sock_common *skc)
+{
+	__u64 key = listen_key(skc, skc->skc_num);
+
+	return bpf_map_lookup_elem(&sipka_listening, &key) ? skc->skc_num : bpf_ntohs(skc->skc_dport);
+}
+
+/* A listening socket: remembered for rule_port_of. Returns whether SKC is
+ * an established full TCP socket of an attached cgroup, into *TP. */
+static __always_inline bool walk_one(struct sock_common *skc, struct tcp_sock **tp)
+{
+	struct sock *sk;
+	__u64 key, cgid;
+	__u8 yes = 1;
+
+	if (!skc)
+		return false;
+	if (skc->skc_state == TCP_LISTEN) {
+		key = listen_key(skc, skc->skc_num);
+		bpf_map_update_elem(&sipka_listening, &key, &yes, BPF_ANY);
+		return false;
+	}
+	if (skc->skc_state != TCP_ESTABLISHED)
+		return false;
+	*tp = bpf_skc_to_tcp_sock(skc);	/* full sockets only */
+	if (!*tp)
+		return false;
+	sk = &(*tp)->inet_conn.icsk_inet.sk;
+	cgid = sk->sk_cgrp_data.cgroup->kn->id;
+	return bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid) != NULL;
+}
+
 /*
  * Arms the connections that existed before sipka was attached, or retunes
  * armed ones to the current rule; one byte (enum sipka_existing) per
@@ -375,41 +412,26 @@ SEC("iter/tcp")
 int sipka_existing(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
-	struct tcp_sock *tp;
+	struct tcp_sock *tp = NULL;
 	struct sock *sk;
-	__u64 cookie, key, cgid;
+	__u64 cookie;
 	__u32 port, *mark;
-	__u8 yes = 1;
 	int r;
 
-	if (!skc)
-		return 0;
-	if (skc->skc_state == TCP_LISTEN) {
-		key = listen_key(skc, skc->skc_num);
-		bpf_map_update_elem(&sipka_listening, &key, &yes, BPF_ANY);
+	if (probe_cookie) {	/* the loader's feature probe: its socket only */
+		if (skc && skc->skc_state == TCP_ESTABLISHED && (tp = bpf_skc_to_tcp_sock(skc)) &&
+		    bpf_get_socket_cookie(&tp->inet_conn.icsk_inet.sk) == probe_cookie)
+			result(ctx, turn_on_tracking(tp, &tp->inet_conn.icsk_inet.sk) ?
+				    SIPKA_EXISTING_UNTRACKED : SIPKA_EXISTING_PROBED);
 		return 0;
 	}
-	if (skc->skc_state != TCP_ESTABLISHED)
-		return 0;
-	tp = bpf_skc_to_tcp_sock(skc);	/* full sockets only */
-	if (!tp)
+	if (!walk_one(skc, &tp))
 		return 0;
 	sk = &tp->inet_conn.icsk_inet.sk;
-	cookie = bpf_get_socket_cookie(sk);
-	if (probe_cookie) {
-		if (cookie == probe_cookie)
-			result(ctx, turn_on_tracking(tp, sk) ? SIPKA_EXISTING_UNTRACKED
-							      : SIPKA_EXISTING_PROBED);
-		return 0;
-	}
-	cgid = sk->sk_cgrp_data.cgroup->kn->id;
-	if (!bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid))
-		return 0;
-	key = listen_key(skc, skc->skc_num);
-	port = bpf_map_lookup_elem(&sipka_listening, &key) ? skc->skc_num
-							    : bpf_ntohs(skc->skc_dport);
+	port = rule_port_of(skc);
 	if (!rule_lookup(port))
 		return 0;
+	cookie = bpf_get_socket_cookie(sk);
 	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
 	if (mark || bpf_map_lookup_elem(&sipka_conns, &cookie)) {
 		struct sipka_counters *c;
@@ -427,5 +449,84 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 	r = arm(sk, sk, cookie, port, !turn_on_tracking(tp, sk));
 	if (r)
 		result(ctx, r);
+	return 0;
+}
+
+/* sk_flags moved into struct sock_common (6.10); 6.1 has it in struct sock. */
+struct sock___old {
+	unsigned long sk_flags;
+} __attribute__((preserve_access_index));
+
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u32 jiffies_to_ms(__u64 j)
+{
+	unsigned int hz = CONFIG_HZ ? CONFIG_HZ : 250;	/* Debian's, if the config is unreadable */
+
+	return j * 1000 / hz;
+}
+
+/*
+ * sipka connections: a record (struct sipka_conn_info) per established
+ * connection of an attached cgroup that sipka armed or whose rule port has
+ * a rule, with the keepalive in force and the socket's live state.
+ */
+SEC("iter/tcp")
+int sipka_list(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct sipka_conn_info info = {};
+	struct inet_connection_sock *icsk;
+	struct tcp_sock *tp = NULL;
+	struct sipka_conn *conn;
+	unsigned long flags;
+	struct sock *sk;
+	struct net *net;
+	__u32 last, ka;
+
+	if (!walk_one(skc, &tp))
+		return 0;
+	sk = &tp->inet_conn.icsk_inet.sk;
+	icsk = &tp->inet_conn;
+	info.cookie = bpf_get_socket_cookie(sk);
+	conn = bpf_map_lookup_elem(&sipka_conns, &info.cookie);
+	info.untracked = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0) != NULL;
+	info.rule_port = conn ? conn->port : rule_port_of(skc);
+	if (!conn && !info.untracked && !rule_lookup(info.rule_port))
+		return 0;
+	info.armed_ns = conn ? conn->born_ns : 0;
+	info.now_ns = bpf_ktime_get_boot_ns();
+	info.cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
+	net = skc->skc_net.net;
+	ka = tp->keepalive_time ? tp->keepalive_time : net->ipv4.sysctl_tcp_keepalive_time;
+	info.keepalive_time_s = jiffies_to_ms(ka) / 1000;
+	ka = tp->keepalive_intvl ? tp->keepalive_intvl : net->ipv4.sysctl_tcp_keepalive_intvl;
+	info.keepalive_intvl_s = jiffies_to_ms(ka) / 1000;
+	info.keepalive_probes = tp->keepalive_probes ? tp->keepalive_probes
+						     : net->ipv4.sysctl_tcp_keepalive_probes;
+	info.user_timeout_ms = icsk->icsk_user_timeout;
+	last = icsk->icsk_ack.lrcvtime;
+	if ((__s32)(tp->rcv_tstamp - last) > 0)
+		last = tp->rcv_tstamp;
+	info.idle_ms = jiffies_to_ms((__u32)bpf_jiffies64() - last);
+	info.srtt_us = tp->srtt_us >> 3;
+	if (bpf_core_field_exists(skc->skc_flags))
+		flags = BPF_CORE_READ(skc, skc_flags);
+	else
+		flags = BPF_CORE_READ((struct sock___old *)sk, sk_flags);
+	info.keepalive = !!(flags & (1UL << SOCK_KEEPOPEN));
+	info.probes_out = icsk->icsk_probes_out;
+	info.retransmits = icsk->icsk_retransmits;
+	info.family = skc->skc_family;
+	info.local_port = skc->skc_num;
+	info.remote_port = bpf_ntohs(skc->skc_dport);
+	if (skc->skc_family == AF_INET6) {
+		BPF_CORE_READ_INTO(&info.local_addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&info.remote_addr, skc, skc_v6_daddr.in6_u.u6_addr8);
+	} else {
+		__builtin_memcpy(info.local_addr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(info.remote_addr, &skc->skc_daddr, 4);
+	}
+	bpf_seq_write(ctx->meta->seq, &info, sizeof(info));
 	return 0;
 }

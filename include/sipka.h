@@ -89,6 +89,32 @@ struct sipka_meta {
 #define SIPKA_FEAT_ITER_ARM	(1u << 0)	/* a TCP iterator may set keepalive */
 #define SIPKA_FEAT_ITER_TRACK	(1u << 1)	/* ... and turn on close tracking */
 
+/* sipka connections: one record per connection on a rule port in an
+ * attached cgroup, written by the listing iterator. */
+struct sipka_conn_info {
+	__u64 cookie;
+	__u64 armed_ns;		/* CLOCK_BOOTTIME when sipka armed it; 0: not by sipka */
+	__u64 now_ns;		/* CLOCK_BOOTTIME of the walk */
+	__u64 cgroup_id;
+	__u32 rule_port;	/* the port its rule is chosen by */
+	__u32 keepalive_time_s;	/* in force: the socket's, else its namespace's */
+	__u32 keepalive_intvl_s;
+	__u32 keepalive_probes;
+	__u32 user_timeout_ms;
+	__u32 idle_ms;		/* since the last packet from the peer */
+	__u32 srtt_us;
+	__u16 local_port;	/* host order */
+	__u16 remote_port;
+	__u8 family;		/* AF_INET or AF_INET6 */
+	__u8 keepalive;		/* SO_KEEPALIVE is on */
+	__u8 probes_out;	/* keepalive probes sent unanswered */
+	__u8 retransmits;
+	__u8 untracked;		/* armed, its close not counted */
+	__u8 pad[7];
+	__u8 local_addr[16];	/* IPv4 in the first 4 bytes */
+	__u8 remote_addr[16];
+};
+
 /* How an armed connection ended. */
 enum sipka_reason {
 	SIPKA_CLOSED,		/* an ordinary close */

@@ -66,31 +66,6 @@ static void iso8601(__u64 boot_ns, char *buf, size_t len)
 		 zone, zone + 3);
 }
 
-/* The address as the PBX's owner knows it: v4-mapped IPv6 shown as IPv4. */
-static const char *addr_str(const struct sipka_event *e, const __u8 *a, char *buf, bool *v4)
-{
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	*v4 = e->family != AF_INET6 || !memcmp(a, mapped, sizeof(mapped));
-	if (*v4)
-		return inet_ntop(AF_INET, e->family == AF_INET6 ? a + 12 : a, buf, INET6_ADDRSTRLEN);
-	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
-}
-
-static void duration(__u64 ns, char *buf, size_t len)
-{
-	unsigned long long s = ns / 1000000000ULL;
-
-	if (s < 60)
-		snprintf(buf, len, "%.1fs", ns / 1e9);
-	else if (s < 3600)
-		snprintf(buf, len, "%llum%02llus", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lluh%02llum%02llus", s / 3600, s / 60 % 60, s % 60);
-	else
-		snprintf(buf, len, "%llud%02lluh%02llum", s / 86400, s / 3600 % 24, s / 60 % 60);
-}
-
 static int print_event(void *ctx, void *data, size_t size)
 {
 	const struct sipka_event *e = data;
@@ -103,8 +78,8 @@ static int print_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	iso8601(e->time_ns, when, sizeof(when));
-	addr_str(e, e->local_addr, local, &v4);
-	addr_str(e, e->remote_addr, remote, &v4);
+	addr_format(e->family, e->local_addr, local, &v4);
+	addr_format(e->family, e->remote_addr, remote, &v4);
 	snprintf(name, sizeof(name), "%s", e->name);
 	reason = e->reason < sizeof(reasons) / sizeof(reasons[0]) ? reasons[e->reason] : "unknown";
 	if (g.json) {
@@ -116,7 +91,7 @@ static int print_event(void *ctx, void *data, size_t size)
 			"probes", e->probes, "retransmits", e->retransmits,
 			"lifetime_s", e->lifetime_ns / 1e9));
 	} else {
-		duration(e->lifetime_ns, lived, sizeof(lived));
+		duration_format(e->lifetime_ns, lived, sizeof(lived));
 		printf(v4 ? "%s %-10s peer %s:%u  local %s:%u (%s)  lived %s  probes %u  retransmits %u\n"
 			  : "%s %-10s peer [%s]:%u  local [%s]:%u (%s)  lived %s  probes %u  retransmits %u\n",
 		       when, reason, remote, e->remote_port, local, e->local_port,

@@ -69,44 +69,24 @@ static int add_cgroup(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
-static void count(struct existing *x, const char *buf, ssize_t n)
+/* Runs the iterator once in the current network namespace; READ gets it. */
+static int iterate(const struct iter *it, int (*read_it)(int fd, void *ctx), void *ctx)
 {
-	ssize_t i;
-
-	for (i = 0; i < n; i++) {
-		switch (buf[i]) {
-		case SIPKA_EXISTING_ARMED:     x->armed++; break;
-		case SIPKA_EXISTING_RETUNED:   x->retuned++; break;
-		case SIPKA_EXISTING_UNTRACKED: x->armed++; x->untracked++; break;
-		default:		       x->failed++; break;
-		}
-	}
-}
-
-/* Runs the iterator in the current network namespace; adds up what it did. */
-static int iterate(const struct iter *it, struct existing *x)
-{
-	char buf[4096];
-	ssize_t n;
-	int fd;
+	int fd, ret;
 
 	fd = iter_create(it);
 	if (fd < 0) {
 		err("cannot start the TCP iterator: %s", strerror(errno));
 		return -1;
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0)
-		count(x, buf, n);
+	ret = read_it(fd, ctx);
 	close(fd);
-	if (n < 0) {
-		err("the TCP iterator failed: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
+	return ret;
 }
 
 /* Runs the iterator in the network namespace of PID. */
-static int iterate_in(const struct iter *it, pid_t pid, struct existing *x)
+static int iterate_in(const struct iter *it, pid_t pid, int (*read_it)(int fd, void *ctx),
+		      void *ctx)
 {
 	char path[64];
 	int ns;
@@ -121,27 +101,22 @@ static int iterate_in(const struct iter *it, pid_t pid, struct existing *x)
 		return -1;
 	}
 	close(ns);
-	return iterate(it, x);
+	return iterate(it, read_it, ctx);
 }
 
-int arm_existing(const struct state *s, const struct attachments *as, struct existing *x)
+int iter_walk(const struct state *s, const struct attachments *as, enum iter_kind which,
+	      int (*read_it)(int fd, void *ctx), void *ctx, unsigned int *skipped)
 {
-	struct stat self;
+	bool can_setns = pindir_can_setns();
 	struct iter *it = NULL;
 	int i, home = -1, ret = -1;
-	bool can_setns = pindir_can_setns();
+	struct stat self;
 
-	memset(x, 0, sizeof(*x));
+	*skipped = 0;
 	memset(&w, 0, sizeof(w));
-	x->tracked = s->meta.features & SIPKA_FEAT_ITER_TRACK;
-	if (!(s->meta.features & SIPKA_FEAT_ITER_ARM)) {
-		note("warning: this kernel cannot arm connections that already exist (a TCP iterator may not set socket options: Linux 5.16 or later); connections established from now on are armed");
-		return 0;
-	}
-	x->supported = true;
 	if (!as->n)
-		return 0;	/* attached nowhere: nothing to arm */
-	if (iter_open(s, &it))
+		return 0;	/* attached nowhere: nothing to walk */
+	if (iter_open(s, which, &it))
 		return -1;
 	w.cgroups_fd = iter_cgroups_fd(it);
 	if (stat("/proc/self/ns/net", &self)) {
@@ -160,11 +135,11 @@ int arm_existing(const struct state *s, const struct attachments *as, struct exi
 	ret = 0;
 	for (i = 0; i < w.nnetns && !ret; i++) {
 		if (w.netns[i] == self.st_ino)
-			ret = iterate(it, x);
+			ret = iterate(it, read_it, ctx);
 		else if (!can_setns)	/* entering a namespace needs CAP_SYS_ADMIN */
-			x->netns_skipped++;
+			(*skipped)++;
 		else
-			ret = iterate_in(it, w.pid[i], x);
+			ret = iterate_in(it, w.pid[i], read_it, ctx);
 	}
 	if (w.nnetns > 1 && can_setns && setns(home, CLONE_NEWNET)) {
 		err("cannot return to sipka's network namespace: %s", strerror(errno));
@@ -175,6 +150,42 @@ out:
 		close(home);
 	iter_close(it);
 	return ret;
+}
+
+/* Adds up the bytes (enum sipka_existing) of one iteration. */
+static int count(int fd, void *ctx)
+{
+	struct existing *x = ctx;
+	char buf[4096];
+	ssize_t n, i;
+
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (i = 0; i < n; i++) {
+			switch (buf[i]) {
+			case SIPKA_EXISTING_ARMED:     x->armed++; break;
+			case SIPKA_EXISTING_RETUNED:   x->retuned++; break;
+			case SIPKA_EXISTING_UNTRACKED: x->armed++; x->untracked++; break;
+			default:		       x->failed++; break;
+			}
+		}
+	}
+	if (n < 0) {
+		err("the TCP iterator failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int arm_existing(const struct state *s, const struct attachments *as, struct existing *x)
+{
+	memset(x, 0, sizeof(*x));
+	x->tracked = s->meta.features & SIPKA_FEAT_ITER_TRACK;
+	if (!(s->meta.features & SIPKA_FEAT_ITER_ARM)) {
+		note("warning: this kernel cannot arm connections that already exist (a TCP iterator may not set socket options: Linux 5.16 or later); connections established from now on are armed");
+		return 0;
+	}
+	x->supported = true;
+	return iter_walk(s, as, ITER_ARM, count, x, &x->netns_skipped);
 }
 
 json_t *existing_json(const struct existing *x)

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "attachments.h"
+#include "prog.h"
 #include "state.h"
 
 struct existing {
@@ -19,6 +20,13 @@ struct existing {
 /* Arms every established connection with a rule in the cgroups of AS (and
  * their descendants), or retunes it to the current rule if armed already. */
 int arm_existing(const struct state *s, const struct attachments *as, struct existing *x);
+
+/* Runs iterator WHICH in every network namespace that a process of the
+ * cgroups of AS (and descendants) lives in, limited to those cgroups;
+ * READ_IT reads each iteration. *SKIPPED: namespaces not entered for want
+ * of CAP_SYS_ADMIN. */
+int iter_walk(const struct state *s, const struct attachments *as, enum iter_kind which,
+	      int (*read_it)(int fd, void *ctx), void *ctx, unsigned int *skipped);
 
 /* For the JSON output of attach and config. */
 json_t *existing_json(const struct existing *x);

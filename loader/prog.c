@@ -49,18 +49,20 @@ static int reuse(struct bpf_map *map, int fd)
 	return fd < 0 ? 0 : bpf_map__reuse_fd(map, fd);
 }
 
-/* The skeleton with only PROG to be loaded, against M. */
-static struct sipka_bpf *open_skel(bool iterator, const struct maps *m, __u64 probe_cookie)
+/* The skeleton with only program WHICH to be loaded, against M. */
+static struct sipka_bpf *open_skel(enum iter_kind which, const struct maps *m, __u64 probe_cookie)
 {
 	struct sipka_bpf *skel = sipka_bpf__open();
+	bool iterator = which != ITER_NONE;
 
 	if (!skel) {
 		err("cannot open the embedded BPF object: %s", strerror(errno));
 		return NULL;
 	}
 	skel->rodata->probe_cookie = probe_cookie;
-	bpf_program__set_autoload(skel->progs.sipka_existing, iterator);
 	bpf_program__set_autoload(skel->progs.sipka_sockops, !iterator);
+	bpf_program__set_autoload(skel->progs.sipka_existing, which == ITER_ARM);
+	bpf_program__set_autoload(skel->progs.sipka_list, which == ITER_LIST);
 	bpf_map__set_autocreate(skel->maps.sipka_arm_cgroups, iterator);
 	bpf_map__set_autocreate(skel->maps.sipka_listening, iterator);
 	if (reuse(skel->maps.sipka_rules, m->rules) || reuse(skel->maps.sipka_stats, m->stats) ||
@@ -94,17 +96,19 @@ struct iter {
 	struct bpf_link *link;
 };
 
-static int iter_load(const struct maps *m, __u64 probe_cookie, struct iter **out, bool quiet)
+static int iter_load(enum iter_kind which, const struct maps *m, __u64 probe_cookie,
+		     struct iter **out, bool quiet)
 {
 	struct iter *it = calloc(1, sizeof(*it));
 
 	*out = NULL;
 	if (!it)
 		return -1;
-	it->skel = open_skel(true, m, probe_cookie);
+	it->skel = open_skel(which, m, probe_cookie);
 	if (!it->skel || (quiet ? sipka_bpf__load(it->skel) : load_skel(it->skel)))
 		goto fail;
-	it->link = bpf_program__attach_iter(it->skel->progs.sipka_existing, NULL);
+	it->link = bpf_program__attach_iter(which == ITER_LIST ? it->skel->progs.sipka_list
+							       : it->skel->progs.sipka_existing, NULL);
 	if (!it->link) {
 		if (!quiet)
 			err("cannot create the TCP iterator: %s", strerror(errno));
@@ -117,11 +121,11 @@ fail:
 	return -1;
 }
 
-int iter_open(const struct state *s, struct iter **it)
+int iter_open(const struct state *s, enum iter_kind which, struct iter **it)
 {
 	struct maps m = maps_of(s);
 
-	return iter_load(&m, 0, it, false);
+	return iter_load(which, &m, 0, it, false);
 }
 
 int iter_cgroups_fd(const struct iter *it)
@@ -168,7 +172,7 @@ static __u32 probe(const struct maps *m)
 	len = sizeof(cookie);
 	if (getsockopt(c, SOL_SOCKET, SO_COOKIE, &cookie, &len) || !cookie)
 		goto out;
-	if (iter_load(m, cookie, &it, true))
+	if (iter_load(ITER_ARM, m, cookie, &it, true))
 		goto out;
 	fd = iter_create(it);
 	while (fd >= 0 && read(fd, &r, 1) == 1) {
@@ -383,7 +387,7 @@ static int load_new(struct pindir *pd, struct old *old, const struct conf *rules
 		none.events = old->events;
 	if (old && old->untracked >= 0 && value_size(old->untracked) == sizeof(__u32))
 		none.untracked = old->untracked;
-	skel = open_skel(false, &none, 0);
+	skel = open_skel(ITER_NONE, &none, 0);
 	if (!skel)
 		return -1;
 	bpf_map__set_max_entries(skel->maps.sipka_conns, max_conns);
@@ -432,7 +436,7 @@ static int load_same(struct pindir *pd, const struct state *s, enum load_result 
 	struct sipka_bpf *skel;
 	int ret = -1, fd, n = 0;
 
-	skel = open_skel(false, &m, 0);
+	skel = open_skel(ITER_NONE, &m, 0);
 	if (!skel || load_skel(skel))
 		goto out;
 	fd = bpf_program__fd(skel->progs.sipka_sockops);

@@ -35,9 +35,12 @@ struct load_opts {
 int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result *res,
 	      bool *readopt);
 
-/* The iterator that arms existing connections, loaded against S's maps. */
+/* The iterators, loaded against S's maps: ITER_ARM arms existing
+ * connections (one byte of enum sipka_existing each), ITER_LIST lists them
+ * (struct sipka_conn_info each). */
+enum iter_kind { ITER_NONE, ITER_ARM, ITER_LIST };
 struct iter;
-int iter_open(const struct state *s, struct iter **it);
+int iter_open(const struct state *s, enum iter_kind which, struct iter **it);
 int iter_cgroups_fd(const struct iter *it);
 /* A new iteration (read it to run it), in the caller's network namespace. */
 int iter_create(const struct iter *it);
