@@ -484,6 +484,24 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	struct net *net;
 	__u32 last, ka;
 
+	if (skc && skc->skc_state == TCP_LISTEN) {
+		struct tcp_sock *ltp = bpf_skc_to_tcp_sock(skc);
+		__u64 cgid;
+
+		walk_one(skc, &tp);
+		if (!ltp)
+			return 0;
+		cgid = ltp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
+		if (!bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid))
+			return 0;
+		info.listening = 1;
+		info.cgroup_id = cgid;
+		info.local_port = skc->skc_num;
+		info.rule_port = skc->skc_num;
+		info.family = skc->skc_family;
+		bpf_seq_write(ctx->meta->seq, &info, sizeof(info));
+		return 0;
+	}
 	if (!walk_one(skc, &tp))
 		return 0;
 	sk = &tp->inet_conn.icsk_inet.sk;

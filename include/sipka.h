@@ -110,7 +110,8 @@ struct sipka_conn_info {
 	__u8 probes_out;	/* keepalive probes sent unanswered */
 	__u8 retransmits;
 	__u8 untracked;		/* armed, its close not counted */
-	__u8 pad[7];
+	__u8 listening;		/* a listening socket (sipka check), not a connection */
+	__u8 pad[6];
 	__u8 local_addr[16];	/* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
 };

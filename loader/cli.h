@@ -51,5 +51,6 @@ int cmd_config(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_connections(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

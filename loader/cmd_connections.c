@@ -33,34 +33,6 @@ static const struct cmd_help help = {
 
 enum { OPT_PORT = 0x100, OPT_PEER };
 
-struct listing {
-	struct sipka_conn_info *c;
-	size_t n;
-	int failed;
-};
-
-static int collect(int fd, void *ctx)
-{
-	struct listing *l = ctx;
-	struct sipka_conn_info info, *more;
-	ssize_t n;
-
-	while ((n = read(fd, &info, sizeof(info))) == sizeof(info)) {
-		more = realloc(l->c, (l->n + 1) * sizeof(*more));
-		if (!more) {
-			err("out of memory");
-			return -1;
-		}
-		l->c = more;
-		l->c[l->n++] = info;
-	}
-	if (n < 0) {
-		err("the TCP iterator failed: %s", strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int by_port_peer(const void *a, const void *b)
 {
 	const struct sipka_conn_info *x = a, *y = b;
@@ -149,7 +121,8 @@ int cmd_connections(int argc, char **argv)
 	struct pindir pd = PINDIR_INIT(g.pin_dir);
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
-	struct listing l = { 0 };
+	struct sipka_conn_info *list = NULL;
+	size_t n = 0;
 	unsigned long long port = 0;
 	const char *peer = NULL;
 	unsigned int skipped;
@@ -180,24 +153,25 @@ int cmd_connections(int argc, char **argv)
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
 	if (ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, true) ||
-	    iter_walk(&s, &as, ITER_LIST, collect, &l, &skipped))
+	    connections_list(&s, &as, &list, &n, &skipped))
 		goto out;
 	if (skipped)
 		note("warning: connections in %u network namespaces are not listed: entering them needs CAP_SYS_ADMIN",
 		     skipped);
 	rules_read(s.config_fd, &rules);
-	qsort(l.c, l.n, sizeof(*l.c), by_port_peer);
+	qsort(list, n, sizeof(*list), by_port_peer);
 	if (g.json)
 		j = json_array();
 	else
 		printf("%-22s %-22s %5s %-6s %-10s %-12s %7s %-8s %-8s %3s %3s %9s\n", "PEER", "LOCAL",
 		       "RULE", "NAME", "ARMED", "KEEPALIVE", "BOUND", "IDLE", "DEAD_IN", "PRB", "RTX",
 		       "RTT");
-	for (i = 0; i < l.n; i++) {
-		const struct sipka_conn_info *ci = &l.c[i];
+	for (i = 0; i < n; i++) {
+		const struct sipka_conn_info *ci = &list[i];
 		const struct sipka_rule *r = conf_find(&rules, ci->rule_port);
 
-		if ((!all && !ci->armed_ns && !ci->untracked) || (port && ci->rule_port != port) ||
+		if (ci->listening || (!all && !ci->armed_ns && !ci->untracked) ||
+		    (port && ci->rule_port != port) ||
 		    (peer && !peer_is(ci, peer)))
 			continue;
 		if (j)
@@ -207,7 +181,7 @@ int cmd_connections(int argc, char **argv)
 	}
 	rc = j ? json_print(j) : EXIT_OK;
 out:
-	free(l.c);
+	free(list);
 	attachments_free(&as);
 	state_close(&s);
 	pindir_close(&pd);

@@ -217,3 +217,46 @@ void existing_print(const struct existing *x)
 		note("warning: existing connections in %u other network namespaces were not armed: entering them needs CAP_SYS_ADMIN. Connections made from now on are armed",
 		     x->netns_skipped);
 }
+
+struct listing {
+	struct sipka_conn_info *c;
+	size_t n;
+};
+
+static int collect(int fd, void *ctx)
+{
+	struct listing *l = ctx;
+	struct sipka_conn_info info, *more;
+	ssize_t n;
+
+	while ((n = read(fd, &info, sizeof(info))) == sizeof(info)) {
+		more = realloc(l->c, (l->n + 1) * sizeof(*more));
+		if (!more) {
+			err("out of memory");
+			return -1;
+		}
+		l->c = more;
+		l->c[l->n++] = info;
+	}
+	if (n < 0) {
+		err("the TCP iterator failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int connections_list(const struct state *s, const struct attachments *as,
+		     struct sipka_conn_info **out, size_t *n, unsigned int *skipped)
+{
+	struct listing l = { 0 };
+	int ret = iter_walk(s, as, ITER_LIST, collect, &l, skipped);
+
+	if (ret) {
+		free(l.c);
+		l.c = NULL;
+		l.n = 0;
+	}
+	*out = l.c;
+	*n = l.n;
+	return ret;
+}

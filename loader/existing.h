@@ -28,6 +28,11 @@ int arm_existing(const struct state *s, const struct attachments *as, struct exi
 int iter_walk(const struct state *s, const struct attachments *as, enum iter_kind which,
 	      int (*read_it)(int fd, void *ctx), void *ctx, unsigned int *skipped);
 
+/* The connections (and listening sockets) of the cgroups of AS whose rule
+ * port has a rule or that sipka armed, in *OUT (free() it). */
+int connections_list(const struct state *s, const struct attachments *as,
+		     struct sipka_conn_info **out, size_t *n, unsigned int *skipped);
+
 /* For the JSON output of attach and config. */
 json_t *existing_json(const struct existing *x);
 /* "existing connections: 3 armed, 2 retuned" for people, on stdout. */

@@ -103,6 +103,7 @@ static const struct {
 	{ "config", cmd_config, "show or change the port rules (show, set, del, load)" },
 	{ "stats",  cmd_stats,  "connections armed, open, dead, reset and closed, per rule" },
 	{ "events", cmd_events, "which peer died, when, why, and how long it was connected" },
+	{ "check",  cmd_check,  "is this host able, and is sipka doing its job? ok/warn/fail, with fixes" },
 	{ "connections", cmd_connections, "every armed connection: keepalive in force, idle, probes, RTT" },
 };
 
