@@ -50,14 +50,14 @@ endif
 # last: `make CFLAGS+=-fsanitize=address` or `EXTRA_CFLAGS=--coverage` keep -Iinclude.
 # -ffile-prefix-map keeps the build directory out of the binary: two clones, same bytes.
 SIPKA_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -Iinclude -I$(OUT) -DSIPKA_VERSION='"$(VERSION)"' \
-		$(shell $(PKG_CONFIG) --cflags $(LIBS)) -ffile-prefix-map=$(CURDIR)=.
+		$(shell $(PKG_CONFIG) --cflags $(LIBS)) -ffile-prefix-map=$(CURDIR)=. $(SIPKA_DEFS)
 # Each object's headers, as the compiler found them, in $(OUT)/*.d (included at the end).
 DEPFLAGS := -MMD -MP
 ALL_CFLAGS = $(SIPKA_CFLAGS) $(DEPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS)) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude \
-	      -ffile-prefix-map=$(CURDIR)=. $(DEPFLAGS)
+	      -ffile-prefix-map=$(CURDIR)=. $(DEPFLAGS) $(SIPKA_DEFS)
 
 ifeq ($(V),1)
 Q :=
@@ -76,8 +76,8 @@ UNIT_SRCS   := $(wildcard tests/unit/*.c)
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev
-TEST_DEPS  := python3 iproute2 nftables util-linux prometheus bash-completion groff-base \
-	      kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester openssl \
+TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus bash-completion \
+	      groff-base kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester openssl \
 	      python3-websockets baresip-core
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
@@ -125,8 +125,22 @@ $(OUT)/unit: $(patsubst tests/unit/%.c,$(OUT)/unit-%.o,$(UNIT_SRCS)) $(PURE_OBJS
 $(OUT)/next/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/next BIN=$@ BPF_CPU=v2 $@
 
+# The layout test's later layout: a field appended to the rule, layout 3.
+$(OUT)/layout3/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/layout3 BIN=$@ \
+		SIPKA_DEFS="-DSIPKA_LAYOUT=3 -DSIPKA_TEST_APPENDED_FIELD" $@
+
+# The last release (layout 1), for the migration test: built from git history
+# when the clone has it; the test says it is skipped otherwise.
+RELEASE_PREV := 343071d
+$(OUT)/v0.1.0/sipka:
+	$(Q)rm -rf $(OUT)/v0.1.0 && mkdir -p $(OUT)/v0.1.0 && \
+	  { git archive $(RELEASE_PREV) 2>/dev/null | tar -x -C $(OUT)/v0.1.0 && \
+	    $(MAKE) --no-print-directory -C $(OUT)/v0.1.0 sipka >/dev/null; } || \
+	  echo "  (no git history of $(RELEASE_PREV): the 0.1.0 migration test is skipped)"
+
 # Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
-test: $(BIN) $(OUT)/unit $(OUT)/next/sipka
+test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout3/sipka $(OUT)/v0.1.0/sipka
 	$(Q)tests/run
 
 # The same tests with sipka and the unit tests built with ASan and UBSan (in $(SAN_OUT)):

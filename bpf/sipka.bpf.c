@@ -3,26 +3,40 @@
  * sipka: arm TCP keepalive on SIP connections and count how they end.
  *
  * sipka_sockops runs on every TCP callback of the cgroup, so the common case
- * (a socket with no rule) is one map lookup; only armed sockets ask for state
- * callbacks, and only their move to TCP_CLOSE does any work.
- * sipka_existing (a TCP iterator, run by the loader) does the same for the
- * connections that were established before.
+ * (a socket with no rule) is two array/hash lookups; only armed sockets ask
+ * for state callbacks, and only their move to TCP_CLOSE does any work.
+ * sipka_existing (a TCP iterator, run by the loader) arms the connections
+ * that were established before, with the same function.
+ *
+ * An armed connection is tracked in a preallocated hash keyed by its socket
+ * cookie: no allocation per connection, and a socket whose cgroup and an
+ * ancestor both carry this sipka is armed and counted once (the second run
+ * finds it there).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "sipka.h"
 #include "uapi.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* "config" is a typedef in vmlinux.h: the C name differs, the pin is "config". */
-struct {
+/* The live rule set: port -> rule. The loader swaps in a whole new one. */
+struct rule_set {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, SIPKA_MAX_RULES);
+	/* Sizes, not types: clang leaves a pointee of an unused struct undefined. */
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, sizeof(struct sipka_rule));
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct sipka_rule);
-} sipka_config SEC(".maps");
+	__array(values, struct rule_set);
+} sipka_rules SEC(".maps");
 
 /* Per CPU: no cache line bounces between CPUs on the hot path. */
 struct {
@@ -32,17 +46,37 @@ struct {
 	__type(value, struct sipka_counters);
 } sipka_stats SEC(".maps");
 
+/* Preallocated: arming costs no allocation. max_entries set by the loader. */
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
-	__type(value, struct sipka_sock);
-} sipka_sockets SEC(".maps");
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, SIPKA_CONNS_DEFAULT);
+	__type(key, __u64);
+	__type(value, struct sipka_conn);
+} sipka_conns SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, SIPKA_EVENTS_SIZE);
 } sipka_events SEC(".maps");
+
+/* Written by the loader; pinned with the maps so the layout can be checked. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct sipka_meta);
+} sipka_meta SEC(".maps");
+
+/* Connections armed without close tracking (the conns table was full, or
+ * an existing one on a kernel whose iterator cannot turn tracking on):
+ * marked so that a retune does not count them as armed again. Socket
+ * storage, freed with the socket; only this rare path pays for it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u32);
+} sipka_untracked SEC(".maps");
 
 #define add(field, n) __sync_fetch_and_add(&(field), (n))
 
@@ -58,10 +92,18 @@ static struct sipka_counters *counters(__u32 port)
 	return bpf_map_lookup_elem(&sipka_stats, &port);
 }
 
+static __always_inline struct sipka_rule *rule_lookup(__u32 port)
+{
+	__u32 slot = 0;
+	void *set = bpf_map_lookup_elem(&sipka_rules, &slot);
+
+	return set ? bpf_map_lookup_elem(set, &port) : NULL;
+}
+
 /* The valid rule of PORT into R, and its counters; NULL if there is none. */
 static __always_inline struct sipka_counters *rule_of(__u32 port, struct sipka_rule *r)
 {
-	struct sipka_rule *live = bpf_map_lookup_elem(&sipka_config, &port);
+	struct sipka_rule *live = rule_lookup(port);
 	struct sipka_counters *c;
 
 	if (!live)
@@ -102,44 +144,50 @@ static __always_inline int set_keepalive(void *sock, const struct sipka_rule *r,
 	return failed;
 }
 
-/* Socket storage for a connection armed now by the rule of PORT. */
-static __always_inline struct sipka_sock *track(void *sk, __u32 port, struct sipka_counters *c)
+/*
+ * Arms one connection with the rule of PORT: both the sock_ops program (at
+ * establishment) and the iterator (existing connections) come here. SOCK is
+ * what bpf_setsockopt takes, SK the socket. TRACK: the caller can turn on the close
+ * callback, so the connection goes in the conns table. Returns the
+ * enum sipka_existing result, or 0 when there is no rule or it is armed
+ * already (by this sipka's run on a descendant cgroup).
+ */
+static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port, bool track)
 {
-	struct sipka_sock *s = bpf_sk_storage_get(&sipka_sockets, sk, 0,
-						  BPF_SK_STORAGE_GET_F_CREATE);
-
-	if (!s) {
-		add(c->errors, 1);
-		return NULL;
-	}
-	s->born_ns = bpf_ktime_get_boot_ns();
-	s->port = port;
-	return s;
-}
-
-static void arm(struct bpf_sock_ops *skops, __u32 port)
-{
+	struct sipka_conn conn = { .port = port };
 	struct sipka_counters *c;
 	struct sipka_rule r;
-	struct bpf_sock *sk;
-	int failed;
+	int failed, err;
 
 	c = rule_of(port, &r);
-	sk = skops->sk;
-	if (!c || !sk || !track(sk, port, c))
-		return;
-	failed = set_keepalive(skops, &r, false);
+	if (!c)
+		return 0;
+	if (track) {
+		conn.born_ns = bpf_ktime_get_boot_ns();
+		err = bpf_map_update_elem(&sipka_conns, &cookie, &conn, BPF_NOEXIST);
+		if (err == -EEXIST)
+			return 0;
+		track = !err;	/* table full: arm it all the same, untracked */
+	}
+	failed = set_keepalive(sock, &r, false);
 	if (failed < 0) {
 		add(c->errors, -failed);
-		bpf_sk_storage_delete(&sipka_sockets, sk);
-		return;
+		if (track)
+			bpf_map_delete_elem(&sipka_conns, &cookie);
+		return SIPKA_EXISTING_FAILED;
 	}
-	if (failed)
-		add(c->errors, failed);
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-					 BPF_SOCK_OPS_STATE_CB_FLAG);
 	add(c->armed, 1);
-	add(c->active, 1);
+	if (track) {
+		add(c->active, 1);
+	} else {
+		add(c->untracked, 1);
+		bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE);
+	}
+	if (failed) {
+		add(c->errors, failed);
+		return SIPKA_EXISTING_FAILED;
+	}
+	return track ? SIPKA_EXISTING_ARMED : SIPKA_EXISTING_UNTRACKED;
 }
 
 /* How an armed connection ended, from the socket as it enters TCP_CLOSE. */
@@ -156,10 +204,10 @@ static enum sipka_reason reason_of(struct tcp_sock *tp)
 	return SIPKA_DEAD_RETRANSMIT;	/* retransmission limit or TCP_USER_TIMEOUT */
 }
 
-static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, struct sipka_sock *s,
+static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct sipka_conn *s,
 		 struct sipka_counters *c, enum sipka_reason reason)
 {
-	struct sipka_rule *r = bpf_map_lookup_elem(&sipka_config, &s->port);
+	struct sipka_rule *r = rule_lookup(s->port);
 	struct sipka_event *e;
 	__u32 *local, *remote;
 
@@ -206,34 +254,54 @@ static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, struct sipka_s
 
 static void on_close(struct bpf_sock_ops *skops)
 {
+	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct bpf_sock *sk = skops->sk;
 	enum sipka_reason reason;
 	struct sipka_counters *c;
-	struct sipka_sock *s;
+	struct sipka_conn *s, conn;
 	struct tcp_sock *tp;
 
-	if (!sk)
-		return;
-	s = bpf_sk_storage_get(&sipka_sockets, sk, 0, 0);
+	s = bpf_map_lookup_elem(&sipka_conns, &cookie);
 	if (!s)
 		return;
-	c = bpf_map_lookup_elem(&sipka_stats, &s->port);
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (c && tp) {
-		reason = reason_of(tp);
-		switch (reason) {
-		case SIPKA_DEAD_KEEPALIVE:  add(c->dead_keepalive, 1); break;
-		case SIPKA_DEAD_RETRANSMIT: add(c->dead_retransmit, 1); break;
-		case SIPKA_RESET:	    add(c->reset, 1); break;
-		case SIPKA_CLOSED:	    break;
-		}
-		add(c->closed, 1);
-		add(c->active, -1);
-		if (reason != SIPKA_CLOSED)
-			emit(skops, tp, s, c, reason);
+	conn = *s;
+	/* Deleting claims the close: a second run of this sipka (an ancestor
+	 * cgroup's attachment) finds nothing. A closed socket can connect
+	 * again: it must be armed afresh. */
+	if (bpf_map_delete_elem(&sipka_conns, &cookie))
+		return;
+	c = bpf_map_lookup_elem(&sipka_stats, &conn.port);
+	if (!c)
+		return;
+	add(c->closed, 1);
+	add(c->active, -1);
+	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
+	if (!tp)
+		return;
+	reason = reason_of(tp);
+	switch (reason) {
+	case SIPKA_DEAD_KEEPALIVE:  add(c->dead_keepalive, 1); break;
+	case SIPKA_DEAD_RETRANSMIT: add(c->dead_retransmit, 1); break;
+	case SIPKA_RESET:	    add(c->reset, 1); break;
+	case SIPKA_CLOSED:	    return;
 	}
-	/* A closed socket can connect again: it must be armed afresh. */
-	bpf_sk_storage_delete(&sipka_sockets, sk);
+	emit(skops, tp, &conn, c, reason);
+}
+
+static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
+{
+	struct bpf_sock *sk;
+	__u64 cookie;
+
+	if (!rule_lookup(port))	/* the common case: no rule, no more work */
+		return;
+	sk = skops->sk;
+	if (!sk)
+		return;
+	cookie = bpf_get_socket_cookie(skops);
+	if (arm(skops, sk, cookie, port, true) == SIPKA_EXISTING_ARMED)
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
+					  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 SEC("sockops")
@@ -241,10 +309,10 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 {
 	switch (skops->op) {
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:	/* accepted: our port */
-		arm(skops, skops->local_port);
+		established(skops, skops->local_port);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:	/* connected: their port */
-		arm(skops, bpf_ntohl(skops->remote_port));
+		established(skops, bpf_ntohl(skops->remote_port));
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		if (skops->args[1] == BPF_TCP_CLOSE)
@@ -264,73 +332,219 @@ struct {
 	__type(value, __u8);
 } sipka_arm_cgroups SEC(".maps");
 
+/* Listening ports seen by this iteration, per network namespace: the TCP
+ * iterator walks the listening sockets before the established ones. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);	/* netns inode << 16 | port */
+	__type(value, __u8);
+} sipka_listening SEC(".maps");
+
+/* Set by the loader for its feature probe: only this socket is touched. */
+const volatile __u64 probe_cookie = 0;
+
+static __always_inline __u64 listen_key(struct sock_common *skc, __u16 port)
+{
+	return (__u64)skc->skc_net.net->ns.inum << 16 | port;
+}
+
+static __always_inline int turn_on_tracking(struct tcp_sock *tp, struct sock *sk)
+{
+	if (tp->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG)
+		return 0;	/* armed by an earlier sipka: it is on */
+	return set_int(sk, SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS,
+		       tp->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+static __always_inline void result(struct bpf_iter__tcp *ctx, __u8 r)
+{
+	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+}
+
+/* The rule port of an established connection, chosen as at establishment:
+ * the local port of one the PBX accepted, the remote port of one it opened.
+ * The iterator cannot see how a connection began, so one whose local port
+ * has a listening socket in its network namespace counts as accepted. */
+static __always_inline __u32 rule_port_of(struct sock_common *skc)
+{
+	__u64 key = listen_key(skc, skc->skc_num);
+
+	return bpf_map_lookup_elem(&sipka_listening, &key) ? skc->skc_num : bpf_ntohs(skc->skc_dport);
+}
+
+/* A listening socket: remembered for rule_port_of. Returns whether SKC is
+ * an established full TCP socket of an attached cgroup, into *TP. */
+static __always_inline bool walk_one(struct sock_common *skc, struct tcp_sock **tp)
+{
+	struct sock *sk;
+	__u64 key, cgid;
+	__u8 yes = 1;
+
+	if (!skc)
+		return false;
+	if (skc->skc_state == TCP_LISTEN) {
+		key = listen_key(skc, skc->skc_num);
+		bpf_map_update_elem(&sipka_listening, &key, &yes, BPF_ANY);
+		return false;
+	}
+	if (skc->skc_state != TCP_ESTABLISHED)
+		return false;
+	*tp = bpf_skc_to_tcp_sock(skc);	/* full sockets only */
+	if (!*tp)
+		return false;
+	sk = &(*tp)->inet_conn.icsk_inet.sk;
+	cgid = sk->sk_cgrp_data.cgroup->kn->id;
+	return bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid) != NULL;
+}
+
 /*
  * Arms the connections that existed before sipka was attached, or retunes
  * armed ones to the current rule; one byte (enum sipka_existing) per
- * connection touched goes to the reader. A connection counts once in
- * armed/active, however often it is retuned.
+ * connection touched goes to the reader. The rule port is chosen as at
+ * establishment: the local port of a connection the PBX accepted, the
+ * remote port of one it opened. The iterator cannot see how a connection
+ * began, so a connection whose local port has a listening socket in its
+ * network namespace counts as accepted (the README says so).
  */
 SEC("iter/tcp")
 int sipka_existing(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
-	struct sipka_counters *c;
-	struct sipka_rule r;
-	struct sipka_sock *s;
-	struct tcp_sock *tp;
+	struct tcp_sock *tp = NULL;
 	struct sock *sk;
-	__u32 port, remote;
-	__u8 result;
-	__u64 cgid;
-	int failed, flags;
+	__u64 cookie;
+	__u32 port, *mark;
+	int r;
 
-	if (!skc || skc->skc_state != TCP_ESTABLISHED)
+	if (probe_cookie) {	/* the loader's feature probe: its socket only */
+		if (skc && skc->skc_state == TCP_ESTABLISHED && (tp = bpf_skc_to_tcp_sock(skc)) &&
+		    bpf_get_socket_cookie(&tp->inet_conn.icsk_inet.sk) == probe_cookie)
+			result(ctx, turn_on_tracking(tp, &tp->inet_conn.icsk_inet.sk) ?
+				    SIPKA_EXISTING_UNTRACKED : SIPKA_EXISTING_PROBED);
 		return 0;
-	tp = bpf_skc_to_tcp_sock(skc);	/* full sockets only */
-	if (!tp)
+	}
+	if (!walk_one(skc, &tp))
 		return 0;
 	sk = &tp->inet_conn.icsk_inet.sk;
-	cgid = sk->sk_cgrp_data.cgroup->kn->id;
-	if (!bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid))
+	port = rule_port_of(skc);
+	if (!rule_lookup(port))
 		return 0;
-	/* Accepted on a rule port (local), or made to one (remote), as at
-	 * establishment, which the iterator cannot see any more. */
-	port = skc->skc_num;
-	if (!bpf_map_lookup_elem(&sipka_config, &port)) {
-		remote = bpf_ntohs(skc->skc_dport);
-		port = remote;
+	cookie = bpf_get_socket_cookie(sk);
+	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
+	if (mark || bpf_map_lookup_elem(&sipka_conns, &cookie)) {
+		struct sipka_counters *c;
+		struct sipka_rule rule;
+
+		c = rule_of(port, &rule);
+		if (!c)
+			return 0;
+		r = set_keepalive(sk, &rule, true);
+		if (r)
+			add(c->errors, r < 0 ? -r : r);
+		result(ctx, r ? SIPKA_EXISTING_FAILED : SIPKA_EXISTING_RETUNED);
+		return 0;
 	}
-	c = rule_of(port, &r);
-	if (!c)
+	r = arm(sk, sk, cookie, port, !turn_on_tracking(tp, sk));
+	if (r)
+		result(ctx, r);
+	return 0;
+}
+
+/* sk_flags moved into struct sock_common (6.10); 6.1 has it in struct sock. */
+struct sock___old {
+	unsigned long sk_flags;
+} __attribute__((preserve_access_index));
+
+extern unsigned int CONFIG_HZ __kconfig __weak;
+
+static __always_inline __u32 jiffies_to_ms(__u64 j)
+{
+	unsigned int hz = CONFIG_HZ ? CONFIG_HZ : 250;	/* Debian's, if the config is unreadable */
+
+	return j * 1000 / hz;
+}
+
+/*
+ * sipka connections: a record (struct sipka_conn_info) per established
+ * connection of an attached cgroup that sipka armed or whose rule port has
+ * a rule, with the keepalive in force and the socket's live state.
+ */
+SEC("iter/tcp")
+int sipka_list(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct sipka_conn_info info = {};
+	struct inet_connection_sock *icsk;
+	struct tcp_sock *tp = NULL;
+	struct sipka_conn *conn;
+	unsigned long flags;
+	struct sock *sk;
+	struct net *net;
+	__u32 last, ka;
+
+	if (skc && skc->skc_state == TCP_LISTEN) {
+		struct tcp_sock *ltp = bpf_skc_to_tcp_sock(skc);
+		__u64 cgid;
+
+		walk_one(skc, &tp);
+		if (!ltp)
+			return 0;
+		cgid = ltp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
+		if (!bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid))
+			return 0;
+		info.listening = 1;
+		info.cgroup_id = cgid;
+		info.local_port = skc->skc_num;
+		info.rule_port = skc->skc_num;
+		info.family = skc->skc_family;
+		bpf_seq_write(ctx->meta->seq, &info, sizeof(info));
 		return 0;
-	s = bpf_sk_storage_get(&sipka_sockets, sk, 0, 0);
-	if (s) {
-		failed = set_keepalive(sk, &r, true);
-		result = SIPKA_EXISTING_RETUNED;
+	}
+	if (!walk_one(skc, &tp))
+		return 0;
+	sk = &tp->inet_conn.icsk_inet.sk;
+	icsk = &tp->inet_conn;
+	info.cookie = bpf_get_socket_cookie(sk);
+	conn = bpf_map_lookup_elem(&sipka_conns, &info.cookie);
+	info.untracked = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0) != NULL;
+	info.rule_port = conn ? conn->port : rule_port_of(skc);
+	if (!conn && !info.untracked && !rule_lookup(info.rule_port))
+		return 0;
+	info.armed_ns = conn ? conn->born_ns : 0;
+	info.now_ns = bpf_ktime_get_boot_ns();
+	info.cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
+	net = skc->skc_net.net;
+	ka = tp->keepalive_time ? tp->keepalive_time : net->ipv4.sysctl_tcp_keepalive_time;
+	info.keepalive_time_s = jiffies_to_ms(ka) / 1000;
+	ka = tp->keepalive_intvl ? tp->keepalive_intvl : net->ipv4.sysctl_tcp_keepalive_intvl;
+	info.keepalive_intvl_s = jiffies_to_ms(ka) / 1000;
+	info.keepalive_probes = tp->keepalive_probes ? tp->keepalive_probes
+						     : net->ipv4.sysctl_tcp_keepalive_probes;
+	info.user_timeout_ms = icsk->icsk_user_timeout;
+	last = icsk->icsk_ack.lrcvtime;
+	if ((__s32)(tp->rcv_tstamp - last) > 0)
+		last = tp->rcv_tstamp;
+	info.idle_ms = jiffies_to_ms((__u32)bpf_jiffies64() - last);
+	info.srtt_us = tp->srtt_us >> 3;
+	if (bpf_core_field_exists(skc->skc_flags))
+		flags = BPF_CORE_READ(skc, skc_flags);
+	else
+		flags = BPF_CORE_READ((struct sock___old *)sk, sk_flags);
+	info.keepalive = !!(flags & (1UL << SOCK_KEEPOPEN));
+	info.probes_out = icsk->icsk_probes_out;
+	info.retransmits = icsk->icsk_retransmits;
+	info.family = skc->skc_family;
+	info.local_port = skc->skc_num;
+	info.remote_port = bpf_ntohs(skc->skc_dport);
+	if (skc->skc_family == AF_INET6) {
+		BPF_CORE_READ_INTO(&info.local_addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&info.remote_addr, skc, skc_v6_daddr.in6_u.u6_addr8);
 	} else {
-		/* Close tracking first: without it, leave the connection alone. */
-		flags = tp->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG;
-		if (set_int(sk, SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS, flags)) {
-			add(c->errors, 1);
-			result = SIPKA_EXISTING_FAILED;
-			bpf_seq_write(ctx->meta->seq, &result, sizeof(result));
-			return 0;
-		}
-		if (!track(sk, port, c))
-			return 0;
-		failed = set_keepalive(sk, &r, false);
-		if (failed >= 0) {
-			add(c->armed, 1);
-			add(c->active, 1);
-		} else {
-			bpf_sk_storage_delete(&sipka_sockets, sk);
-		}
-		result = SIPKA_EXISTING_ARMED;
+		__builtin_memcpy(info.local_addr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(info.remote_addr, &skc->skc_daddr, 4);
 	}
-	if (failed) {
-		add(c->errors, failed < 0 ? -failed : failed);
-		result = SIPKA_EXISTING_FAILED;
-	}
-	bpf_seq_write(ctx->meta->seq, &result, sizeof(result));
+	bpf_seq_write(ctx->meta->seq, &info, sizeof(info));
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/magic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,10 @@ int cgroup_resolve(const char *arg, char *path)
 		snprintf(path, PATH_MAX, "%s", mnt);
 		return 0;
 	}
+	if (!*arg) {
+		err("--cgroup needs a cgroup v2 directory; an empty one is refused (the root is what no --cgroup means)");
+		return -1;
+	}
 	/* Else "system.slice/asterisk.service", as /proc/PID/cgroup shows it. */
 	if (snprintf(rel, sizeof(rel), "%s/%s", mnt, arg + (arg[0] == '/')) >= (int)sizeof(rel))
 		rel[0] = '\0';
@@ -106,4 +111,42 @@ int cgroup_path(__u64 id, char *buf)
 	wanted_id = id;
 	found_path = buf;
 	return nftw(mnt, match_id, 16, FTW_PHYS | FTW_MOUNT) == 1 ? 0 : -1;
+}
+
+int cgroup_of(const char *pid, char *path)
+{
+	char file[64], line[PATH_MAX + 8], mnt[PATH_MAX], *end;
+	unsigned long n;
+	FILE *f;
+	int found = -1;
+	bool seen = false;
+
+	if (strcmp(pid, "self")) {
+		errno = 0;
+		n = strtoul(pid, &end, 10);
+		if (!*pid || *end || errno || !n || n > 4194304) {
+			err("--cgroup-of takes a process id or 'self', not '%s'", pid);
+			return -1;
+		}
+	}
+	if (cgroup2_mount(mnt))
+		return -1;
+	snprintf(file, sizeof(file), "/proc/%s/cgroup", pid);
+	f = fopen(file, "r");
+	if (!f) {
+		err("cannot read %s: %s (is process %s running?)", file, strerror(errno), pid);
+		return -1;
+	}
+	/* The cgroup v2 line is "0::/system.slice/x.service", also on hybrid hosts. */
+	while (found && fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "0::/", 4))
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		seen = true;
+		found = cgroup_resolve(line + 3, path);
+	}
+	fclose(f);
+	if (!seen)
+		err("%s has no cgroup v2 line (0::/...): the process is not in a cgroup v2 hierarchy", file);
+	return found;
 }

@@ -13,6 +13,10 @@ int cgroup2_mount(char *buf);
  * absolute path, or a path under the cgroup v2 mount ("system.slice/x"). */
 int cgroup_resolve(const char *arg, char *path);
 
+/* The cgroup v2 directory of process PID ("self": this one), from the
+ * "0::" line of /proc/PID/cgroup, into PATH. */
+int cgroup_of(const char *pid, char *path);
+
 /* The cgroup id of PATH (the id bpf links and bpftool report), or 0. */
 __u64 cgroup_id(const char *path);
 

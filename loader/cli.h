@@ -17,7 +17,8 @@ extern struct globals g;
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
-#define EXIT_NOT_ATTACHED 3	/* sipka status */
+#define EXIT_NOT_ATTACHED 3	/* sipka status: loaded nowhere, or not loaded */
+#define EXIT_PARTIAL	4	/* done, but not all: the message says what not */
 
 /* "Error: ..." on stderr, as bpftool does. */
 __attribute__((format(printf, 1, 2))) void err(const char *fmt, ...);
@@ -51,5 +52,7 @@ int cmd_status(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_connections(int argc, char **argv);
+int cmd_check(int argc, char **argv);
 
 #endif

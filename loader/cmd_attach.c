@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* sipka attach: load (or reuse) the program and attach it with a pinned link. */
+/* sipka attach and load: load (or reuse, upgrade, migrate) the program, set
+ * the rules, and attach with a pinned link. */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -8,68 +9,80 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attachments.h"
 #include "cgroup.h"
 #include "cli.h"
 #include "conf.h"
 #include "existing.h"
 #include "output.h"
-#include "pins.h"
+#include "parse.h"
+#include "prog.h"
 #include "rules.h"
-#include "sipka.h"
+#include "state.h"
 
 static const struct cmd_help help = {
-	"attach", "[--cgroup PATH] [--config FILE] [--new-only]",
+	"attach", "[--cgroup PATH | --cgroup-of PID|self] [--config FILE] [--new-only] [--max-connections N]",
 	"Loads sipka's program and maps (or reuses the pinned ones) and attaches the\n"
 	"program to a cgroup with a pinned bpf_link: it stays attached after sipka exits.\n"
 	"Attaching again to the same cgroup keeps one attachment.\n\n"
-	"  -c, --cgroup PATH  the PBX's cgroup v2 directory, absolute or relative to the\n"
-	"                     cgroup v2 mount (default: the root; only rule ports are touched)\n"
-	"  -f, --config FILE  load these rules (INI, see examples/sipka.conf); without it\n"
-	"                     the live rules stay, and a first attach gets the embedded\n"
-	"                     default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes\n"
-	"  -n, --new-only     leave the connections that exist now alone; by default\n"
-	"                     those with a rule are armed too, as if made after the attach\n",
+	"  -c, --cgroup PATH      the PBX's cgroup v2 directory, absolute or relative to the\n"
+	"                         cgroup v2 mount (default: the root; only rule ports are touched)\n"
+	"      --cgroup-of PID    the cgroup of process PID; 'self': sipka's own, as in a\n"
+	"                         systemd ExecStartPre= of the PBX's unit\n"
+	"  -C, --config FILE      load these rules (INI, see examples/sipka.conf); without it\n"
+	"                         the live rules stay, and a first attach gets the embedded\n"
+	"                         default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes\n"
+	"  -N, --new-only         leave the connections that exist now alone; by default\n"
+	"                         those with a rule are armed too, as if made after the attach\n"
+	"      --max-connections N  connections tracked at once (default 65536); a full\n"
+	"                         table arms the rest untracked, counted in UNTRACKED\n"
+	"Exit status: 0 done, 1 failed (nothing changed), 4 attached but existing\n"
+	"connections only partly armed (the message says why).\n",
 };
+
+enum { OPT_CGROUP_OF = 0x100, OPT_MAX_CONNS };
 
 /* Links whose cgroup is gone (a PBX restart removes and remakes its cgroup)
  * hold nothing any more: unpin them. */
-static void remove_defunct(void)
+static void remove_defunct(const struct pindir *pd, const struct attachments *as)
 {
-	struct link_pin *links;
-	int i, n = links_list(&links);
+	int i;
 
-	for (i = 0; i < n; i++) {
-		if (links[i].alive)
-			continue;
-		if (!unlink(links[i].path))
-			note("sipka: removed %s: its cgroup (id %llu) is gone", links[i].path,
-			     (unsigned long long)links[i].cgroup_id);
-	}
-	links_free(links, n);
+	for (i = 0; i < as->n; i++)
+		if (as->a[i].defunct && !unlink(as->a[i].pin))
+			note("sipka: removed %s: its cgroup (id %llu) is gone", as->a[i].pin,
+			     (unsigned long long)as->a[i].cgroup_id);
+	(void)pd;
 }
 
-static int attach_link(int prog_fd, const char *cg_path, __u64 cg_id, bool *existed)
+/* The link of CG_ID among AS, or NULL. */
+static const struct attachment *link_for(const struct attachments *as, __u64 cg_id)
+{
+	int i;
+
+	for (i = 0; i < as->n; i++)
+		if (as->a[i].via_link && !as->a[i].defunct && as->a[i].cgroup_id == cg_id)
+			return &as->a[i];
+	return NULL;
+}
+
+static int attach_link(const struct pindir *pd, int prog_fd, const char *cg_path, __u64 cg_id)
 {
 	char pin[PATH_MAX];
 	int cg_fd, fd, ret = 0;
 
-	/* Cgroup ids are not reused, and defunct links are gone (remove_defunct):
-	 * a pin for this id is this cgroup's live link. */
-	link_pin_path(pin, cg_id);
-	fd = bpf_obj_get(pin);
-	*existed = fd >= 0;
-	if (fd >= 0) {
-		/* Keep the attachment; make sure it runs the pinned program. */
-		if (bpf_link_update(fd, prog_fd, NULL))
-			note("warning: cannot update the program of %s: %s", pin, strerror(errno));
-		close(fd);
-		return 0;
+	if (pindir_link_path(pd, cg_id, pin))
+		return -1;
+	if (!access(pin, F_OK)) {
+		err("%s exists but is not sipka's link: remove it (rm %s) if it is stale", pin, pin);
+		return -1;
 	}
-	cg_fd = open(cg_path, O_RDONLY | O_DIRECTORY);
+	cg_fd = open(cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
 		err("cannot open cgroup %s: %s", cg_path, strerror(errno));
 		return -1;
 	}
+	/* Killed before the pin, the link dies with this process: no orphan. */
 	fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_SOCK_OPS, NULL);
 	if (fd < 0) {
 		err("cannot attach to %s: %s (the kernel needs cgroup BPF links: Linux 5.7 or later)",
@@ -87,37 +100,70 @@ static int attach_link(int prog_fd, const char *cg_path, __u64 cg_id, bool *exis
 	return ret;
 }
 
-/* Loads sipka (or reuses or upgrades it) and sets its rules: those of CONF
- * (parsed from a file by the caller, or NULL), else the live ones, else the
- * embedded default. *SOURCE says where they came from (NULL: live). On
- * failure, what was newly made is removed. */
-static int load_with_rules(const struct conf *conf, const char *conf_file, struct pins *p,
-			   enum pins_state *state, const char **source)
+/* Says where the same sipka runs above or below CG, and which other
+ * programs meet it there. */
+static json_t *neighbours(const struct pindir *pd, const char *cg)
 {
-	struct conf def, live;
-	char why[512];
+	struct attachments as;
+	struct ours o;
+	json_t *others;
+	size_t n = strlen(cg), m;
+	bool nested;
+	int i;
 
-	if (pins_load(p, state))
-		return -1;
+	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, true))
+		return json_array();
+	for (i = 0; i < as.n; i++) {
+		if (as.a[i].defunct)
+			continue;
+		m = strlen(as.a[i].cgroup);
+		if (m < n && !strncmp(cg, as.a[i].cgroup, m) && (cg[m] == '/' || m == 1))
+			note("sipka: %s is inside %s, where this sipka is attached too: each socket is armed and counted once",
+			     cg, as.a[i].cgroup);
+		else if (m > n && !strncmp(as.a[i].cgroup, cg, n) && as.a[i].cgroup[n] == '/')
+			note("sipka: %s is above %s, where this sipka is attached too: each socket is armed and counted once",
+			     cg, as.a[i].cgroup);
+	}
+	attachments_free(&as);
+	others = attachments_others(cg, &o, &nested, false);
+	return others;
+}
+
+/* Loads sipka and sets its rules: CONF's (parsed from a file by the
+ * caller), or the live ones, or the embedded default for a first load.
+ * *SOURCE: where the rules came from (NULL: live). */
+static int load_with_rules(struct pindir *pd, const struct conf *conf, const char *conf_file,
+			   __u32 max_conns, enum load_result *res, bool *readopt,
+			   const char **source)
+{
+	struct load_opts opts = { conf, max_conns };
+	struct conf def;
+	struct state s = STATE_INIT;
+	char why[512];
+	int ret;
+
 	*source = conf_file;
-	rules_read(p->config_fd, &live);
-	if (!conf && !live.n) {
+	if (!conf) {
 		if (conf_default(&def, why, sizeof(why))) {
 			err("%s", why);
-			goto fail;
+			return -1;
 		}
-		conf = &def;
-		*source = "the embedded default";
+		opts.rules = &def;
 	}
-	if (conf && rules_replace(p->config_fd, conf))
-		goto fail;
-	remove_defunct();
-	return 0;
-fail:
-	if (*state == PINS_LOADED)
-		pins_remove();
-	pins_close(p);
-	return -1;
+	if (prog_load(pd, &opts, res, readopt))
+		return -1;
+	if (*res == LOAD_LOADED) {
+		if (!conf)
+			*source = "the embedded default";
+		return 0;
+	}
+	if (!conf)
+		return 0;
+	ret = state_open(pd, &s);
+	if (!ret)
+		ret = rules_publish(pd, s.rules_fd, conf);
+	state_close(&s);
+	return ret ? -1 : 0;
 }
 
 /* --config FILE, read before the kernel is touched. */
@@ -134,119 +180,203 @@ static int read_conf(const char *file, struct conf *conf)
 	return 0;
 }
 
-static unsigned int rules_count(int config_fd)
+static int parse_max_conns(const char *arg, __u32 *max)
 {
-	struct conf live;
+	unsigned long long v;
+	char why[128];
 
-	rules_read(config_fd, &live);
-	return live.n;
+	if (parse_uint(arg, 16, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
+		err("--max-connections: %s; give 16 to %u", why, SIPKA_CONNS_MAX);
+		return -1;
+	}
+	*max = v;
+	return 0;
+}
+
+/* The existing connections of every attachment follow the rules now. */
+static int follow(const struct pindir *pd, struct existing *x)
+{
+	struct state s = STATE_INIT;
+	struct attachments as;
+	struct ours o;
+	int ret = -1;
+
+	memset(x, 0, sizeof(*x));
+	if (state_open(pd, &s))
+		return -1;
+	if (!ours_collect(pd, &o) && !attachments_list(pd, &o, &as, true)) {
+		ret = arm_existing(&s, &as, x);
+		attachments_free(&as);
+	}
+	state_close(&s);
+	return ret;
 }
 
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "config", required_argument, NULL, 'f' },
-		{ "new-only", no_argument,     NULL, 'n' },
+		{ "cgroup",	     required_argument, NULL, 'c' },
+		{ "cgroup-of",	     required_argument, NULL, OPT_CGROUP_OF },
+		{ "config",	     required_argument, NULL, 'C' },
+		{ "new-only",	     no_argument,	NULL, 'N' },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ 0 }
 	};
-	const char *cg_arg = NULL, *conf_file = NULL, *source;
-	struct pins p = PINS_INIT;
+	const char *cg_arg = NULL, *cg_of = NULL, *conf_file = NULL, *source;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct state s = STATE_INIT;
 	struct existing x = { 0 };
-	bool existed, new_only = false;
-	enum pins_state state;
+	bool existed, new_only = false, readopt;
+	struct attachments as = { 0 };
 	char cg_path[PATH_MAX];
+	enum load_result res;
+	json_t *others = NULL;
 	int c, rc = EXIT_FAIL;
+	__u32 max_conns = 0;
 	struct conf conf;
+	struct ours o;
 	__u64 cg_id;
 
 	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
 		switch (c) {
 		case 'c': cg_arg = optarg; break;
-		case 'f': conf_file = optarg; break;
-		case 'n': new_only = true; break;
+		case OPT_CGROUP_OF: cg_of = optarg; break;
+		case 'C': conf_file = optarg; break;
+		case 'N': new_only = true; break;
+		case OPT_MAX_CONNS:
+			if (parse_max_conns(optarg, &max_conns))
+				return EXIT_USAGE;
+			break;
 		default: return rc;
 		}
 	}
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
+	if (cg_arg && cg_of) {
+		err("give --cgroup or --cgroup-of, not both");
+		return EXIT_USAGE;
+	}
 
 	/* Everything the user gave is checked before the kernel is touched. */
-	if (cgroup_resolve(cg_arg, cg_path) || read_conf(conf_file, &conf))
+	if ((cg_of ? cgroup_of(cg_of, cg_path) : cgroup_resolve(cg_arg, cg_path)) ||
+	    read_conf(conf_file, &conf))
 		return EXIT_FAIL;
 	cg_id = cgroup_id(cg_path);
-	if (load_with_rules(conf_file ? &conf : NULL, conf_file, &p, &state, &source))
+	if (state_begin_write(&pd, true))
 		return EXIT_FAIL;
-	if (attach_link(p.prog_fd, cg_path, cg_id, &existed)) {
-		if (state == PINS_LOADED)	/* leave nothing half-made behind */
-			pins_remove();
+	if (load_with_rules(&pd, conf_file ? &conf : NULL, conf_file, max_conns, &res, &readopt,
+			    &source))
 		goto out;
-	}
+	if (state_open(&pd, &s) || ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, false))
+		goto out;
+	remove_defunct(&pd, &as);
+	existed = link_for(&as, cg_id) != NULL;
+	if (!existed && attach_link(&pd, s.prog_fd, cg_path, cg_id))
+		goto out;
+	others = neighbours(&pd, cg_path);
 	/* The link first: connections made from now on are armed by it. */
-	if (!new_only && arm_existing(&x)) {
+	if ((!new_only || readopt) && follow(&pd, &x)) {
 		note("sipka is attached; only the connections that already existed may not be armed");
 		goto out;
 	}
+	rc = existing_partial(&x) ? EXIT_PARTIAL : EXIT_OK;
 	if (g.json) {
-		rc = json_print(json_pack("{s:s, s:I, s:s, s:b, s:i, s:s?, s:o}",
-					  "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
-					  "program", pins_state_name[state], "already_attached", existed,
-					  "rules", rules_count(p.config_fd), "rules_from", source,
-					  "existing", new_only ? json_null() : existing_json(&x)));
+		struct conf live;
+
+		rules_read(s.config_fd, &live);
+		json_print(json_pack("{s:s, s:I, s:s, s:b, s:i, s:s?, s:o, s:O}",
+				     "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
+				     "program", load_result_name[res], "already_attached", existed,
+				     "rules", live.n, "rules_from", source,
+				     "existing", new_only && !readopt ? json_null() : existing_json(&x),
+				     "other_programs", others));
 	} else {
-		rc = printf("sipka: %s %s; %u rules%s%s\n",
-			    existed ? "already attached to" : "attached to", cg_path,
-			    rules_count(p.config_fd), source ? " from " : "", source ? source : "") < 0;
+		struct conf live;
+
+		rules_read(s.config_fd, &live);
+		printf("sipka: %s %s; %u rules%s%s\n",
+		       existed ? "already attached to" : "attached to", cg_path, live.n,
+		       source ? " from " : "", source ? source : "");
 		existing_print(&x);
 	}
 out:
-	pins_close(&p);
+	json_decref(others);
+	attachments_free(&as);
+	state_close(&s);
+	pindir_close(&pd);
 	return rc;
 }
 
 static const struct cmd_help load_help = {
-	"load", "[--config FILE]",
+	"load", "[--config FILE] [--new-only] [--max-connections N]",
 	"Loads sipka's program and maps (or reuses the pinned ones, or upgrades the\n"
 	"program in every attachment) and sets the rules, without attaching to any\n"
-	"cgroup: for systemd, whose BPFProgram=sock_ops:<pin dir>/prog attaches the\n"
-	"pinned program to a PBX's cgroup each time the PBX starts (see systemd/).\n\n"
-	"  -f, --config FILE  load these rules; without it the live rules stay, and a\n"
-	"                     first load gets the embedded default\n",
+	"cgroup. With --config the connections that exist now in every attached\n"
+	"cgroup follow the new rules, as with 'sipka config load'.\n\n"
+	"  -C, --config FILE      load these rules; without it the live rules stay, and a\n"
+	"                         first load gets the embedded default\n"
+	"  -N, --new-only         with --config: only connections established from now on\n"
+	"      --max-connections N  connections tracked at once (default 65536)\n",
 };
 
 int cmd_load(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'f' },
+		{ "config",	     required_argument, NULL, 'C' },
+		{ "new-only",	     no_argument,	NULL, 'N' },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ 0 }
 	};
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
 	const char *conf_file = NULL, *source;
-	struct pins p = PINS_INIT;
-	enum pins_state state;
+	struct state s = STATE_INIT;
+	struct existing x = { 0 };
+	bool new_only = false, readopt, arm;
 	char prog[PATH_MAX];
-	struct conf conf;
+	enum load_result res;
+	__u32 max_conns = 0;
+	struct conf conf, live;
 	int c, rc;
 
 	while ((c = next_opt(argc, argv, &load_help, opts, &rc)) != -1) {
 		switch (c) {
-		case 'f': conf_file = optarg; break;
+		case 'C': conf_file = optarg; break;
+		case 'N': new_only = true; break;
+		case OPT_MAX_CONNS:
+			if (parse_max_conns(optarg, &max_conns))
+				return EXIT_USAGE;
+			break;
 		default: return rc;
 		}
 	}
 	if (want_args(argc, argv, 0, 0, &load_help))
 		return EXIT_USAGE;
-	if (read_conf(conf_file, &conf) ||
-	    load_with_rules(conf_file ? &conf : NULL, conf_file, &p, &state, &source))
+	if (read_conf(conf_file, &conf) || state_begin_write(&pd, true))
 		return EXIT_FAIL;
-	pin_path(prog, SIPKA_PIN_PROG);
-	if (g.json)
-		rc = json_print(json_pack("{s:s, s:s, s:i, s:s?}", "program", pins_state_name[state],
-					  "pin", prog, "rules", rules_count(p.config_fd),
-					  "rules_from", source));
-	else
-		rc = printf("sipka: program %s, pinned at %s; %u rules%s%s\n",
-			    pins_state_name[state], prog, rules_count(p.config_fd),
-			    source ? " from " : "", source ? source : "") < 0;
-	pins_close(&p);
+	rc = EXIT_FAIL;
+	if (load_with_rules(&pd, conf_file ? &conf : NULL, conf_file, max_conns, &res, &readopt,
+			    &source))
+		goto out;
+	arm = readopt || (conf_file && !new_only && res != LOAD_LOADED);
+	if (arm && follow(&pd, &x))
+		goto out;
+	if (state_open(&pd, &s))
+		goto out;
+	rules_read(s.config_fd, &live);
+	rc = existing_partial(&x) ? EXIT_PARTIAL : EXIT_OK;
+	pindir_path(&pd, SIPKA_PIN_PROG, prog);
+	if (g.json) {
+		json_print(json_pack("{s:s, s:s, s:i, s:s?, s:o}", "program", load_result_name[res],
+				     "pin", prog, "rules", live.n, "rules_from", source,
+				     "existing", arm ? existing_json(&x) : json_null()));
+	} else {
+		printf("sipka: program %s, pinned at %s; %u rules%s%s\n", load_result_name[res], prog,
+		       live.n, source ? " from " : "", source ? source : "");
+		if (arm)
+			existing_print(&x);
+	}
+out:
+	state_close(&s);
+	pindir_close(&pd);
 	return rc;
 }

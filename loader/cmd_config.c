@@ -7,21 +7,24 @@
 
 #include "cli.h"
 #include "conf.h"
+#include "attachments.h"
 #include "existing.h"
 #include "output.h"
 #include "parse.h"
-#include "pins.h"
 #include "rules.h"
+#include "state.h"
 
 static const struct cmd_help help = {
-	"config", "show | set PORT [OPTIONS] | del PORT | load FILE",
-	"Shows or changes the port rules. set and load retune the connections that\n"
-	"exist now in every attached cgroup too (arming those not armed yet), unless\n"
-	"--new-only. 'sipka config COMMAND --help' for each.\n\n"
-	"  show       the rules\n"
-	"  set PORT   add or replace the rule for PORT\n"
-	"  del PORT   remove the rule for PORT\n"
-	"  load FILE  replace all rules with those of FILE; a file with any error changes nothing\n",
+	"config", "show | set PORT [OPTIONS] | del PORT | load FILE | check FILE",
+	"Shows or changes the port rules. Each change is all or nothing: the program\n"
+	"sees the old rules or the new ones, never a mix. set and load retune the\n"
+	"connections that exist now in every attached cgroup too (arming those not\n"
+	"armed yet), unless --new-only. 'sipka config COMMAND --help' for each.\n\n"
+	"  show        the rules\n"
+	"  set PORT    add a rule for PORT, or change the given fields of its rule\n"
+	"  del PORT    remove the rule for PORT\n"
+	"  load FILE   replace all rules with those of FILE; a file with any error changes nothing\n"
+	"  check FILE  check FILE without touching the kernel\n",
 };
 
 static const struct cmd_help show_help = {
@@ -30,9 +33,10 @@ static const struct cmd_help show_help = {
 
 static const struct cmd_help set_help = {
 	"config set", "PORT [--name NAME] [--time S] [--intvl S] [--probes N] [--user-timeout MS|auto|off]",
-	"Adds or replaces the rule for PORT: connections accepted on PORT, and\n"
-	"connections made to PORT, get these keepalive settings. Unset options take\n"
-	"the defaults, not the old rule's values.\n\n"
+	"Adds a rule for PORT, or changes the fields given of its rule: connections\n"
+	"accepted on PORT, and connections made to PORT, get these keepalive settings.\n"
+	"A new rule takes the defaults for what is not given; an existing rule keeps\n"
+	"its values (a user timeout that was 'auto' follows the new values).\n\n"
 	"  -n, --name NAME          transport name for output, e.g. tcp, tls, ws, wss\n"
 	"  -t, --time S             idle seconds before the first probe, 1-32767 (default 60)\n"
 	"  -i, --intvl S            seconds between probes, 1-32767 (default 10)\n"
@@ -40,7 +44,8 @@ static const struct cmd_help set_help = {
 	"  -u, --user-timeout MS|auto|off\n"
 	"                           TCP_USER_TIMEOUT: how long sent data may stay unacknowledged;\n"
 	"                           auto = time + intvl x probes (default), off = the kernel's\n"
-	"  -r, --reset-events       an event (sipka events) for each reset too, not only deaths\n"
+	"  -r, --reset-events[=no]  an event (sipka events) for each reset too, not only\n"
+	"                           deaths; =no turns it off\n"
 	"  -N, --new-only           only connections established from now on\n",
 };
 
@@ -50,6 +55,12 @@ static const struct cmd_help del_help = {
 	"Existing connections keep the keepalive they have (sipka cannot know what they\n"
 	"had before it, and dropping it would expose them to the NAT again); they stay\n"
 	"counted until they close. Its counters stay in 'sipka stats'.\n",
+};
+
+static const struct cmd_help check_help = {
+	"config check", "FILE",
+	"Checks FILE as 'sipka config load' would, without touching the kernel: exit 0\n"
+	"and the number of rules when it is good, else the first problem as FILE:LINE.\n",
 };
 
 static const struct cmd_help load_help = {
@@ -76,7 +87,8 @@ static int parse_port(const char *s, __u32 *port)
 
 static int config_show(int argc, char **argv)
 {
-	struct pins p = PINS_INIT;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct state s = STATE_INIT;
 	struct conf rules;
 	unsigned int i;
 	json_t *j;
@@ -86,21 +98,25 @@ static int config_show(int argc, char **argv)
 		return rc;
 	if (want_args(argc, argv, 0, 0, &show_help))
 		return EXIT_USAGE;
-	if (pins_open(&p))
+	rc = state_begin_read(&pd, &s);
+	if (!rc)
+		rules_read(s.config_fd, &rules);
+	state_close(&s);
+	pindir_close(&pd);
+	if (rc)
 		return EXIT_FAIL;
-	rules_read(p.config_fd, &rules);
-	pins_close(&p);
 	if (g.json) {
 		j = json_array();
 		for (i = 0; i < rules.n; i++) {
 			const struct sipka_rule *r = &rules.rules[i].rule;
 
-			json_array_append_new(j, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}",
+			json_array_append_new(j, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:b}",
 				"port", rules.rules[i].port, "name", r->name,
 				"time", (json_int_t)r->time, "intvl", (json_int_t)r->intvl,
 				"probes", (json_int_t)r->probes,
 				"user_timeout_ms", (json_int_t)r->user_timeout_ms,
-				"reset_events", !!(r->flags & SIPKA_RULE_RESET_EVENTS)));
+				"reset_events", !!(r->flags & SIPKA_RULE_RESET_EVENTS),
+				"valid", sipka_rule_valid(r)));
 		}
 		return json_print(j);
 	}
@@ -118,23 +134,32 @@ static int config_show(int argc, char **argv)
 }
 
 /* After a rule change: the existing connections follow, unless NEW_ONLY.
- * Prints the result; J (JSON object, or NULL) gets it as "existing". */
-static int follow_existing(bool new_only, json_t *j)
+ * Prints the result; J (JSON object, or NULL) gets it as "existing".
+ * Returns the exit status. */
+static int follow_existing(const struct pindir *pd, const struct state *s, bool new_only,
+			   json_t *j)
 {
+	struct attachments as;
 	struct existing x;
+	struct ours o;
+	int ret;
 
 	if (new_only) {
 		if (j)
 			json_object_set_new(j, "existing", json_null());
-		return 0;
+		return EXIT_OK;
 	}
-	if (arm_existing(&x))
-		return -1;
+	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, true))
+		return EXIT_FAIL;
+	ret = arm_existing(s, &as, &x);
+	attachments_free(&as);
+	if (ret)
+		return EXIT_FAIL;
 	if (j)
 		json_object_set_new(j, "existing", existing_json(&x));
 	else
 		existing_print(&x);
-	return 0;
+	return existing_partial(&x) ? EXIT_PARTIAL : EXIT_OK;
 }
 
 static const char *opt_name(const struct option *o, int val)
@@ -142,6 +167,29 @@ static const char *opt_name(const struct option *o, int val)
 	while (o->name && o->val != val)
 		o++;
 	return o->name;
+}
+
+/* The rules a change starts from: the live ones, under the writers' lock. */
+static int begin_change(struct pindir *pd, struct state *s, struct conf *live)
+{
+	int rc = state_begin_write(pd, false);
+
+	if (!rc)
+		rc = state_open(pd, s);
+	if (rc == -ENOENT)
+		err("sipka is not loaded (nothing pinned in %s); run 'sipka attach' first", pd->path);
+	if (rc) {
+		pindir_close(pd);
+		return -1;
+	}
+	rules_read(s->config_fd, live);
+	return 0;
+}
+
+static void end_change(struct pindir *pd, struct state *s)
+{
+	state_close(s);
+	pindir_close(pd);
 }
 
 static int config_set(int argc, char **argv)
@@ -152,7 +200,7 @@ static int config_set(int argc, char **argv)
 		{ "intvl",	  required_argument, NULL, 'i' },
 		{ "probes",	  required_argument, NULL, 'p' },
 		{ "user-timeout", required_argument, NULL, 'u' },
-		{ "reset-events", no_argument,	     NULL, 'r' },
+		{ "reset-events", optional_argument, NULL, 'r' },
 		{ "new-only",	  no_argument,	     NULL, 'N' },
 		{ 0 }
 	};
@@ -160,11 +208,13 @@ static int config_set(int argc, char **argv)
 		['n'] = SET_NAME, ['t'] = SET_TIME, ['i'] = SET_INTVL,
 		['p'] = SET_PROBES, ['u'] = SET_USER_TIMEOUT, ['r'] = SET_RESET_EVENTS,
 	};
-	struct pins p = PINS_INIT;
-	struct sipka_rule r;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct state s = STATE_INIT;
+	const struct sipka_rule *old;
 	struct draft d = { 0 };
-	bool new_only = false;
 	struct conf rules;
+	bool new_only = false;
+	struct sipka_rule r;
 	char why[192];
 	json_t *j;
 	int c, rc;
@@ -176,33 +226,43 @@ static int config_set(int argc, char **argv)
 			new_only = true;
 			continue;
 		}
-		if (setting_parse(of[c], c == 'r' ? "yes" : optarg, &d, why, sizeof(why))) {
+		if (setting_parse(of[c], c == 'r' && !optarg ? "yes" : optarg, &d, why, sizeof(why))) {
 			err("--%s: %s", opt_name(opts, c), why);
 			return EXIT_USAGE;
 		}
 	}
 	if (want_args(argc, argv, 1, 1, &set_help) || parse_port(argv[optind], &d.port))
 		return EXIT_USAGE;
-	draft_resolve(&d, &r);
-	if (pins_open(&p))
+	if (begin_change(&pd, &s, &rules))
 		return EXIT_FAIL;
-	rules_read(p.config_fd, &rules);
-	if (rules.n == SIPKA_MAX_RULES && !conf_find(&rules, d.port)) {
+	old = conf_find(&rules, d.port);
+	if (!old && rules.n == SIPKA_MAX_RULES) {
 		err("sipka holds at most %d rules; delete one first ('sipka config del PORT')", SIPKA_MAX_RULES);
-		pins_close(&p);
+		end_change(&pd, &s);
 		return EXIT_FAIL;
 	}
-	rc = bpf_map_update_elem(p.config_fd, &d.port, &r, BPF_ANY);
-	pins_close(&p);
-	if (rc) {
-		err("cannot write the rule for port %u: %s", d.port, strerror(errno));
+	draft_resolve(&d, old, &r);
+	if (old) {
+		*(struct sipka_rule *)old = r;
+	} else {
+		rules.rules[rules.n].port = d.port;
+		rules.rules[rules.n++].rule = r;
+	}
+	if (rules_publish(&pd, s.rules_fd, &rules)) {
+		end_change(&pd, &s);
 		return EXIT_FAIL;
 	}
-	j = g.json ? json_pack("{s:i}", "port", d.port) : NULL;
+	j = g.json ? json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}", "port", d.port, "name", r.name,
+			       "time", (json_int_t)r.time, "intvl", (json_int_t)r.intvl,
+			       "probes", (json_int_t)r.probes,
+			       "user_timeout_ms", (json_int_t)r.user_timeout_ms,
+			       "reset_events", !!(r.flags & SIPKA_RULE_RESET_EVENTS)) : NULL;
 	if (!g.json)
-		printf("sipka: port %u: time %us, intvl %us, probes %u, user timeout %ums\n",
-		       d.port, r.time, r.intvl, r.probes, r.user_timeout_ms);
-	rc = follow_existing(new_only, j) ? EXIT_FAIL : EXIT_OK;
+		printf("sipka: port %u%s%s: time %us, intvl %us, probes %u, user timeout %ums\n",
+		       d.port, r.name[0] ? " " : "", r.name, r.time, r.intvl, r.probes,
+		       r.user_timeout_ms);
+	rc = follow_existing(&pd, &s, new_only, j);
+	end_change(&pd, &s);
 	if (j)
 		json_print(j);
 	return rc;
@@ -210,7 +270,10 @@ static int config_set(int argc, char **argv)
 
 static int config_del(int argc, char **argv)
 {
-	struct pins p = PINS_INIT;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct state s = STATE_INIT;
+	struct conf rules;
+	unsigned int i, n = 0;
 	__u32 port;
 	int c, rc;
 
@@ -218,14 +281,21 @@ static int config_del(int argc, char **argv)
 		return rc;
 	if (want_args(argc, argv, 1, 1, &del_help) || parse_port(argv[optind], &port))
 		return EXIT_USAGE;
-	if (pins_open(&p))
+	if (begin_change(&pd, &s, &rules))
 		return EXIT_FAIL;
-	rc = bpf_map_delete_elem(p.config_fd, &port);
-	pins_close(&p);
-	if (rc) {
+	for (i = 0; i < rules.n; i++)
+		if (rules.rules[i].port != port)
+			rules.rules[n++] = rules.rules[i];
+	if (n == rules.n) {
 		err("there is no rule for port %u; 'sipka config show' lists them", port);
+		end_change(&pd, &s);
 		return EXIT_FAIL;
 	}
+	rules.n = n;
+	rc = rules_publish(&pd, s.rules_fd, &rules) ? EXIT_FAIL : EXIT_OK;
+	end_change(&pd, &s);
+	if (rc)
+		return rc;
 	if (g.json)
 		return json_print(json_pack("{s:i, s:b}", "port", port, "deleted", 1));
 	printf("sipka: port %u: rule deleted; existing connections keep their keepalive\n", port);
@@ -238,9 +308,10 @@ static int config_load(int argc, char **argv)
 		{ "new-only", no_argument, NULL, 'N' },
 		{ 0 }
 	};
-	struct pins p = PINS_INIT;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct state s = STATE_INIT;
+	struct conf conf, live;
 	bool new_only = false;
-	struct conf conf;
 	char why[512];
 	json_t *j;
 	int c, rc;
@@ -256,19 +327,41 @@ static int config_load(int argc, char **argv)
 		err("%s", why);
 		return EXIT_FAIL;
 	}
-	if (pins_open(&p))
+	if (begin_change(&pd, &s, &live))
 		return EXIT_FAIL;
-	rc = rules_replace(p.config_fd, &conf) ? EXIT_FAIL : EXIT_OK;
-	pins_close(&p);
-	if (rc)
-		return rc;
+	if (rules_publish(&pd, s.rules_fd, &conf)) {
+		end_change(&pd, &s);
+		return EXIT_FAIL;
+	}
 	j = g.json ? json_pack("{s:i, s:s}", "rules", conf.n, "file", argv[optind]) : NULL;
 	if (!g.json)
 		printf("sipka: %u rules loaded from %s\n", conf.n, argv[optind]);
-	rc = follow_existing(new_only, j) ? EXIT_FAIL : EXIT_OK;
+	rc = follow_existing(&pd, &s, new_only, j);
+	end_change(&pd, &s);
 	if (j)
 		json_print(j);
 	return rc;
+}
+
+static int config_check(int argc, char **argv)
+{
+	struct conf conf;
+	char why[512];
+	int c, rc;
+
+	while ((c = next_opt(argc, argv, &check_help, NULL, &rc)) != -1)
+		return rc;
+	if (want_args(argc, argv, 1, 1, &check_help))
+		return EXIT_USAGE;
+	if (conf_parse_file(argv[optind], &conf, why, sizeof(why))) {
+		err("%s", why);
+		return EXIT_FAIL;
+	}
+	if (g.json)
+		return json_print(json_pack("{s:s, s:b, s:i}", "file", argv[optind], "valid", 1,
+					    "rules", conf.n));
+	printf("sipka: %s is good: %u rules\n", argv[optind], conf.n);
+	return EXIT_OK;
 }
 
 int cmd_config(int argc, char **argv)
@@ -277,8 +370,8 @@ int cmd_config(int argc, char **argv)
 		const char *name;
 		int (*run)(int argc, char **argv);
 	} subs[] = {
-		{ "show", config_show }, { "set", config_set },
-		{ "del", config_del }, { "load", config_load },
+		{ "show", config_show }, { "set", config_set }, { "del", config_del },
+		{ "load", config_load }, { "check", config_check },
 	};
 	size_t i;
 
@@ -292,6 +385,6 @@ int cmd_config(int argc, char **argv)
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(argv[1], subs[i].name))
 			return subs[i].run(argc - 1, argv + 1);
-	err("unknown config command '%s'; use show, set, del or load (see 'sipka config --help')", argv[1]);
+	err("unknown config command '%s'; use show, set, del, load or check (see 'sipka config --help')", argv[1]);
 	return EXIT_USAGE;
 }

@@ -1,167 +1,164 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sipka detach: one cgroup, or everything sipka put in the kernel and bpffs. */
-#include <bpf/bpf.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "attachments.h"
 #include "cgroup.h"
 #include "cli.h"
-#include "direct.h"
 #include "output.h"
-#include "pins.h"
-#include "sipka.h"
+#include "state.h"
 
 static const struct cmd_help help = {
-	"detach", "[--cgroup PATH]",
-	"Without --cgroup: detaches sipka from every cgroup and removes its program,\n"
-	"maps and pin dir, so nothing of sipka is left in the kernel or in bpffs.\n"
-	"With --cgroup: detaches from that cgroup only; rules and counters stay.\n\n"
-	"  -c, --cgroup PATH  the cgroup to detach from (as given to 'sipka attach')\n",
+	"detach", "[--cgroup PATH | --cgroup-of PID|self]",
+	"Without --cgroup: detaches sipka from every cgroup (its links, and direct\n"
+	"attachments of its program made by bpftool or systemd) and removes its\n"
+	"program, maps and pin dir, so nothing of sipka is left in the kernel or in\n"
+	"bpffs. With --cgroup: detaches from that cgroup only; rules and counters\n"
+	"stay. Detaching what is not attached is no error.\n\n"
+	"  -c, --cgroup PATH    the cgroup to detach from (as given to 'sipka attach')\n"
+	"      --cgroup-of PID  the cgroup of process PID; 'self': sipka's own\n",
 };
 
-/* Detaches even if another process holds the link open, then unpins it. */
-static int drop_link(int fd, const char *pin)
+enum { OPT_CGROUP_OF = 0x100 };
+
+static int detach_one(struct pindir *pd, const char *cg_path)
 {
-	if (fd >= 0 && bpf_link_detach(fd) && errno != ENOLINK) {
-		err("cannot detach %s: %s", pin, strerror(errno));
-		return -1;
-	}
-	if (unlink(pin) && errno != ENOENT) {
-		err("cannot remove %s: %s", pin, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
+	struct attachments as;
+	json_t *done = json_array();
+	__u64 id = cgroup_id(cg_path);
+	struct ours o;
+	int i, rc = EXIT_OK;
 
-/* An attachment of the program PROG made by bpftool or systemd. */
-static int detach_direct(int prog, const char *cg_path)
-{
-	int cg, ret;
-
-	cg = open(cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	ret = prog < 0 || cg < 0 ? -1 : bpf_prog_detach2(prog, cg, BPF_CGROUP_SOCK_OPS);
-	if (cg >= 0)
-		close(cg);
-	return ret;
-}
-
-static int detach_one(const char *cg_arg)
-{
-	char cg_path[PATH_MAX], pin[PATH_MAX];
-	int fd, ret;
-
-	if (cgroup_resolve(cg_arg, cg_path) || pins_check_env())
-		return EXIT_FAIL;
-	link_pin_path(pin, cgroup_id(cg_path));
-	fd = bpf_obj_get(pin);
-	if (fd >= 0) {
-		ret = drop_link(fd, pin);
-		close(fd);
-	} else {
-		fd = pinned_prog();
-		ret = detach_direct(fd, cg_path);
-		if (fd >= 0)
-			close(fd);
-		if (ret) {
-			err("sipka is not attached to %s; 'sipka status' shows where it is", cg_path);
-			return EXIT_FAIL;
-		}
-	}
-	if (ret)
-		return EXIT_FAIL;
-	if (g.json)
-		return json_print(json_pack("{s:[s]}", "detached", cg_path));
-	printf("sipka: detached from %s\n", cg_path);
-	return EXIT_OK;
-}
-
-/* Direct attachments of the pinned program (bpftool, systemd) go too. */
-static int detach_all_direct(json_t *done)
-{
-	int i, n, ret = 0, prog = pinned_prog();
-	struct direct *d;
-
-	if (prog < 0)
-		return 0;
-	n = direct_list(prog_id(prog), &d);
-	for (i = 0; i < n; i++) {
-		if (detach_direct(prog, d[i].path)) {
-			err("cannot detach from %s: %s", d[i].path, strerror(errno));
-			ret = -1;
-			continue;
-		}
-		json_array_append_new(done, json_string(d[i].path));
-		if (!g.json)
-			printf("sipka: detached from %s (a direct attachment)\n", d[i].path);
-	}
-	free(d);
-	close(prog);
-	return ret;
-}
-
-static int detach_all(void)
-{
-	struct link_pin *links;
-	json_t *done;
-	int i, n, rc = EXIT_OK;
-
-	if (pins_check_env())
-		return EXIT_FAIL;
-	if (access(g.pin_dir, F_OK)) {
-		note("sipka: nothing to detach (%s does not exist)", g.pin_dir);
-		return g.json ? json_print(json_pack("{s:[], s:b}", "detached", "removed", 0)) : EXIT_OK;
-	}
-	done = json_array();
-	n = links_list(&links);
-	if (n < 0) {
-		err("cannot read %s: %s", g.pin_dir, strerror(errno));
+	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, false)) {
 		json_decref(done);
 		return EXIT_FAIL;
 	}
-	for (i = 0; i < n; i++) {
-		if (drop_link(links[i].fd, links[i].path)) {
+	for (i = 0; i < as.n; i++) {
+		if (as.a[i].defunct || as.a[i].cgroup_id != id)
+			continue;
+		if (attachment_detach(pd, &as.a[i])) {
 			rc = EXIT_FAIL;
 			continue;
 		}
-		json_array_append_new(done, json_string(links[i].cgroup));
-		if (!g.json)
-			printf("sipka: detached from %s\n", links[i].cgroup);
+		json_array_append_new(done, json_string(cg_path));
 	}
-	links_free(links, n);
-	rc = detach_all_direct(done) ? EXIT_FAIL : rc;
-	if (rc) {	/* keep the maps while a link may still use them */
-		json_decref(done);
-		return rc;
-	}
-	pins_remove();
+	attachments_free(&as);
 	if (g.json)
-		return json_print(json_pack("{s:o, s:b}", "detached", done, "removed", 1));
+		return json_print(json_pack("{s:o}", "detached", done)) ? EXIT_FAIL : rc;
+	if (!json_array_size(done) && !rc)
+		printf("sipka: not attached to %s: nothing to detach ('sipka status' shows where it is)\n",
+		       cg_path);
+	else if (!rc)
+		printf("sipka: detached from %s\n", cg_path);
 	json_decref(done);
-	printf("sipka: removed %s\n", g.pin_dir);
-	return EXIT_OK;
+	return rc;
+}
+
+/* Every attachment first, then the program pin (sipka is unloaded from that
+ * moment), then the maps: killed anywhere, the next command finds a state
+ * that is whole, or leftovers it removes. */
+static int detach_all(struct pindir *pd)
+{
+	struct attachments as;
+	json_t *done = json_array(), *kept = json_array();
+	struct entry *e = NULL;
+	struct ours o;
+	int i, n, rc = EXIT_OK;
+
+	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, false)) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	for (i = 0; i < as.n; i++) {
+		if (attachment_detach(pd, &as.a[i])) {
+			rc = EXIT_FAIL;
+			continue;
+		}
+		json_array_append_new(done, json_string(as.a[i].cgroup));
+		if (!g.json)
+			printf("sipka: detached from %s%s\n", as.a[i].cgroup,
+			       as.a[i].via_link ? "" : " (a direct attachment)");
+	}
+	attachments_free(&as);
+	if (rc)		/* keep the program and maps while an attachment may use them */
+		goto out;
+	if (pin_remove(pd, SIPKA_PIN_PROG)) {
+		rc = EXIT_FAIL;
+		goto out;
+	}
+	n = pindir_entries(pd, &e);
+	for (i = 0; i < n; i++) {
+		if (e[i].kind == ENTRY_OURS || e[i].kind == ENTRY_STAGED) {
+			if (pin_remove(pd, e[i].name))
+				rc = EXIT_FAIL;
+		} else {
+			json_array_append_new(kept, json_string(e[i].name));
+		}
+	}
+	if (rmdir(pd->path) && errno != ENOENT && !json_array_size(kept)) {
+		err("cannot remove %s: %s", pd->path, strerror(errno));
+		rc = EXIT_FAIL;
+	}
+out:
+	free(e);
+	if (g.json) {
+		json_print(json_pack("{s:O, s:b, s:O}", "detached", done,
+				     "removed", !rc && !json_array_size(kept), "kept", kept));
+	} else if (!rc && json_array_size(kept)) {
+		printf("sipka: removed sipka's program and maps; kept %s: it holds %zu entries that are not sipka's (%s%s)\n",
+		       pd->path, json_array_size(kept), json_string_value(json_array_get(kept, 0)),
+		       json_array_size(kept) > 1 ? ", ..." : "");
+	} else if (!rc) {
+		printf("sipka: removed %s\n", pd->path);
+	}
+	json_decref(done);
+	json_decref(kept);
+	return rc;
 }
 
 int cmd_detach(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' },
+		{ "cgroup",    required_argument, NULL, 'c' },
+		{ "cgroup-of", required_argument, NULL, OPT_CGROUP_OF },
 		{ 0 }
 	};
-	const char *cg_arg = NULL;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	const char *cg_arg = NULL, *cg_of = NULL;
+	char cg_path[PATH_MAX];
 	int c, rc;
 
 	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
 		switch (c) {
 		case 'c': cg_arg = optarg; break;
+		case OPT_CGROUP_OF: cg_of = optarg; break;
 		default: return rc;
 		}
 	}
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
-	return cg_arg ? detach_one(cg_arg) : detach_all();
+	if (cg_arg && cg_of) {
+		err("give --cgroup or --cgroup-of, not both");
+		return EXIT_USAGE;
+	}
+	if ((cg_arg || cg_of) &&
+	    (cg_of ? cgroup_of(cg_of, cg_path) : cgroup_resolve(cg_arg, cg_path)))
+		return EXIT_FAIL;
+	rc = state_begin_write(&pd, false);
+	if (rc == -ENOENT) {
+		if (g.json)
+			return json_print(json_pack("{s:[], s:b}", "detached", "removed", 0));
+		printf("sipka: nothing to detach (%s does not exist)\n", pd.path);
+		return EXIT_OK;
+	}
+	if (rc)
+		return EXIT_FAIL;
+	rc = cg_arg || cg_of ? detach_one(&pd, cg_path) : detach_all(&pd);
+	pindir_close(&pd);
+	return rc;
 }

@@ -68,31 +68,6 @@ static void iso8601(__u64 boot_ns, char *buf, size_t len)
 		 zone, zone + 3);
 }
 
-/* The address as the PBX's owner knows it: v4-mapped IPv6 shown as IPv4. */
-static const char *addr_str(const struct sipka_event *e, const __u8 *a, char *buf, bool *v4)
-{
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	*v4 = e->family != AF_INET6 || !memcmp(a, mapped, sizeof(mapped));
-	if (*v4)
-		return inet_ntop(AF_INET, e->family == AF_INET6 ? a + 12 : a, buf, INET6_ADDRSTRLEN);
-	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
-}
-
-static void duration(__u64 ns, char *buf, size_t len)
-{
-	unsigned long long s = ns / 1000000000ULL;
-
-	if (s < 60)
-		snprintf(buf, len, "%.1fs", ns / 1e9);
-	else if (s < 3600)
-		snprintf(buf, len, "%llum%02llus", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lluh%02llum%02llus", s / 3600, s / 60 % 60, s % 60);
-	else
-		snprintf(buf, len, "%llud%02lluh%02llum", s / 86400, s / 3600 % 24, s / 60 % 60);
-}
-
 static int print_event(void *ctx, void *data, size_t size)
 {
 	const struct sipka_event *e = data;
@@ -106,8 +81,8 @@ static int print_event(void *ctx, void *data, size_t size)
 	if (size < sizeof(*e))
 		return 0;
 	iso8601(e->time_ns, when, sizeof(when));
-	addr_str(e, e->local_addr, local, &v4);
-	addr_str(e, e->remote_addr, remote, &v4);
+	addr_format(e->family, e->local_addr, local, &v4);
+	addr_format(e->family, e->remote_addr, remote, &v4);
 	snprintf(name, sizeof(name), "%s", e->name);
 	ms = (e->lifetime_ns + 500000) / 1000000;
 	reason = e->reason < sizeof(reasons) / sizeof(reasons[0]) ? reasons[e->reason] : "unknown";
@@ -121,7 +96,7 @@ static int print_event(void *ctx, void *data, size_t size)
 			"probes", e->probes, "retransmits", e->retransmits,
 			"lifetime_s", json_real(ms / 1e3), "lifetime_ms", (json_int_t)ms));
 	} else {
-		duration(e->lifetime_ns, lived, sizeof(lived));
+		duration_format(e->lifetime_ns, lived, sizeof(lived));
 		printf(v4 ? "%s %-10s peer %s:%u  local %s:%u (%s)  lived %s  probes %u  retransmits %u\n"
 			  : "%s %-10s peer [%s]:%u  local [%s]:%u (%s)  lived %s  probes %u  retransmits %u\n",
 		       when, reason, remote, e->remote_port, local, e->local_port,
@@ -165,7 +140,10 @@ static __u32 pinned_events_id(void)
 	__u32 len = sizeof(info);
 	int fd;
 
-	pin_path(path, SIPKA_PIN_EVENTS);
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+
+	if (pindir_path(&pd, SIPKA_PIN_EVENTS, path))
+		return 0;
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return 0;
@@ -201,13 +179,18 @@ static void reader_close(struct reader *r)
  * while sipka is being loaded, one may be pinned before the other. */
 static int reader_open(struct reader *r, __u32 id)
 {
-	char path[PATH_MAX];
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	char why[400];
 
-	pin_path(path, SIPKA_PIN_EVENTS);
-	r->events_fd = bpf_obj_get(path);
-	pin_path(path, SIPKA_PIN_STATS);
-	r->stats_fd = bpf_obj_get(path);
-	if (r->events_fd < 0 || r->stats_fd < 0) {
+	if (pindir_open(&pd, false))
+		return -1;
+	/* Each checked to be sipka's, as every pin is before use. */
+	r->events_fd = pin_get(&pd, SIPKA_PIN_EVENTS, "map");
+	r->stats_fd = pin_get(&pd, SIPKA_PIN_STATS, "map");
+	pindir_close(&pd);
+	if (r->events_fd < 0 || r->stats_fd < 0 ||
+	    map_check(r->events_fd, pin_spec(SIPKA_PIN_EVENTS), why, sizeof(why)) ||
+	    map_check(r->stats_fd, pin_spec(SIPKA_PIN_STATS), why, sizeof(why))) {
 		reader_close(r);
 		return -1;
 	}
@@ -224,10 +207,9 @@ static int reader_open(struct reader *r, __u32 id)
 /* The single reader's lock: taken once, on the first ring buffer opened. */
 static int reader_lock(int *dir)
 {
-	/* TODO(lead): reader lock moves off the pin dir */
 	/* Two consumers of one ring buffer race for each event: allow one. */
-	*dir = open(g.pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (*dir < 0 || flock(*dir, LOCK_EX | LOCK_NB)) {
+	*dir = pindir_reader_lock(g.pin_dir);
+	if (*dir < 0) {
 		err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
 		return -1;
 	}
@@ -307,7 +289,9 @@ int cmd_events(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (follow) {
-		if (pins_check_env())
+		struct pindir pd = PINDIR_INIT(g.pin_dir);
+
+		if (pindir_check_env(&pd))
 			return EXIT_FAIL;
 		rc = follow_events(&r, &dir);
 		goto out;

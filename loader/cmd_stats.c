@@ -14,9 +14,9 @@
 
 #include "cli.h"
 #include "counters.h"
-#include "direct.h"
 #include "output.h"
 #include "parse.h"
+#include "attachments.h"
 #include "pins.h"
 #include "rules.h"
 
@@ -32,6 +32,8 @@ static const struct cmd_help help = {
 	"  CLOSED     every close of an armed connection, whatever the reason\n"
 	"  ERRORS     invalid rules, failed setsockopt, no memory\n"
 	"  LOST       events lost because the ring buffer was full\n"
+	"  UNTRACKED  armed, but their close cannot be counted (the connection table\n"
+	"             was full, or an existing connection on a kernel that cannot)\n"
 	"Counters of a deleted rule stay, with name '-', until 'sipka detach'.\n"
 	"The table fits the terminal's width (100 columns when it is not a terminal).\n\n"
 	"  -P, --prometheus   the Prometheus text exposition format, with sipka_up,\n"
@@ -115,6 +117,9 @@ static const struct counter {
 	  "Invalid rules, failed setsockopt calls, no memory for socket state.", NULL },
 	{ "LOST", "events_lost", OFF(events_lost), "sipka_events_lost_total", "counter",
 	  "Dead-peer events lost because the ring buffer was full.", NULL },
+	{ "UNTRACKED", "untracked", OFF(untracked), "sipka_connections_untracked_total", "counter",
+	  "Armed connections whose close cannot be counted (the table was full, or an existing connection on a kernel that cannot track it).",
+	  NULL },
 };
 #define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
 
@@ -256,26 +261,24 @@ struct health {
 
 static void read_health(const struct pins *p, struct health *h)
 {
-	struct link_pin *links;
-	struct direct *direct;
-	int i, n;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct attachments as = { 0 };
+	struct ours o;
+	int i;
 
 	memset(h, 0, sizeof(*h));
 	h->up = true;
 	rules_read(p->config_fd, &h->rules);
-	n = links_list(&links);
-	for (i = 0; i < n; i++) {
-		h->attached += links[i].alive;
-		h->defunct += !links[i].alive;
+	if (!pindir_open(&pd, false) && !ours_collect(&pd, &o) && !attachments_list(&pd, &o, &as, true)) {
+		for (i = 0; i < as.n; i++) {
+			h->attached += !as.a[i].defunct;
+			h->defunct += as.a[i].defunct;
+		}
 	}
-	links_free(links, n);
-	n = direct_list(prog_id(p->prog_fd), &direct);
-	if (n > 0) {
-		h->attached += n;
-		free(direct);
-	}
-	if (loaded_program_version(p, h->version, sizeof(h->version)))
-		h->version[0] = '\0';
+	attachments_free(&as);
+	pindir_close(&pd);
+	/* The loaded program's version, from the meta map: not this CLI's. */
+	snprintf(h->version, sizeof(h->version), "%s", p->s.meta.version);
 }
 
 static void gauge(FILE *f, const char *metric, const char *help_text)
@@ -443,15 +446,22 @@ static int watch(const struct pins *p, unsigned int secs)
  * an error; *LOADED says which. Other problems are errors (-1). */
 static int open_for_metrics(struct pins *p, bool *loaded)
 {
-	char prog[PATH_MAX];
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct state s = STATE_INIT;
+	int ret;
 
 	*loaded = false;
-	if (pins_check_env())
+	if (pindir_check_env(&pd))
 		return -1;
-	pin_path(prog, SIPKA_PIN_PROG);
-	if (access(prog, F_OK) && errno == ENOENT)
+	ret = pindir_open(&pd, false);
+	if (!ret) {
+		ret = state_open(&pd, &s);
+		state_close(&s);
+	}
+	pindir_close(&pd);
+	if (ret == -ENOENT)
 		return 0;
-	if (pins_open(p))
+	if (ret || pins_open(p))
 		return -1;
 	*loaded = true;
 	return 0;

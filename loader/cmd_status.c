@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* sipka status: what is attached where. Exit 0 if attached to a live cgroup. */
-#include <bpf/bpf.h>
+/* sipka status: what is loaded, what the kernel can do, what is attached where. */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -8,95 +7,133 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "attachments.h"
 #include "cli.h"
-#include "direct.h"
 #include "output.h"
-#include "pins.h"
+#include "prog.h"
 #include "rules.h"
+#include "state.h"
 
 static const struct cmd_help help = {
 	"status", "",
-	"Shows the pinned program, each cgroup sipka is attached to (path, link and\n"
-	"program ids, pin path) and the number of rules. Attachments of the pinned\n"
+	"Shows the pinned program (id, the sipka that loaded it, map layout), what the\n"
+	"kernel can do, each cgroup sipka is attached to (path, link and program ids,\n"
+	"pin path), the number of rules, and any other sock_ops program that runs on\n"
+	"the same sockets (and whose keepalive settings win). Attachments of sipka's\n"
 	"program made without sipka (bpftool, systemd's BPFProgram=) are listed as\n"
 	"'direct'; a link whose cgroup was removed as DEFUNCT ('sipka attach' removes\n"
-	"those). Exit status: 0 when attached to at least one live cgroup, 3 when not\n"
-	"attached, 1 on error.\n",
+	"those). A command killed half-way is finished or undone first.\n"
+	"Exit status: 0 when attached to at least one live cgroup, 3 when not loaded\n"
+	"or attached nowhere, 1 on error.\n",
 };
+
+static json_t *features_json(__u32 features)
+{
+	json_t *j = json_object();
+	unsigned int bit;
+
+	for (bit = 1; feature_name(bit); bit <<= 1)
+		json_object_set_new(j, feature_name(bit), json_boolean(features & bit));
+	return j;
+}
+
+static void print_features(__u32 features)
+{
+	printf("kernel   existing connections: %s\n",
+	       !(features & SIPKA_FEAT_ITER_ARM) ? "not armed (no TCP iterator that sets options)" :
+	       !(features & SIPKA_FEAT_ITER_TRACK) ? "armed, their closes not counted" :
+						     "armed and counted");
+}
+
+static int not_loaded(const struct pindir *pd, const char *why)
+{
+	if (g.json)
+		json_print(json_pack("{s:s, s:b}", "pin_dir", pd->path, "loaded", 0));
+	else
+		printf("sipka: not loaded (%s)\n", why);
+	return EXIT_NOT_ATTACHED;
+}
 
 int cmd_status(int argc, char **argv)
 {
-	struct pins p = PINS_INIT;
-	struct link_pin *links;
-	struct direct *direct;
+	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct state s = STATE_INIT;
+	struct attachments as = { 0 };
+	json_t *jatt, *jothers;
 	char prog_pin[PATH_MAX];
-	json_t *jlinks;
 	struct conf rules;
-	int c, i, n, nd, rc, live = 0;
-	__u32 id;
+	struct ours o;
+	int c, i, rc, live = 0;
 
 	while ((c = next_opt(argc, argv, &help, NULL, &rc)) != -1)
 		return rc;
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
-	if (pins_check_env())
+	/* A writer: a command killed half-way is brought to a whole state. */
+	rc = state_begin_write(&pd, false);
+	if (rc == -ENOENT)
+		return not_loaded(&pd, "no pin dir");
+	if (rc)
 		return EXIT_FAIL;
-	if (access(g.pin_dir, F_OK)) {
-		if (g.json)
-			json_print(json_pack("{s:s, s:b}", "pin_dir", g.pin_dir, "loaded", 0));
-		else
-			printf("sipka: not loaded (%s does not exist)\n", g.pin_dir);
-		return EXIT_NOT_ATTACHED;
+	rc = state_open(&pd, &s);
+	if (rc == -ENOENT) {
+		pindir_close(&pd);
+		return not_loaded(&pd, "nothing pinned");
 	}
-	if (pins_open(&p))
-		return EXIT_FAIL;
-	rules_read(p.config_fd, &rules);
-	n = links_list(&links);
-	if (n < 0) {
-		err("cannot read %s: %s", g.pin_dir, strerror(errno));
-		pins_close(&p);
+	if (rc || ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, g.json)) {
+		state_close(&s);
+		pindir_close(&pd);
 		return EXIT_FAIL;
 	}
-	pin_path(prog_pin, SIPKA_PIN_PROG);
-	id = prog_id(p.prog_fd);
-	jlinks = json_array();
-	if (!g.json)
-		printf("program  id %u  pinned %s\nrules    %u (sipka config show)\n",
-		       id, prog_pin, rules.n);
-	for (i = 0; i < n; i++) {
-		const struct link_pin *l = &links[i];
+	rules_read(s.config_fd, &rules);
+	pindir_path(&pd, SIPKA_PIN_PROG, prog_pin);
+	jatt = json_array();
+	jothers = json_array();
+	if (!g.json) {
+		printf("program  id %u  pinned %s  loaded by sipka %s  layout %u\n", s.prog_id,
+		       prog_pin, s.meta.version, s.meta.layout);
+		print_features(s.meta.features);
+		printf("rules    %u (sipka config show)\nconns    at most %u tracked\n", rules.n,
+		       s.conns_max);
+	}
+	for (i = 0; i < as.n; i++) {
+		const struct attachment *a = &as.a[i];
+		bool nested;
+		json_t *others = a->defunct ? json_array() :
+					      attachments_others(a->cgroup, &o, &nested, g.json);
 
-		live += l->alive;
-		json_array_append_new(jlinks, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s, s:b}",
-			"cgroup", l->cgroup, "cgroup_id", (json_int_t)l->cgroup_id, "via", "link",
-			"link_id", (json_int_t)l->link_id, "prog_id", (json_int_t)l->prog_id,
-			"pin", l->path, "defunct", !l->alive));
-		if (!g.json)
-			printf("attached %s  link id %u  prog id %u  pinned %s%s\n", l->cgroup,
-			       l->link_id, l->prog_id, l->path, l->alive ? "" : "  DEFUNCT");
-	}
-	nd = direct_list(id, &direct);
-	for (i = 0; i < nd; i++) {
-		live++;
-		json_array_append_new(jlinks, json_pack("{s:s, s:I, s:s, s:n, s:I, s:n, s:b}",
-			"cgroup", direct[i].path, "cgroup_id", (json_int_t)direct[i].cgroup_id,
-			"via", "direct", "link_id", "prog_id", (json_int_t)id, "pin", "defunct", 0));
-		if (!g.json)
+		live += !a->defunct;
+		json_array_extend(jothers, others);
+		json_array_append_new(jatt, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s?, s:b, s:o}",
+			"cgroup", a->cgroup, "cgroup_id", (json_int_t)a->cgroup_id,
+			"via", a->via_link ? "link" : "direct", "link_id", (json_int_t)a->link_id,
+			"prog_id", (json_int_t)a->prog_id, "pin", a->via_link ? a->pin : NULL,
+			"defunct", a->defunct, "other_programs", others));
+		if (g.json)
+			continue;
+		if (a->via_link)
+			printf("attached %s  link id %u  prog id %u  pinned %s%s\n", a->cgroup,
+			       a->link_id, a->prog_id, a->pin, a->defunct ? "  DEFUNCT" : "");
+		else
 			printf("attached %s  direct (bpftool or systemd BPFProgram=)  prog id %u\n",
-			       direct[i].path, id);
+			       a->cgroup, a->prog_id);
 	}
-	free(direct);
-	if (g.json)
-		json_print(json_pack("{s:s, s:b, s:{s:I, s:s}, s:i, s:o}",
-			"pin_dir", g.pin_dir, "loaded", 1,
-			"prog", "id", (json_int_t)id, "pin", prog_pin,
-			"rules", rules.n, "attachments", jlinks));
-	else {
-		json_decref(jlinks);
+	if (g.json) {
+		json_print(json_pack("{s:s, s:b, s:{s:I, s:s, s:s, s:i}, s:o, s:i, s:i, s:o, s:i}",
+			"pin_dir", pd.path, "loaded", 1,
+			"prog", "id", (json_int_t)s.prog_id, "pin", prog_pin,
+			"version", s.meta.version, "layout", s.meta.layout,
+			"kernel", features_json(s.meta.features),
+			"rules", rules.n, "max_connections", s.conns_max, "attachments", jatt,
+			"foreign_pins", as.foreign));
+	} else {
+		json_decref(jatt);
 		if (!live)
 			printf("not attached to any live cgroup ('sipka attach --cgroup PATH')\n");
 	}
-	links_free(links, n);
-	pins_close(&p);
+	json_decref(jothers);
+	attachments_free(&as);
+	state_close(&s);
+	pindir_close(&pd);
 	return live ? EXIT_OK : EXIT_NOT_ATTACHED;
 }

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "parse.h"
@@ -97,20 +100,33 @@ __u32 user_timeout_auto(__u32 time, __u32 intvl, __u32 probes)
 
 #define GIVEN(d, s) ((d)->given & (1u << (s)))
 
-void draft_resolve(const struct draft *d, struct sipka_rule *r)
+void draft_resolve(const struct draft *d, const struct sipka_rule *base, struct sipka_rule *r)
 {
-	long long ut = GIVEN(d, SET_USER_TIMEOUT) ? d->user_timeout_ms : SIPKA_UT_AUTO;
+	static const struct sipka_rule defaults = {
+		.time = SIPKA_DEFAULT_TIME, .intvl = SIPKA_DEFAULT_INTVL, .probes = SIPKA_DEFAULT_PROBES,
+		.user_timeout_ms = ((SIPKA_DEFAULT_TIME + SIPKA_DEFAULT_INTVL * SIPKA_DEFAULT_PROBES) * 1000),
+	};
+	const struct sipka_rule *b = base ? base : &defaults;
+	bool was_auto = b->user_timeout_ms == user_timeout_auto(b->time, b->intvl, b->probes);
+	long long ut;
 
-	memset(r, 0, sizeof(*r));
-	r->time = GIVEN(d, SET_TIME) ? d->time : SIPKA_DEFAULT_TIME;
-	r->intvl = GIVEN(d, SET_INTVL) ? d->intvl : SIPKA_DEFAULT_INTVL;
-	r->probes = GIVEN(d, SET_PROBES) ? d->probes : SIPKA_DEFAULT_PROBES;
+	*r = *b;
+	if (GIVEN(d, SET_TIME))
+		r->time = d->time;
+	if (GIVEN(d, SET_INTVL))
+		r->intvl = d->intvl;
+	if (GIVEN(d, SET_PROBES))
+		r->probes = d->probes;
+	ut = GIVEN(d, SET_USER_TIMEOUT) ? d->user_timeout_ms : was_auto ? SIPKA_UT_AUTO : b->user_timeout_ms;
 	r->user_timeout_ms = ut == SIPKA_UT_AUTO ?
 		user_timeout_auto(r->time, r->intvl, r->probes) : (__u32)ut;
 	if (GIVEN(d, SET_NAME))
 		memcpy(r->name, d->name, sizeof(r->name));
-	if (GIVEN(d, SET_RESET_EVENTS) && d->reset_events)
-		r->flags |= SIPKA_RULE_RESET_EVENTS;
+	if (GIVEN(d, SET_RESET_EVENTS)) {
+		r->flags &= ~SIPKA_RULE_RESET_EVENTS;
+		if (d->reset_events)
+			r->flags |= SIPKA_RULE_RESET_EVENTS;
+	}
 }
 
 /* Fills what SECTION does not say from DEFAULTS. */
@@ -161,22 +177,48 @@ static int fail(struct parser *p, int line, const char *fmt, ...)
 	return 0;
 }
 
-/* inih's line source; counting here gives the handler its line number. */
+/* inih's line source; counting here gives the handler its line number.
+ * It refuses what inih would take another way than ops meant: an over-long
+ * line (its tail would be parsed as a line of its own), a byte order mark,
+ * and indented lines (continuations of the line above in inih). */
 static char *reader(char *buf, int size, void *stream)
 {
 	struct parser *p = stream;
 	char *s = fgets(buf, size, p->f);
+	size_t n;
+	int c;
 
-	if (!s)
+	if (!s || p->err_line)
 		return NULL;
 	p->line++;
-	s += strspn(s, " \t");
+	n = strlen(s);
+	if (n && s[n - 1] != '\n' && (c = fgetc(p->f)) != EOF) {
+		fail(p, p->line, "the line is longer than %d characters; shorten it", size - 2);
+		return NULL;
+	}
+	if (n != strnlen(s, size)) {
+		fail(p, p->line, "the line holds a NUL byte: not a text file");
+		return NULL;
+	}
+	if (p->line == 1 && !strncmp(s, "\xef\xbb\xbf", 3)) {
+		fail(p, 1, "the file starts with a UTF-8 byte order mark; save it without one");
+		return NULL;
+	}
+	if ((s[0] == ' ' || s[0] == '\t') && s[strspn(s, " \t\r\n")] != '\0' &&
+	    !strchr(";#", s[strspn(s, " \t")])) {
+		fail(p, p->line, "the line is indented; start keys and [sections] at the beginning of the line");
+		return NULL;
+	}
 	if (*s != '[')
 		return buf;
+	if (!strchr(s, ']')) {
+		fail(p, p->line, "'[' without ']'; write the section as [name]");
+		return NULL;
+	}
 	if (p->nsec == SIPKA_MAX_RULES + 1) {
 		fail(p, p->line, "more than %d sections; sipka holds %d rules",
 		     SIPKA_MAX_RULES + 1, SIPKA_MAX_RULES);
-		return buf;
+		return NULL;
 	}
 	p->sec[p->nsec++].line = p->line;
 	return buf;
@@ -224,6 +266,11 @@ static void conf_finish(struct parser *p, struct conf *c)
 	for (i = 0; i < p->nsec; i++) {
 		struct section *s = &p->sec[i];
 
+		for (j = 0; j < i; j++)
+			if (!s->is_defaults && !p->sec[j].is_defaults && s->d.given && p->sec[j].d.given &&
+			    !strcmp(s->d.name, p->sec[j].d.name))
+				fail(p, s->line, "section [%s] appears twice (first on line %d); give each transport one section, or another name",
+				     s->d.name, p->sec[j].line);
 		if (s->is_defaults) {
 			if (defaults)
 				fail(p, s->line, "[defaults] appears twice (first on line %d); merge them", defaults->line);
@@ -239,15 +286,19 @@ static void conf_finish(struct parser *p, struct conf *c)
 				fail(p, s->line, "port %u is already the rule of the section on line %d; one section per port",
 				     s->d.port, p->sec[j].line);
 	}
-	for (i = 0; i < p->nsec; i++) {
+	for (i = 0; i < p->nsec && !p->err_line; i++) {
 		struct section *s = &p->sec[i];
 
 		if (s->is_defaults)
 			continue;
+		if (c->n == SIPKA_MAX_RULES) {
+			fail(p, s->line, "more than %d rules; sipka holds %d", SIPKA_MAX_RULES, SIPKA_MAX_RULES);
+			break;
+		}
 		if (defaults)
 			draft_inherit(&s->d, &defaults->d);
 		c->rules[c->n].port = s->d.port;
-		draft_resolve(&s->d, &c->rules[c->n].rule);
+		draft_resolve(&s->d, NULL, &c->rules[c->n].rule);
 		c->n++;
 	}
 	if (!c->n)
@@ -279,13 +330,32 @@ int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len)
 	return ret;
 }
 
+#define CONF_MAX_BYTES (1 << 20)
+
 int conf_parse_file(const char *path, struct conf *c, char *err, size_t len)
 {
-	FILE *f = fopen(path, "r");
-	int ret;
+	struct stat st;
+	int fd, ret;
+	FILE *f;
 
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, len, "cannot read config file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONF_MAX_BYTES) {
+		snprintf(err, len, "config file %s is %s; give a regular file of at most %d bytes",
+			 path, S_ISDIR(st.st_mode) ? "a directory" :
+			       !S_ISREG(st.st_mode) ? "not a regular file (a FIFO, device or socket)" :
+			       "too large", CONF_MAX_BYTES);
+		close(fd);
+		return -1;
+	}
+	f = fdopen(fd, "r");
 	if (!f) {
 		snprintf(err, len, "cannot read config file %s: %s", path, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	ret = conf_parse(f, path, c, err, len);

@@ -51,14 +51,17 @@ struct conf {
 int setting_parse(enum setting s, const char *value, struct draft *d,
 		  char *why, size_t len);
 
-/* The resolved rule of D, with the built-in defaults where D is silent. */
-void draft_resolve(const struct draft *d, struct sipka_rule *r);
+/* The resolved rule of D: where D is silent, BASE's values (a rule being
+ * changed), or the built-in defaults when BASE is NULL. A TCP_USER_TIMEOUT
+ * that BASE derived ("auto") is derived again from the new values. */
+void draft_resolve(const struct draft *d, const struct sipka_rule *base, struct sipka_rule *r);
 
 /* TCP_USER_TIMEOUT for "auto": the moment keepalive gives up, in ms. */
 __u32 user_timeout_auto(__u32 time, __u32 intvl, __u32 probes);
 
 /* Reads an INI config from F (called NAME in messages) into C. Returns 0, or
- * -1 with ERR as "NAME:LINE: problem; fix". */
+ * -1 with ERR as "NAME:LINE: problem; fix". conf_parse_file refuses what is
+ * not a regular file (a FIFO or a device could block or never end). */
 int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len);
 int conf_parse_file(const char *path, struct conf *c, char *err, size_t len);
 

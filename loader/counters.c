@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,13 +24,4 @@ int counters_read(int stats_fd, __u32 port, struct sipka_counters *sum)
 			((__u64 *)sum)[k] += ((__u64 *)&per_cpu[cpu])[k];	/* active: +1 here, -1 there */
 	free(per_cpu);
 	return ret;
-}
-
-int loaded_program_version(const struct pins *p, char *buf, size_t len)
-{
-	/* TODO(lead): read the loaded program's version from its pinned meta
-	 * map. Until then the CLI's version stands in for it. */
-	(void)p;
-	snprintf(buf, len, "%s", SIPKA_VERSION);
-	return 0;
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 #include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -14,11 +13,8 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "direct.h"
 #include "existing.h"
-#include "pins.h"
-#include "sipka.h"
-#include "sipka.skel.h"
+#include "prog.h"
 
 /*
  * A TCP iterator walks the sockets of the network namespace it is created
@@ -73,12 +69,27 @@ static int add_cgroup(const char *path, const struct stat *st, int type, struct 
 	return 0;
 }
 
-/* Runs the iterator in the network namespace of PID; adds up what it did. */
-static int iterate_in(struct bpf_link *link, pid_t pid, struct existing *x)
+/* Runs the iterator once in the current network namespace; READ gets it. */
+static int iterate(const struct iter *it, int (*read_it)(int fd, void *ctx), void *ctx)
 {
-	char path[64], buf[4096];
-	int ns, fd, i;
-	ssize_t n;
+	int fd, ret;
+
+	fd = iter_create(it);
+	if (fd < 0) {
+		err("cannot start the TCP iterator: %s", strerror(errno));
+		return -1;
+	}
+	ret = read_it(fd, ctx);
+	close(fd);
+	return ret;
+}
+
+/* Runs the iterator in the network namespace of PID. */
+static int iterate_in(const struct iter *it, pid_t pid, int (*read_it)(int fd, void *ctx),
+		      void *ctx)
+{
+	char path[64];
+	int ns;
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	ns = open(path, O_RDONLY | O_CLOEXEC);
@@ -90,21 +101,74 @@ static int iterate_in(struct bpf_link *link, pid_t pid, struct existing *x)
 		return -1;
 	}
 	close(ns);
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err("cannot start the TCP iterator: %s", strerror(errno));
+	return iterate(it, read_it, ctx);
+}
+
+int iter_walk(const struct state *s, const struct attachments *as, enum iter_kind which,
+	      int (*read_it)(int fd, void *ctx), void *ctx, unsigned int *skipped)
+{
+	bool can_setns = pindir_can_setns();
+	struct iter *it = NULL;
+	int i, home = -1, ret = -1;
+	struct stat self;
+
+	*skipped = 0;
+	memset(&w, 0, sizeof(w));
+	if (!as->n)
+		return 0;	/* attached nowhere: nothing to walk */
+	if (iter_open(s, which, &it))
 		return -1;
+	w.cgroups_fd = iter_cgroups_fd(it);
+	if (stat("/proc/self/ns/net", &self)) {
+		err("cannot read /proc/self/ns/net: %s", strerror(errno));
+		goto out;
 	}
+	add_netns_of(getpid());
+	for (i = 0; i < as->n; i++)
+		if (!as->a[i].defunct)
+			nftw(as->a[i].cgroup, add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (home < 0) {
+		err("cannot open /proc/self/ns/net: %s", strerror(errno));
+		goto out;
+	}
+	ret = 0;
+	for (i = 0; i < w.nnetns && !ret; i++) {
+		if (w.netns[i] == self.st_ino)
+			ret = iterate(it, read_it, ctx);
+		else if (!can_setns)	/* entering a namespace needs CAP_SYS_ADMIN */
+			(*skipped)++;
+		else
+			ret = iterate_in(it, w.pid[i], read_it, ctx);
+	}
+	if (w.nnetns > 1 && can_setns && setns(home, CLONE_NEWNET)) {
+		err("cannot return to sipka's network namespace: %s", strerror(errno));
+		ret = -1;
+	}
+out:
+	if (home >= 0)
+		close(home);
+	iter_close(it);
+	return ret;
+}
+
+/* Adds up the bytes (enum sipka_existing) of one iteration. */
+static int count(int fd, void *ctx)
+{
+	struct existing *x = ctx;
+	char buf[4096];
+	ssize_t n, i;
+
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		for (i = 0; i < n; i++) {
 			switch (buf[i]) {
-			case SIPKA_EXISTING_ARMED:   x->armed++; break;
-			case SIPKA_EXISTING_RETUNED: x->retuned++; break;
-			default:		     x->failed++; break;
+			case SIPKA_EXISTING_ARMED:     x->armed++; break;
+			case SIPKA_EXISTING_RETUNED:   x->retuned++; break;
+			case SIPKA_EXISTING_UNTRACKED: x->armed++; x->untracked++; break;
+			default:		       x->failed++; break;
 			}
 		}
 	}
-	close(fd);
 	if (n < 0) {
 		err("the TCP iterator failed: %s", strerror(errno));
 		return -1;
@@ -112,95 +176,30 @@ static int iterate_in(struct bpf_link *link, pid_t pid, struct existing *x)
 	return 0;
 }
 
-/* The cgroups sipka is attached to: through its links, and directly. */
-static int attached_cgroups(char (**paths)[PATH_MAX])
+int arm_existing(const struct state *s, const struct attachments *as, struct existing *x)
 {
-	struct link_pin *links;
-	struct direct *direct = NULL;
-	int i, n, nd = 0, k = 0, prog;
-
-	n = links_list(&links);
-	prog = pinned_prog();
-	if (prog >= 0) {
-		nd = direct_list(prog_id(prog), &direct);
-		close(prog);
-	}
-	*paths = calloc((n > 0 ? n : 0) + (nd > 0 ? nd : 0) + 1, PATH_MAX);
-	for (i = 0; *paths && i < n; i++)
-		if (links[i].alive)
-			snprintf((*paths)[k++], PATH_MAX, "%s", links[i].cgroup);
-	for (i = 0; *paths && i < nd; i++)
-		snprintf((*paths)[k++], PATH_MAX, "%s", direct[i].path);
-	links_free(links, n);
-	free(direct);
-	return *paths ? k : -1;
-}
-
-int arm_existing(struct existing *x)
-{
-	struct sipka_bpf *skel = NULL;
-	struct bpf_link *link = NULL;
-	char (*paths)[PATH_MAX];
-	int i, n, home = -1, ret = -1;
-
 	memset(x, 0, sizeof(*x));
-	memset(&w, 0, sizeof(w));
-	n = attached_cgroups(&paths);
-	if (n <= 0) {
-		x->supported = true;	/* attached nowhere: nothing to arm */
-		free(paths);
-		return n;
-	}
-	skel = sipka_bpf__open();
-	if (!skel) {
-		err("cannot open the embedded BPF object: %s", strerror(errno));
-		goto out;
-	}
-	bpf_program__set_autoload(skel->progs.sipka_sockops, false);
-	pins_reuse_maps(skel);
-	if (sipka_bpf__load(skel)) {
-		/* Connections made from now on are armed all the same. */
-		note("warning: this kernel cannot arm connections that already exist (it needs a TCP iterator that may call bpf_setsockopt, with TCP_BPF_SOCK_OPS_CB_FLAGS; seen working on Linux 6.18); connections established from now on are armed. Run with -vv for the kernel's reason");
-		ret = 0;
-		goto out;
+	x->tracked = s->meta.features & SIPKA_FEAT_ITER_TRACK;
+	if (!(s->meta.features & SIPKA_FEAT_ITER_ARM)) {
+		note("warning: this kernel cannot arm connections that already exist (a TCP iterator may not set socket options: Linux 5.16 or later); connections established from now on are armed");
+		return 0;
 	}
 	x->supported = true;
-	w.cgroups_fd = bpf_map__fd(skel->maps.sipka_arm_cgroups);
-	add_netns_of(getpid());
-	for (i = 0; i < n; i++)
-		nftw(paths[i], add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
-	link = bpf_program__attach_iter(skel->progs.sipka_existing, NULL);
-	if (!link) {
-		err("cannot create the TCP iterator: %s", strerror(errno));
-		goto out;
-	}
-	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0) {
-		err("cannot open /proc/self/ns/net: %s", strerror(errno));
-		goto out;
-	}
-	ret = 0;
-	for (i = 0; i < w.nnetns && !ret; i++)
-		ret = iterate_in(link, w.pid[i], x);
-	if (setns(home, CLONE_NEWNET)) {
-		err("cannot return to sipka's network namespace: %s", strerror(errno));
-		ret = -1;
-	}
-out:
-	if (home >= 0)
-		close(home);
-	bpf_link__destroy(link);
-	sipka_bpf__destroy(skel);
-	free(paths);
-	return ret;
+	return iter_walk(s, as, ITER_ARM, count, x, &x->netns_skipped);
 }
 
 json_t *existing_json(const struct existing *x)
 {
 	if (!x->supported)
 		return json_null();
-	return json_pack("{s:i, s:i, s:i}", "armed", x->armed, "retuned", x->retuned,
-			 "failed", x->failed);
+	return json_pack("{s:i, s:i, s:i, s:i, s:b, s:i}", "armed", x->armed, "retuned", x->retuned,
+			 "untracked", x->untracked, "failed", x->failed, "closes_counted", x->tracked,
+			 "netns_skipped", x->netns_skipped);
+}
+
+bool existing_partial(const struct existing *x)
+{
+	return x->netns_skipped > 0;
 }
 
 void existing_print(const struct existing *x)
@@ -211,4 +210,53 @@ void existing_print(const struct existing *x)
 	if (x->failed)
 		printf(", %u failed (see 'sipka stats', ERRORS)", x->failed);
 	printf("\n");
+	if (x->untracked)
+		note("sipka: %u of them are armed, but this kernel cannot tell sipka when they close (Linux 6.1 cannot; 6.12 can): their deaths are not counted. The kernel still closes a dead peer's connection; connections made from now on are counted",
+		     x->untracked);
+	if (x->netns_skipped)
+		note("warning: existing connections in %u other network namespaces were not armed: entering them needs CAP_SYS_ADMIN. Connections made from now on are armed",
+		     x->netns_skipped);
+}
+
+struct listing {
+	struct sipka_conn_info *c;
+	size_t n;
+};
+
+static int collect(int fd, void *ctx)
+{
+	struct listing *l = ctx;
+	struct sipka_conn_info info, *more;
+	ssize_t n;
+
+	while ((n = read(fd, &info, sizeof(info))) == sizeof(info)) {
+		more = realloc(l->c, (l->n + 1) * sizeof(*more));
+		if (!more) {
+			err("out of memory");
+			return -1;
+		}
+		l->c = more;
+		l->c[l->n++] = info;
+	}
+	if (n < 0) {
+		err("the TCP iterator failed: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int connections_list(const struct state *s, const struct attachments *as,
+		     struct sipka_conn_info **out, size_t *n, unsigned int *skipped)
+{
+	struct listing l = { 0 };
+	int ret = iter_walk(s, as, ITER_LIST, collect, &l, skipped);
+
+	if (ret) {
+		free(l.c);
+		l.c = NULL;
+		l.n = 0;
+	}
+	*out = l.c;
+	*n = l.n;
+	return ret;
 }

@@ -6,18 +6,38 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "attachments.h"
+#include "prog.h"
+#include "state.h"
+
 struct existing {
 	bool supported;		/* false: this kernel cannot, said why */
-	unsigned int armed, retuned, failed;
+	bool tracked;		/* their closes are seen (SIPKA_FEAT_ITER_TRACK) */
+	unsigned int armed, retuned, untracked, failed;
+	unsigned int netns_skipped;	/* namespaces not entered: no CAP_SYS_ADMIN */
 };
 
-/* Arms every established connection with a rule in every attached cgroup
- * (and descendants), or retunes it to the current rule if armed already. */
-int arm_existing(struct existing *x);
+/* Arms every established connection with a rule in the cgroups of AS (and
+ * their descendants), or retunes it to the current rule if armed already. */
+int arm_existing(const struct state *s, const struct attachments *as, struct existing *x);
+
+/* Runs iterator WHICH in every network namespace that a process of the
+ * cgroups of AS (and descendants) lives in, limited to those cgroups;
+ * READ_IT reads each iteration. *SKIPPED: namespaces not entered for want
+ * of CAP_SYS_ADMIN. */
+int iter_walk(const struct state *s, const struct attachments *as, enum iter_kind which,
+	      int (*read_it)(int fd, void *ctx), void *ctx, unsigned int *skipped);
+
+/* The connections (and listening sockets) of the cgroups of AS whose rule
+ * port has a rule or that sipka armed, in *OUT (free() it). */
+int connections_list(const struct state *s, const struct attachments *as,
+		     struct sipka_conn_info **out, size_t *n, unsigned int *skipped);
 
 /* For the JSON output of attach and config. */
 json_t *existing_json(const struct existing *x);
-/* "armed 3 existing connections, retuned 2" for people, on stdout. */
+/* "existing connections: 3 armed, 2 retuned" for people, on stdout. */
 void existing_print(const struct existing *x);
+/* Whether the result is partial (exit status EXIT_PARTIAL). */
+bool existing_partial(const struct existing *x);
 
 #endif

@@ -182,6 +182,8 @@ static const struct command {
 	{ "config", cmd_config, "show or change the port rules (show, set, del, load)" },
 	{ "stats",  cmd_stats,  "connections armed, open, dead, reset and closed, per rule" },
 	{ "events", cmd_events, "which peer died, when, why, and how long it was connected" },
+	{ "connections", cmd_connections, "every armed connection: keepalive in force, idle, probes, RTT" },
+	{ "check",  cmd_check,  "is this host able, and is sipka doing its job? ok/warn/fail, with fixes" },
 	{ "help",   cmd_help_cmd, "this help, or a command's: 'sipka help COMMAND'" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

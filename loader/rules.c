@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "rules.h"
@@ -17,9 +18,13 @@ static int by_port(const void *a, const void *b)
 int rules_read(int fd, struct conf *c)
 {
 	__u32 key, next, *prev = NULL;
+	unsigned int i, n = 0, steps;
 
 	c->n = 0;
-	while (c->n < SIPKA_MAX_RULES && !bpf_map_get_next_key(fd, prev, &next)) {
+	/* Bounded: a hash walked while bpftool edits it may restart. */
+	for (steps = 0; steps < 4 * SIPKA_MAX_RULES && c->n < SIPKA_MAX_RULES; steps++) {
+		if (bpf_map_get_next_key(fd, prev, &next))
+			break;
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &c->rules[c->n].rule))
@@ -29,23 +34,48 @@ int rules_read(int fd, struct conf *c)
 		c->n++;
 	}
 	qsort(c->rules, c->n, sizeof(c->rules[0]), by_port);
+	for (i = 0; i < c->n; i++)	/* each port once, whatever the walk did */
+		if (!n || c->rules[n - 1].port != c->rules[i].port)
+			c->rules[n++] = c->rules[i];
+	c->n = n;
 	return 0;
 }
 
-int rules_replace(int fd, const struct conf *c)
+int rules_new_set(const struct conf *c)
 {
-	struct conf old;
 	unsigned int i;
+	int fd;
 
-	rules_read(fd, &old);
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "sipka_config", sizeof(__u32),
+			    sizeof(struct sipka_rule), SIPKA_MAX_RULES, NULL);
+	if (fd < 0) {
+		err("cannot create a rule set: %s", strerror(errno));
+		return -1;
+	}
 	for (i = 0; i < c->n; i++) {
-		if (bpf_map_update_elem(fd, &c->rules[i].port, &c->rules[i].rule, BPF_ANY)) {
+		if (bpf_map_update_elem(fd, &c->rules[i].port, &c->rules[i].rule, BPF_NOEXIST)) {
 			err("cannot write the rule for port %u: %s", c->rules[i].port, strerror(errno));
+			close(fd);
 			return -1;
 		}
 	}
-	for (i = 0; i < old.n; i++)
-		if (!conf_find(c, old.rules[i].port))
-			bpf_map_delete_elem(fd, &old.rules[i].port);
-	return 0;
+	return fd;
+}
+
+int rules_publish(const struct pindir *pd, int rules_fd, const struct conf *c)
+{
+	__u32 slot = 0;
+	int fd, ret;
+
+	fd = rules_new_set(c);
+	if (fd < 0)
+		return -1;
+	/* The switch: one update of slot 0. */
+	ret = bpf_map_update_elem(rules_fd, &slot, &fd, BPF_ANY);
+	if (ret)
+		err("cannot switch to the new rules: %s", strerror(errno));
+	else
+		ret = pin_replace(pd, fd, SIPKA_PIN_CONFIG);
+	close(fd);
+	return ret;
 }

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* The rules in the pinned config map. */
+/*
+ * The rule sets: the live one is the map in slot 0 of the rules map. A
+ * change fills a new map and swaps it in with one update, so the program
+ * and every reader see the old rules or the new ones, never a mix.
+ */
 #ifndef SIPKA_RULES_H
 #define SIPKA_RULES_H
 
 #include "conf.h"
+#include "pindir.h"
 
-/* Every rule in the map, sorted by port. */
+/* Every rule in rule set CONFIG_FD, sorted by port, each port once. */
 int rules_read(int config_fd, struct conf *c);
-/* Makes the map hold exactly the rules of C. */
-int rules_replace(int config_fd, const struct conf *c);
+/* A new rule set holding exactly C: a new fd, or -1 (said why). */
+int rules_new_set(const struct conf *c);
+/* Makes C the live rule set of RULES_FD and pins it as config (under the
+ * writers' lock). */
+int rules_publish(const struct pindir *pd, int rules_fd, const struct conf *c);
 
 #endif

@@ -97,7 +97,7 @@ def handle(cmd, args):
         c.settimeout(None)
         return {"id": keep(c), "peer": list(peer[:2]), "opts": opts(c)}
     if cmd == "connect":
-        src = (args[2], 0) if len(args) > 2 else None
+        src = (args[2], int(args[3]) if len(args) > 3 else 0) if len(args) > 2 else None
         c = socket.create_connection((args[0], int(args[1])), timeout=10, source_address=src)
         c.settimeout(None)
         return {"id": keep(c), "local": list(c.getsockname()[:2]), "opts": opts(c)}

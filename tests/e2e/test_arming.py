@@ -95,7 +95,7 @@ class Arming(Env):
         self.assertEqual(armed, {"keepalive": 1, "time": 30, "intvl": 3, "probes": 5, "user_timeout_ms": 45000})
         shown = [r for r in self.sipka("config", "show", json_out=True) if r["port"] == 5060]
         self.assertEqual(shown, [{"port": 5060, "name": "byhand", "time": 30, "intvl": 3,
-                                  "probes": 5, "user_timeout_ms": 45000, "reset_events": False}])
+                                  "probes": 5, "user_timeout_ms": 45000, "reset_events": False, "valid": True}])
 
     def test_invalid_rule_by_hand_is_skipped_and_counted(self):
         for n, (time, intvl, probes) in enumerate(((0, 10, 3), (60, 40000, 3), (60, 10, 128)), 1):

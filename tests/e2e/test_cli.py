@@ -31,9 +31,9 @@ class AttachDetach(Env):
         self.attach()
         self.assertEqual(self.sipka("config", "show", json_out=True), [
             {"port": 5060, "name": "tcp", "time": 60, "intvl": 10, "probes": 3, "user_timeout_ms": 90000,
-             "reset_events": False},
+             "reset_events": False, "valid": True},
             {"port": 5061, "name": "tls", "time": 60, "intvl": 10, "probes": 3, "user_timeout_ms": 90000,
-             "reset_events": False}])
+             "reset_events": False, "valid": True}])
 
     def test_reattach_keeps_live_rules_and_config_file_replaces_them(self):
         self.attach()
@@ -171,12 +171,12 @@ class BadInput(Env):
             p = run("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
                     SIPKA, "--pin-dir", self.pin_dir, *args, check=False)
             self.assertNotEqual(p.returncode, 0)
-            self.assertIn("root, or CAP_BPF and CAP_NET_ADMIN", p.stderr)
+            self.assertIn("root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON", p.stderr)
         self.assertEqual(self.state(), before)
 
     def test_pin_dir_not_on_bpffs(self):
         not_bpffs = os.path.join(self.conf_dir, "sipka")
-        self.refused(["attach", "--cgroup", self.cg], "not on a BPF filesystem", "mount -t bpf bpf",
+        self.refused(["attach", "--cgroup", self.cg], "not on a BPF filesystem", "mount -t bpf -o mode=0700 bpf",
                      pin_dir=not_bpffs)
         self.refused(["status"], "not on a BPF filesystem", pin_dir=not_bpffs)
         self.assertFalse(os.path.exists(not_bpffs))

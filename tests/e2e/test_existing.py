@@ -37,7 +37,7 @@ class Existing(Env):
                          self.conf("[tcp]\nport = 5060\ntcp_keepalive_time = 1\n"
                                    "tcp_keepalive_intvl = 1\ntcp_keepalive_probes = 2\n"))
         self.assertEqual(json.loads(out.stdout)["existing"],
-                         {"armed": 2, "retuned": 0, "failed": 0})
+                         {"armed": 2, "retuned": 0, "untracked": 0, "failed": 0, "closes_counted": True, "netns_skipped": 0})
         armed = {"keepalive": 1, "time": 1, "intvl": 1, "probes": 2, "user_timeout_ms": 3000}
         self.assertEqual(pbx("opts", far)["opts"], armed)
         self.assertEqual(pbx("opts", near)["opts"], armed)
@@ -69,7 +69,7 @@ class Existing(Env):
         p = self.sipka("-j", "config", "set", "5060", "--time", "20", "--intvl", "4", "--probes", "5",
                        "--user-timeout", "off")
         self.assertEqual(json.loads(p.stdout)["existing"],
-                         {"armed": 0, "retuned": 1, "failed": 0})
+                         {"armed": 0, "retuned": 1, "untracked": 0, "failed": 0, "closes_counted": True, "netns_skipped": 0})
         self.assertEqual(pbx("opts", sip)["opts"],
                          {"keepalive": 1, "time": 20, "intvl": 4, "probes": 5, "user_timeout_ms": 0})
         self.assertEqual(pbx("opts", norule)["opts"], KERNEL_DEFAULT)

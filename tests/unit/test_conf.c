@@ -74,7 +74,7 @@ TEST(built_in_defaults_without_defaults_section)
 {
 	struct conf c;
 
-	CHECK(parse("; a comment\n# another\n[ws]\n  port = 8088  ; inline\n", &c) == 0);
+	CHECK(parse("; a comment\n  # indented comment\n[ws]\nport = 8088  ; inline\n", &c) == 0);
 	CHECK(rule_is(conf_find(&c, 8088), "ws", 60, 10, 3, 90000));
 	CHECK(conf_find(&c, 5060) == NULL);
 }
@@ -132,6 +132,29 @@ TEST(errors_name_file_and_line)
 	REFUSED("[averyveryverylongname]\nport = 1\n", "1 to 15");
 }
 
+/* What inih would take another way than meant is refused, with the line. */
+TEST(ambiguous_input_is_refused)
+{
+	static char big[64 * 1024];
+	size_t n = 0;
+	int i;
+
+	REFUSED("[tcp]\n  port = 5060\n", "t.conf:2: the line is indented");
+	REFUSED("[tcp]\nport = 5060\n\t[tls]\nport = 5061\n", "t.conf:3: the line is indented");
+	REFUSED("\xef\xbb\xbf[tcp]\nport = 5060\n", "t.conf:1: the file starts with a UTF-8 byte order mark");
+	REFUSED("[tcp\nport = 5060\n", "t.conf:1: '[' without ']'");
+	REFUSED("[tcp]\nport = 5060\n[tcp]\nport = 5062\n", "t.conf:3: section [tcp] appears twice (first on line 1)");
+	/* The tail of a long comment must not be parsed as a key of its own. */
+	memset(big, 0, sizeof(big));
+	strcpy(big, "[tcp]\nport = 5060\n# ");
+	memset(big + strlen(big), 'x', 300);
+	strcat(big, " port = 1\n");
+	REFUSED(big, "t.conf:3: the line is longer than");
+	for (i = 0, n = 0; i <= SIPKA_MAX_RULES; i++)
+		n += snprintf(big + n, sizeof(big) - n, "[r%d]\nport = %d\n", i, i + 1);
+	REFUSED(big, "t.conf:513: more than 256 rules");
+}
+
 TEST(first_error_is_reported)
 {
 	REFUSED("[tcp]\nport = x\nbogus = 1\n", "t.conf:2: port");
@@ -155,10 +178,10 @@ TEST(settings_from_the_command_line)
 
 	CHECK(setting_parse(SET_TIME, "25", &d, why, sizeof(why)) == 0);
 	CHECK(setting_parse(SET_NAME, "trunk-a.1", &d, why, sizeof(why)) == 0);
-	draft_resolve(&d, &r);
+	draft_resolve(&d, NULL, &r);
 	CHECK(rule_is(&r, "trunk-a.1", 25, 10, 3, 55000));
 	CHECK(setting_parse(SET_USER_TIMEOUT, "off", &d, why, sizeof(why)) == 0);
-	draft_resolve(&d, &r);
+	draft_resolve(&d, NULL, &r);
 	CHECK(r.user_timeout_ms == 0);
 	CHECK(setting_parse(SET_PROBES, "0", &d, why, sizeof(why)) == -1);
 	CHECK_HAS(why, "give probes from 1 to 127");

@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0
+"""sipka connections: is phone X armed, with what, and when will it be
+declared dead? Read from the kernel's own socket state."""
+import json
+import os
+import time
+
+from harness import Env, defer, need_root, undo
+
+
+def setUpModule():
+    need_root()
+
+
+class Connections(Env):
+    def test_armed_connections_with_their_keepalive_and_live_state(self):
+        phone_ns = self.phone_link()
+        pbx, phone = self.pbx(), self.outsider(phone_ns)
+        lid = pbx("listen", "0.0.0.0", 5060)["id"]
+        before = phone("connect", "198.18.0.1", 5060)["id"]
+        old = pbx("accept", lid)
+        self.attach("--new-only")
+        self.sipka("config", "set", "5060", "--time", "2", "--intvl", "1", "--probes", "3", "--new-only")
+        phone("connect", "198.18.0.1", 5060)
+        new = pbx("accept", lid)
+        rows = self.sipka("connections", json_out=True)
+        self.assertEqual(len(rows), 1, "the one sipka armed; not the one from before the attach")
+        r = rows[0]
+        self.assertEqual((r["remote_addr"], r["remote_port"], r["local_addr"], r["local_port"]),
+                         ("198.18.0.2", new["peer"][1], "198.18.0.1", 5060))
+        self.assertEqual((r["rule_port"], r["name"], r["armed"], r["tracked"]), (5060, "tcp", True, True))
+        self.assertEqual(r["keepalive"], {"on": True, "time": 2, "intvl": 1, "probes": 3,
+                                          "user_timeout_ms": 5000})
+        self.assertLess(r["armed_s_ago"], 5)
+        # --all: the one from before, with the kernel's keepalive (off, 7200 s).
+        every = self.sipka("connections", "--all", json_out=True)
+        unarmed = [x for x in every if not x["armed"]]
+        self.assertEqual([(x["remote_port"], x["keepalive"]["on"], x["keepalive"]["time"]) for x in unarmed],
+                         [(old["peer"][1], False, 7200)])
+        # Filters.
+        self.assertEqual(self.sipka("connections", "--port", "5061", json_out=True), [])
+        self.assertEqual(len(self.sipka("connections", "--peer", "198.18.0.2", json_out=True)), 1)
+        self.assertEqual(self.sipka("connections", "--peer", "198.18.0.9", json_out=True), [])
+        # The phone goes silent: the kernel's idle time and probes show it.
+        self.black_hole(phone_ns)
+        for _ in range(60):
+            r = self.sipka("connections", json_out=True)[0]
+            if r["probes_out"] >= 1:
+                break
+            time.sleep(0.1)
+        self.assertGreaterEqual(r["probes_out"], 1)
+        self.assertGreaterEqual(r["idle_ms"], 2000)
+        table = self.sipka("connections").stdout.splitlines()
+        self.assertEqual(table[0].split()[:5], ["PEER", "LOCAL", "RULE", "NAME", "ARMED"])
+        self.assertIn("198.18.0.2:%d" % new["peer"][1], table[1])
+        self.assertIn("2/1/3", table[1])
+        phone("close", before)
+
+
+class Check(Env):
+    def lines(self, *args):
+        p = self.sipka("-j", "check", *args, check=False)
+        out = json.loads(p.stdout)
+        return p.returncode, out["result"], [(c["check"], c["level"], c["text"]) for c in out["checks"]]
+
+    def test_not_loaded_fails_with_the_fix(self):
+        rc, result, lines = self.lines()
+        self.assertEqual((rc, result), (1, "fail"))
+        self.assertIn(("loaded", "fail", "not loaded: %s does not exist. Run: sipka attach --cgroup PBX_CGROUP"
+                       % self.pin_dir), lines)
+
+    def test_rule_ports_against_listeners_and_programs_that_win(self):
+        self.attach()
+        pbx = self.pbx()
+        pbx("listen", "127.0.0.1", 5060)
+        pbx("listen", "127.0.0.1", 5070)
+        rc, result, lines = self.lines()
+        self.assertEqual((rc, result), (4, "warn"), lines)
+        levels = {(c, t.split(":")[0]): lvl for c, lvl, t in lines}
+        self.assertEqual(levels[("rules", "port 5060 (tcp)")], "ok")
+        self.assertEqual(levels[("rules", "port 5061 (tls)")], "warn")
+        self.assertEqual(levels[("rules", "port 5070")], "warn")
+        self.assertEqual(levels[("attached", self.cg + " (link)")], "ok")
+        # Another sipka on the parent runs after this one: its values win.
+        parent = os.path.dirname(self.cg)
+        other = os.path.join(self.mnt, "other")
+        child = os.path.join(self.cg, "pbx")
+        os.mkdir(child)
+        entry = defer(lambda: os.rmdir(child), "cgroup pbx")
+        self.sipka("attach", "--cgroup", self.cg, pin_dir=other)
+        defer(lambda: self.sipka("detach", pin_dir=other, check=False), "other sipka")
+        self.sipka("attach", "--cgroup", child)
+        rc, result, lines = self.lines()
+        self.assertTrue([t for c, lvl, t in lines if c == "others" and lvl == "warn" and "its keepalive settings win"
+                         in t and "runs after sipka" in t], lines)
+        self.sipka("detach", pin_dir=other)
+        self.sipka("detach")
+        undo(entry)
+        self.assertNotEqual(parent, self.cg)
