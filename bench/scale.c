@@ -145,7 +145,7 @@ struct mem {
 /* The memlock of the sock_ops program attached to CG and of its maps. */
 static struct mem memory(const char *cg)
 {
-	__u32 ids[4], cnt = 4, flags = 0, map_ids[MAX_MAPS], len;
+	__u32 ids[4], cnt = 4, flags = 0, map_ids[MAX_MAPS], len, key, inner;
 	struct bpf_prog_info pi = { 0 };
 	struct mem m = { 0 };
 	int cgfd, fd, i;
@@ -170,6 +170,12 @@ static struct mem memory(const char *cg)
 			die("map info");
 		m.map[i] = memlock_of(fd);
 		m.maps += m.map[i];
+		/* The program names only the outer map of a map-in-map: its
+		 * inner maps (an array's, key 0 up) are listed after it. */
+		if (m.info[i].type == BPF_MAP_TYPE_ARRAY_OF_MAPS)
+			for (key = 0; key < m.info[i].max_entries && m.nmaps < MAX_MAPS; key++)
+				if (!bpf_map_lookup_elem(fd, &key, &inner))
+					map_ids[m.nmaps++] = inner;
 		close(fd);
 	}
 	return m;

@@ -40,7 +40,7 @@ static const struct cmd_help help = {
 	"connections only partly armed (the message says why).\n",
 };
 
-enum { OPT_CGROUP_OF = 0x100, OPT_MAX_CONNS };
+enum { OPT_CGROUP_OF = 0x1000, OPT_MAX_CONNS };	/* above the global options' */
 
 /* Links whose cgroup is gone (a PBX restart removes and remakes its cgroup)
  * hold nothing any more: unpin them. */

@@ -32,7 +32,7 @@ static const struct cmd_help show_help = {
 };
 
 static const struct cmd_help set_help = {
-	"config set", "PORT [--name NAME] [--time S] [--intvl S] [--probes N] [--user-timeout MS|auto|off]",
+	"config set", "PORT [--name NAME] [--time S] [--intvl S] [--probes N] [--user-timeout MS|auto|off] [--reset-events[=no]] [--new-only]",
 	"Adds a rule for PORT, or changes the fields given of its rule: connections\n"
 	"accepted on PORT, and connections made to PORT, get these keepalive settings.\n"
 	"A new rule takes the defaults for what is not given; an existing rule keeps\n"
@@ -44,8 +44,8 @@ static const struct cmd_help set_help = {
 	"  -u, --user-timeout MS|auto|off\n"
 	"                           TCP_USER_TIMEOUT: how long sent data may stay unacknowledged;\n"
 	"                           auto = time + intvl x probes (default), off = the kernel's\n"
-	"  -r, --reset-events[=no]  an event (sipka events) for each reset too, not only\n"
-	"                           deaths; =no turns it off\n"
+	"  -r, --reset-events       an event (sipka events) for each reset too, not only\n"
+	"                           deaths; --reset-events=no turns it off\n"
 	"  -N, --new-only           only connections established from now on\n",
 };
 

@@ -31,7 +31,7 @@ static const struct cmd_help help = {
 	"                   (made before a --new-only attach), with their keepalive\n",
 };
 
-enum { OPT_PORT = 0x100, OPT_PEER };
+enum { OPT_PORT = 0x1000, OPT_PEER };	/* above the global options' */
 
 static int by_port_peer(const void *a, const void *b)
 {

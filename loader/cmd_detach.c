@@ -24,7 +24,7 @@ static const struct cmd_help help = {
 	"      --cgroup-of PID  the cgroup of process PID; 'self': sipka's own\n",
 };
 
-enum { OPT_CGROUP_OF = 0x100 };
+enum { OPT_CGROUP_OF = 0x1000 };	/* above the global options' */
 
 static int detach_one(struct pindir *pd, const char *cg_path)
 {
