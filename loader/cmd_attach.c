@@ -180,17 +180,32 @@ static int read_conf(const char *file, struct conf *conf)
 	return 0;
 }
 
-static int parse_max_conns(const char *arg, __u32 *max)
+/* The options attach and load share. */
+struct load_args {
+	const char *conf_file;
+	bool new_only;
+	__u32 max_conns;
+};
+
+/* Takes option C if it is one of those: 1, 0 if not, -1 if its value is bad. */
+static int load_option(int c, struct load_args *a)
 {
 	unsigned long long v;
 	char why[128];
 
-	if (parse_uint(arg, 16, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
-		err("--max-connections: %s; give 16 to %u", why, SIPKA_CONNS_MAX);
-		return -1;
+	switch (c) {
+	case 'C': a->conf_file = optarg; return 1;
+	case 'N': a->new_only = true; return 1;
+	case OPT_MAX_CONNS:
+		if (parse_uint(optarg, 16, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
+			err("--max-connections: %s; give 16 to %u", why, SIPKA_CONNS_MAX);
+			return -1;
+		}
+		a->max_conns = v;
+		return 1;
+	default:
+		return 0;
 	}
-	*max = v;
-	return 0;
 }
 
 /* The existing connections of every attachment follow the rules now. */
@@ -222,33 +237,28 @@ int cmd_attach(int argc, char **argv)
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ 0 }
 	};
-	const char *cg_arg = NULL, *cg_of = NULL, *conf_file = NULL, *source;
+	const char *cg_arg = NULL, *cg_of = NULL, *source;
+	struct load_args a = { NULL, false, 0 };
 	struct pindir pd = PINDIR_INIT(g.pin_dir);
 	struct state s = STATE_INIT;
 	struct existing x = { 0 };
-	bool existed, new_only = false, readopt;
+	bool existed, readopt;
 	struct attachments as = { 0 };
 	char cg_path[PATH_MAX];
 	enum load_result res;
 	json_t *others = NULL;
-	int c, rc = EXIT_FAIL;
-	__u32 max_conns = 0;
+	int c, ret, rc = EXIT_FAIL;
 	struct conf conf;
 	struct ours o;
 	__u64 cg_id;
 
 	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
-		switch (c) {
-		case 'c': cg_arg = optarg; break;
-		case OPT_CGROUP_OF: cg_of = optarg; break;
-		case 'C': conf_file = optarg; break;
-		case 'N': new_only = true; break;
-		case OPT_MAX_CONNS:
-			if (parse_max_conns(optarg, &max_conns))
-				return EXIT_USAGE;
-			break;
-		default: return rc;
-		}
+		if (c == 'c')
+			cg_arg = optarg;
+		else if (c == OPT_CGROUP_OF)
+			cg_of = optarg;
+		else if ((ret = load_option(c, &a)) <= 0)
+			return ret < 0 ? EXIT_USAGE : rc;
 	}
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
@@ -259,13 +269,13 @@ int cmd_attach(int argc, char **argv)
 
 	/* Everything the user gave is checked before the kernel is touched. */
 	if ((cg_of ? cgroup_of(cg_of, cg_path) : cgroup_resolve(cg_arg, cg_path)) ||
-	    read_conf(conf_file, &conf))
+	    read_conf(a.conf_file, &conf))
 		return EXIT_FAIL;
 	cg_id = cgroup_id(cg_path);
 	if (state_begin_write(&pd, true))
 		return EXIT_FAIL;
-	if (load_with_rules(&pd, conf_file ? &conf : NULL, conf_file, max_conns, &res, &readopt,
-			    &source))
+	if (load_with_rules(&pd, a.conf_file ? &conf : NULL, a.conf_file, a.max_conns, &res,
+			    &readopt, &source))
 		goto out;
 	if (state_open(&pd, &s) || ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, false))
 		goto out;
@@ -275,7 +285,7 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	others = neighbours(&pd, cg_path);
 	/* The link first: connections made from now on are armed by it. */
-	if ((!new_only || readopt) && follow(&pd, &x)) {
+	if ((!a.new_only || readopt) && follow(&pd, &x)) {
 		note("sipka is attached; only the connections that already existed may not be armed");
 		goto out;
 	}
@@ -288,7 +298,7 @@ int cmd_attach(int argc, char **argv)
 				     "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
 				     "program", load_result_name[res], "already_attached", existed,
 				     "rules", live.n, "rules_from", source,
-				     "existing", new_only && !readopt ? json_null() : existing_json(&x),
+				     "existing", a.new_only && !readopt ? json_null() : existing_json(&x),
 				     "other_programs", others));
 	} else {
 		struct conf live;
@@ -328,36 +338,28 @@ int cmd_load(int argc, char **argv)
 		{ 0 }
 	};
 	struct pindir pd = PINDIR_INIT(g.pin_dir);
-	const char *conf_file = NULL, *source;
+	struct load_args a = { NULL, false, 0 };
+	const char *source;
 	struct state s = STATE_INIT;
 	struct existing x = { 0 };
-	bool new_only = false, readopt, arm;
+	bool readopt, arm;
 	char prog[PATH_MAX];
 	enum load_result res;
-	__u32 max_conns = 0;
 	struct conf conf, live;
-	int c, rc;
+	int c, ret, rc;
 
-	while ((c = next_opt(argc, argv, &load_help, opts, &rc)) != -1) {
-		switch (c) {
-		case 'C': conf_file = optarg; break;
-		case 'N': new_only = true; break;
-		case OPT_MAX_CONNS:
-			if (parse_max_conns(optarg, &max_conns))
-				return EXIT_USAGE;
-			break;
-		default: return rc;
-		}
-	}
+	while ((c = next_opt(argc, argv, &load_help, opts, &rc)) != -1)
+		if ((ret = load_option(c, &a)) <= 0)
+			return ret < 0 ? EXIT_USAGE : rc;
 	if (want_args(argc, argv, 0, 0, &load_help))
 		return EXIT_USAGE;
-	if (read_conf(conf_file, &conf) || state_begin_write(&pd, true))
+	if (read_conf(a.conf_file, &conf) || state_begin_write(&pd, true))
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
-	if (load_with_rules(&pd, conf_file ? &conf : NULL, conf_file, max_conns, &res, &readopt,
-			    &source))
+	if (load_with_rules(&pd, a.conf_file ? &conf : NULL, a.conf_file, a.max_conns, &res,
+			    &readopt, &source))
 		goto out;
-	arm = readopt || (conf_file && !new_only && res != LOAD_LOADED);
+	arm = readopt || (a.conf_file && !a.new_only && res != LOAD_LOADED);
 	if (arm && follow(&pd, &x))
 		goto out;
 	if (state_open(&pd, &s))
