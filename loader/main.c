@@ -176,10 +176,10 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "attach", cmd_attach, "load sipka (or reuse it) and attach it to a cgroup" },
-	{ "load",   cmd_load,   "load and pin sipka without attaching (for systemd's BPFProgram=)" },
+	{ "load",   cmd_load,   "load and pin sipka without attaching (sipka.service, at boot)" },
 	{ "detach", cmd_detach, "detach from one cgroup, or remove sipka entirely" },
 	{ "status", cmd_status, "what is attached where" },
-	{ "config", cmd_config, "show or change the port rules (show, set, del, load)" },
+	{ "config", cmd_config, "show, change or check the port rules (show, set, del, load, check)" },
 	{ "stats",  cmd_stats,  "connections armed, open, dead, reset and closed, per rule" },
 	{ "events", cmd_events, "which peer died, when, why, and how long it was connected" },
 	{ "connections", cmd_connections, "every armed connection: keepalive in force, idle, probes, RTT" },
@@ -225,7 +225,7 @@ static void usage(FILE *f)
 		"and finds dead peers, with the kernel's own TCP keepalive (eBPF sock_ops).\n\n"
 		"Commands (any unambiguous prefix will do):\n");
 	for (i = 0; i < NCOMMANDS; i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
 		"\nGlobal options (anywhere on the line):\n"
 		"  --pin-dir DIR  where sipka pins its program, maps and links (default %s)\n"
@@ -316,10 +316,22 @@ int main(int argc, char **argv)
 	const struct command *cmd;
 	int c, i, rc = EXIT_OK;
 
-	/* An error about the line itself is JSON too when -j is anywhere on it. */
+	/* An error about the line itself is JSON too when -j is anywhere on it,
+	 * and the pin dir is known before any command looks at g.pin_dir, even
+	 * when --pin-dir comes after the command's own options. */
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
 			g.json = true;
+	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
+		const char *dir = NULL;
+
+		if (!strncmp(argv[i], "--pin-dir=", 10))
+			dir = argv[i] + 10;
+		else if (!strcmp(argv[i], "--pin-dir") && i + 1 < argc)
+			dir = argv[++i];
+		if (dir && set_pin_dir(dir))
+			return EXIT_USAGE;
+	}
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+:jvhV", opts, NULL)) != -1) {
 		switch (c) {

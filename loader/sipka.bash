@@ -6,16 +6,24 @@
 _sipka_options()
 {
 	case $1 in
-	attach) echo '--cgroup=-c: --config=-C: --new-only=-N' ;;
-	load) echo '--config=-C:' ;;
-	detach) echo '--cgroup=-c:' ;;
+	attach) echo '--cgroup=-c: --cgroup-of=: --config=-C: --new-only=-N --max-connections=:' ;;
+	load) echo '--config=-C: --new-only=-N --max-connections=:' ;;
+	detach) echo '--cgroup=-c: --cgroup-of=:' ;;
 	'config set') echo '--name=-n: --time=-t: --intvl=-i: --probes=-p: --user-timeout=-u: --reset-events=-r --new-only=-N' ;;
 	'config load') echo '--new-only=-N' ;;
 	stats) echo '--prometheus=-P --output=-o: --watch=-w:' ;;
 	events) echo '--follow=-f' ;;
+	connections) echo '--port=: --peer=: --all=-a' ;;
 	esac
 	# The global options, accepted anywhere on the line.
 	echo '--pin-dir=: --json=-j --verbose=-v --version=-V'
+}
+
+# The live rules' ports, from 'SIPKA [--pin-dir DIR] -j config show'; quietly
+# nothing when sipka cannot say (not loaded, not root).
+_sipka_ports()
+{
+	"$@" -j config show 2>/dev/null | grep -o '"port": *[0-9]*' | grep -o '[0-9]*$'
 }
 
 # WORD's long form in KEY's options ("--cgroup:" when it takes a value).
@@ -48,8 +56,8 @@ _sipka()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands='attach load detach status config stats events help'
-	local subs='show set del load'
+	local commands='attach load detach status config stats events connections check help'
+	local subs='show set del load check'
 	local i w long cmd='' sub='' key='' npos=0 pin_dir=()
 	for ((i = 1; i < cword; i++)); do
 		w=${words[i]}
@@ -79,6 +87,10 @@ _sipka()
 		case $(_sipka_long "$key" "$prev") in
 		--pin-dir:) _filedir -d; return ;;
 		--config: | --output:) _filedir; return ;;
+		--cgroup-of:) COMPREPLY=($(compgen -W "self $(cd /proc && echo [0-9]*)" -- "$cur")); return ;;
+		--port:)
+			COMPREPLY=($(compgen -W "$(_sipka_ports "${words[0]}" "${pin_dir[@]}")" -- "$cur"))
+			return ;;
 		--cgroup:)
 			# cgroup directories, absolute or relative to the cgroup v2 mount
 			local root
@@ -122,11 +134,8 @@ _sipka()
 	config)
 		case $sub in
 		'') opts=$subs ;;
-		del | set)
-			# the live rules' ports; quietly nothing when sipka cannot say
-			((npos == 0)) && opts=$("${words[0]}" "${pin_dir[@]}" -j config show 2>/dev/null |
-				grep -o '"port": *[0-9]*' | grep -o '[0-9]*$') ;;
-		load) ((npos == 0)) && { _filedir; return; } ;;
+		del | set) ((npos == 0)) && opts=$(_sipka_ports "${words[0]}" "${pin_dir[@]}") ;;
+		load | check) ((npos == 0)) && { _filedir; return; } ;;
 		esac ;;
 	esac
 	COMPREPLY=($(compgen -W "$opts" -- "$cur"))

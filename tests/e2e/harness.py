@@ -302,16 +302,23 @@ def host_sock_ops():
         for p in _bpftool_json("cgroup", "show", cg, "effective"):
             if p.get("attach_type", "").endswith("sock_ops"):     # bpftool 7: cgroup_sock_ops
                 progs[p["id"]] = p.get("name", "")
+    def u32(entry, field):
+        f = entry.get("formatted", {}).get(field)
+        return f if isinstance(f, int) else int.from_bytes(bytes(int(b, 16) for b in entry[field]), "little")
+
     _host_progs = []
     for pid, name in sorted(progs.items()):
         ports = None
         info = _bpftool_json("prog", "show", "id", pid) or {}
         for mid in info.get("map_ids", []):
             m = _bpftool_json("map", "show", "id", mid) or {}
+            rules = []
             if m.get("type") == "hash" and m.get("name", "").endswith("config") and m.get("bytes_key") == 4:
-                ports = {e["formatted"]["key"] if "formatted" in e else
-                         int.from_bytes(bytes(int(b, 16) for b in e["key"]), "little")
-                         for e in _bpftool_json("map", "dump", "id", mid)}
+                rules = [mid]           # sipka up to 0.1: the rules' hash, keyed by port
+            elif m.get("type") == "array_of_maps" and m.get("name", "").endswith("rules"):
+                rules = [e.get("inner_map_id") or u32(e, "value") for e in _bpftool_json("map", "dump", "id", mid)]
+            for rid in rules:           # then: the live rules' hash inside an array of maps
+                ports = (ports or set()) | {u32(e, "key") for e in _bpftool_json("map", "dump", "id", rid)}
         what = "sock_ops program %d (%s)" % (pid, name or "no name")
         what += " with rules for ports %s" % sorted(ports) if ports is not None else ", rules unknown"
         _host_progs.append((what, ports))
@@ -325,3 +332,9 @@ def skip_if_host_covers(*ports):
             if covered is None or port in covered:
                 raise unittest.SkipTest("the host's %s runs on the tests' sockets after theirs and "
                                         "would override port %d (README command 1?)" % (what, port))
+
+
+def skip_if_host_sock_ops():
+    """Skips a test whose premise is that no program but its own runs above it."""
+    for what, _ in host_sock_ops():
+        raise unittest.SkipTest("the host's %s runs on the tests' sockets too" % what)

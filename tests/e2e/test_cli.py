@@ -5,7 +5,7 @@ import os
 import tempfile
 import time
 
-from harness import Env, SIPKA, need_root, run
+from harness import ROOT, SIPKA, Env, need_root, run
 
 
 def setUpModule():
@@ -40,7 +40,7 @@ class AttachDetach(Env):
         self.sipka("config", "set", "5070", "--name", "ws")
         self.attach()
         self.assertEqual([r["port"] for r in self.sipka("config", "show", json_out=True)], [5060, 5061, 5070])
-        self.attach("--config", os.path.join(os.path.dirname(SIPKA), "examples", "sipka.conf"))
+        self.attach("--config", os.path.join(ROOT, "examples", "sipka.conf"))
         rules = self.sipka("config", "show", json_out=True)
         self.assertEqual([(r["port"], r["name"]) for r in rules],
                          [(5060, "tcp"), (5061, "tls"), (8088, "ws"), (8089, "wss")])

@@ -2,7 +2,6 @@
 """Dead-peer events (which phone, when, why) and the monitoring outputs."""
 import json
 import os
-import re
 import signal
 import subprocess
 import tempfile
@@ -37,19 +36,35 @@ class Events(Env):
         """A 'sipka events --follow', returned once it holds the reader's lock."""
         cmd = [SIPKA, "--pin-dir", self.pin_dir] + list(args) + ["events", "--follow"]
         reader = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        # The reader's one flock (wherever it is) in /proc/locks; never try the lock
-        # ourselves: our try could make the reader's fail.
-        held = re.compile(r"^\d+: FLOCK +ADVISORY +WRITE +%d " % reader.pid, re.M)
+        # The reader's lock is an abstract socket "@sipka-events-..." it has bound;
+        # never try the lock ourselves: our try could make the reader's fail.
         end = time.monotonic() + 10
         while True:
-            with open("/proc/locks") as f:
-                if held.search(f.read()):
-                    return reader
+            if self.reader_holds_lock(reader.pid):
+                return reader
             if reader.poll() is not None or time.monotonic() > end:
                 reader.kill()
                 out, err = reader.communicate(timeout=5)
                 raise AssertionError("the reader did not take its lock: %d %s" % (reader.returncode, err))
             time.sleep(0.02)
+
+    @staticmethod
+    def reader_holds_lock(pid):
+        with open("/proc/net/unix") as f:
+            names = {line.split()[6]: line.split()[7] for line in f.read().splitlines()[1:]
+                     if len(line.split()) > 7}
+        try:
+            fds = os.listdir("/proc/%d/fd" % pid)
+        except FileNotFoundError:
+            return False
+        for fd in fds:
+            try:
+                target = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if target.startswith("socket:[") and names.get(target[8:-1], "").startswith("@sipka-events-"):
+                return True
+        return False
 
     def resets(self, pbx, lid, phone, addr, n):
         """N connections to the PBX, each reset by the phone while the PBX still has it
