@@ -100,10 +100,11 @@ static __always_inline struct sipka_rule *rule_lookup(__u32 port)
 	return set ? bpf_map_lookup_elem(set, &port) : NULL;
 }
 
-/* The valid rule of PORT into R, and its counters; NULL if there is none. */
-static __always_inline struct sipka_counters *rule_of(__u32 port, struct sipka_rule *r)
+/* The valid rule LIVE of PORT (looked up by the caller) into R, and its
+ * counters; NULL if there is none. */
+static __always_inline struct sipka_counters *rule_of(__u32 port, const struct sipka_rule *live,
+						      struct sipka_rule *r)
 {
-	struct sipka_rule *live = rule_lookup(port);
 	struct sipka_counters *c;
 
 	if (!live)
@@ -147,19 +148,21 @@ static __always_inline int set_keepalive(void *sock, const struct sipka_rule *r,
 /*
  * Arms one connection with the rule of PORT: both the sock_ops program (at
  * establishment) and the iterator (existing connections) come here. SOCK is
- * what bpf_setsockopt takes, SK the socket. TRACK: the caller can turn on the close
+ * what bpf_setsockopt takes, SK the socket, LIVE the rule the caller found.
+ * TRACK: the caller can turn on the close
  * callback, so the connection goes in the conns table. Returns the
  * enum sipka_existing result, or 0 when there is no rule or it is armed
  * already (by this sipka's run on a descendant cgroup).
  */
-static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port, bool track)
+static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port,
+			       const struct sipka_rule *live, bool track)
 {
 	struct sipka_conn conn = { .port = port };
 	struct sipka_counters *c;
 	struct sipka_rule r;
 	int failed, err;
 
-	c = rule_of(port, &r);
+	c = rule_of(port, live, &r);
 	if (!c)
 		return 0;
 	if (track) {
@@ -252,7 +255,12 @@ static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct s
 	bpf_ringbuf_submit(e, 0);
 }
 
-static void on_close(struct bpf_sock_ops *skops)
+/* ORDERLY: the connection left ESTABLISHED for FIN_WAIT1 or CLOSE_WAIT, a
+ * close one side began: it is counted closed now, and the socket asks for
+ * no more state callbacks (what follows a FIN is no dead peer of a SIP
+ * connection in use). Otherwise it entered TCP_CLOSE from ESTABLISHED:
+ * reset, keepalive or retransmission death, classified here. */
+static void on_close(struct bpf_sock_ops *skops, bool orderly)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct bpf_sock *sk = skops->sk;
@@ -275,6 +283,11 @@ static void on_close(struct bpf_sock_ops *skops)
 		return;
 	add(c->closed, 1);
 	add(c->active, -1);
+	if (orderly) {
+		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
+					  ~BPF_SOCK_OPS_STATE_CB_FLAG);
+		return;
+	}
 	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 	if (!tp)
 		return;
@@ -290,16 +303,17 @@ static void on_close(struct bpf_sock_ops *skops)
 
 static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 {
+	struct sipka_rule *live = rule_lookup(port);
 	struct bpf_sock *sk;
 	__u64 cookie;
 
-	if (!rule_lookup(port))	/* the common case: no rule, no more work */
+	if (!live)	/* the common case: no rule, no more work */
 		return;
 	sk = skops->sk;
 	if (!sk)
 		return;
 	cookie = bpf_get_socket_cookie(skops);
-	if (arm(skops, sk, cookie, port, true) == SIPKA_EXISTING_ARMED)
+	if (arm(skops, sk, cookie, port, live, true) == SIPKA_EXISTING_ARMED)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 					  BPF_SOCK_OPS_STATE_CB_FLAG);
 }
@@ -314,9 +328,11 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:	/* connected: their port */
 		established(skops, bpf_ntohl(skops->remote_port));
 		break;
-	case BPF_SOCK_OPS_STATE_CB:
+	case BPF_SOCK_OPS_STATE_CB:	/* args[1]: the new state */
 		if (skops->args[1] == BPF_TCP_CLOSE)
-			on_close(skops);
+			on_close(skops, false);
+		else if (skops->args[1] == BPF_TCP_FIN_WAIT1 || skops->args[1] == BPF_TCP_CLOSE_WAIT)
+			on_close(skops, true);
 		break;
 	}
 	return 1;
@@ -413,6 +429,7 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct tcp_sock *tp = NULL;
+	struct sipka_rule *live;
 	struct sock *sk;
 	__u64 cookie;
 	__u32 port, *mark;
@@ -429,7 +446,8 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 		return 0;
 	sk = &tp->inet_conn.icsk_inet.sk;
 	port = rule_port_of(skc);
-	if (!rule_lookup(port))
+	live = rule_lookup(port);
+	if (!live)
 		return 0;
 	cookie = bpf_get_socket_cookie(sk);
 	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
@@ -437,7 +455,7 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 		struct sipka_counters *c;
 		struct sipka_rule rule;
 
-		c = rule_of(port, &rule);
+		c = rule_of(port, live, &rule);
 		if (!c)
 			return 0;
 		r = set_keepalive(sk, &rule, true);
@@ -446,7 +464,7 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 		result(ctx, r ? SIPKA_EXISTING_FAILED : SIPKA_EXISTING_RETUNED);
 		return 0;
 	}
-	r = arm(sk, sk, cookie, port, !turn_on_tracking(tp, sk));
+	r = arm(sk, sk, cookie, port, live, !turn_on_tracking(tp, sk));
 	if (r)
 		result(ctx, r);
 	return 0;

@@ -37,6 +37,7 @@ sipka() { ./sipka --pin-dir "$mnt/sipka" "$@"; }
 kam() { kamcmd -s "unix:$dir/kamailio_ctl" "$@"; }
 cleanup() {
 	trap - EXIT INT TERM
+	disown -a	# their ends are expected: no "Terminated" notices
 	[ -z "${follow:-}" ] || kill "$follow" 2>/dev/null || true
 	[ -n "$control" ] || sipka detach >/dev/null 2>&1 || true
 	# Kamailio is in the cgroup, the phones in their namespace, the caller in the PBX's.
@@ -129,11 +130,12 @@ in_phone /usr/bin/python3 tests/e2e/sip/wsphone.py ws://198.18.0.1:8080/ wsphone
 in_phone /usr/bin/python3 tests/e2e/sip/wsphone.py wss://198.18.0.1:8443/ wssphone 1 >/dev/null &
 sleep 3
 echo "Registered:"; registered
+say "A call to wsphone1 while it is there: the phone itself answers (busy)"
+call wsphone1
+sleep 1		# the phones' last ACKs come in: idle phones, nothing in flight
 [ -n "$control" ] || sipka stats
 echo "The PBX side, as the kernel sees it (note each keepalive timer):"
 ip netns exec "$pbx" ss -tnoH state established | sed 's/^/  /'
-say "A call to wsphone1 while it is there: the phone itself answers (busy)"
-call wsphone1
 
 say "The NAT forgets them all: every packet to and from $phone is dropped"
 printf 'table inet sipka_demo {\n chain in { type filter hook input priority 0; policy drop; }\n chain out { type filter hook output priority 0; policy drop; }\n}\n' |
