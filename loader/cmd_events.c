@@ -204,7 +204,7 @@ static int reader_open(struct reader *r, __u32 id)
 	return 0;
 }
 
-/* The single reader's lock: taken once, on the first ring buffer opened. */
+/* The single reader's lock, for as long as this reader runs. */
 static int reader_lock(int *dir)
 {
 	/* Two consumers of one ring buffer race for each event: allow one. */
@@ -219,7 +219,7 @@ static int reader_lock(int *dir)
 /* --follow: reads until stopped, and follows the ring buffer pin: a detach
  * and attach (or a load after a detach) pins a new one, which the old fd
  * would never see an event in. Each round compares the pinned map's id. */
-static int follow_events(struct reader *r, int *dir)
+static int follow_events(struct reader *r)
 {
 	bool waiting = false, first = true;
 	__u32 id;
@@ -235,10 +235,6 @@ static int follow_events(struct reader *r, int *dir)
 			if (ret == -2)
 				return EXIT_FAIL;
 			if (!ret) {
-				if (*dir < 0 && reader_lock(dir)) {
-					reader_close(r);
-					return EXIT_FAIL;
-				}
 				if (waiting)
 					note("sipka is loaded: reading its ring buffer (map id %u)", id);
 				else if (!first)
@@ -293,7 +289,11 @@ int cmd_events(int argc, char **argv)
 
 		if (pindir_check_env(&pd))
 			return EXIT_FAIL;
-		rc = follow_events(&r, &dir);
+		/* The lock is named after the pin dir's path: held from the
+		 * start, across detach and attach, while waiting too. */
+		if (reader_lock(&dir))
+			return EXIT_FAIL;
+		rc = follow_events(&r);
 		goto out;
 	}
 	/* Once: what is in the ring buffer now. */

@@ -11,7 +11,8 @@ from harness import ROOT, run
 FILES = ["etc/sipka/sipka.conf", "usr/sbin/sipka", "usr/share/man/man8/sipka.8",
          "usr/share/bash-completion/completions/sipka", "usr/share/doc/sipka/sipka-pbx.conf",
          "usr/share/doc/sipka/sipka.conf", "usr/lib/systemd/system/sipka.service",
-         "usr/lib/systemd/system/sipka-prometheus.service", "usr/lib/systemd/system/sipka-prometheus.timer"]
+         "usr/lib/systemd/system/sipka-prometheus.service", "usr/lib/systemd/system/sipka-prometheus.timer",
+         "usr/lib/systemd/system/sipka-events.service"]
 
 
 class Install(unittest.TestCase):
@@ -64,5 +65,5 @@ class Install(unittest.TestCase):
                   "complete_for sipka config set 5060 --user; complete_for sipka stats --"
                   % os.path.join(ROOT, "loader", "sipka.bash"))
         out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
-        self.assertEqual(out[:3], ["config", "show set", "--user-timeout"])
+        self.assertEqual(out[:3], ["config connections", "show set", "--user-timeout"])
         self.assertEqual(out[3].split(), ["--prometheus", "--output", "--watch", "--help"])
