@@ -112,7 +112,7 @@ static __always_inline struct sipka_counters *rule_of(__u32 port, const struct s
 	c = counters(port);
 	if (!c)
 		return NULL;
-	*r = *live;	/* one consistent copy, even if ops rewrite it now */
+	*r = *live; /* one consistent copy, even if ops rewrite it now */
 	/* A value the kernel refuses (set by hand with bpftool) leaves the
 	 * connection as it was: half a rule is worse than none. */
 	if (!sipka_rule_valid(r)) {
@@ -170,7 +170,7 @@ static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port,
 		err = bpf_map_update_elem(&sipka_conns, &cookie, &conn, BPF_NOEXIST);
 		if (err == -EEXIST)
 			return 0;
-		track = !err;	/* table full: arm it all the same, untracked */
+		track = !err; /* table full: arm it all the same, untracked */
 	}
 	failed = set_keepalive(sock, &r, false);
 	if (failed < 0) {
@@ -204,7 +204,7 @@ static enum sipka_reason reason_of(struct tcp_sock *tp)
 		return SIPKA_CLOSED;
 	if (tp->inet_conn.icsk_probes_out && !tp->inet_conn.icsk_retransmits)
 		return SIPKA_DEAD_KEEPALIVE;
-	return SIPKA_DEAD_RETRANSMIT;	/* retransmission limit or TCP_USER_TIMEOUT */
+	return SIPKA_DEAD_RETRANSMIT; /* retransmission limit or TCP_USER_TIMEOUT */
 }
 
 static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct sipka_conn *s,
@@ -217,7 +217,7 @@ static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct s
 	if (reason == SIPKA_RESET && !(r && (r->flags & SIPKA_RULE_RESET_EVENTS)))
 		return;
 	e = bpf_ringbuf_reserve(&sipka_events, sizeof(*e), 0);
-	if (!e) {	/* nobody reads, or too slowly: count, never wait */
+	if (!e) { /* nobody reads, or too slowly: count, never wait */
 		add(c->events_lost, 1);
 		return;
 	}
@@ -285,7 +285,7 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 	add(c->active, -1);
 	if (orderly) {
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
-					  ~BPF_SOCK_OPS_STATE_CB_FLAG);
+							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
 		return;
 	}
 	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
@@ -293,10 +293,10 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 		return;
 	reason = reason_of(tp);
 	switch (reason) {
-	case SIPKA_DEAD_KEEPALIVE:  add(c->dead_keepalive, 1); break;
+	case SIPKA_DEAD_KEEPALIVE: add(c->dead_keepalive, 1); break;
 	case SIPKA_DEAD_RETRANSMIT: add(c->dead_retransmit, 1); break;
-	case SIPKA_RESET:	    add(c->reset, 1); break;
-	case SIPKA_CLOSED:	    return;
+	case SIPKA_RESET: add(c->reset, 1); break;
+	case SIPKA_CLOSED: return;
 	}
 	emit(skops, tp, &conn, c, reason);
 }
@@ -307,7 +307,7 @@ static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 	struct bpf_sock *sk;
 	__u64 cookie;
 
-	if (!live)	/* the common case: no rule, no more work */
+	if (!live) /* the common case: no rule, no more work */
 		return;
 	sk = skops->sk;
 	if (!sk)
@@ -315,23 +315,24 @@ static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 	cookie = bpf_get_socket_cookie(skops);
 	if (arm(skops, sk, cookie, port, live, true) == SIPKA_EXISTING_ARMED)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
-					  BPF_SOCK_OPS_STATE_CB_FLAG);
+							 BPF_SOCK_OPS_STATE_CB_FLAG);
 }
 
 SEC("sockops")
 int sipka_sockops(struct bpf_sock_ops *skops)
 {
 	switch (skops->op) {
-	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:	/* accepted: our port */
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB: /* accepted: our port */
 		established(skops, skops->local_port);
 		break;
-	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:	/* connected: their port */
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB: /* connected: their port */
 		established(skops, bpf_ntohl(skops->remote_port));
 		break;
-	case BPF_SOCK_OPS_STATE_CB:	/* args[1]: the new state */
+	case BPF_SOCK_OPS_STATE_CB: /* args[1]: the new state */
 		if (skops->args[1] == BPF_TCP_CLOSE)
 			on_close(skops, false);
-		else if (skops->args[1] == BPF_TCP_FIN_WAIT1 || skops->args[1] == BPF_TCP_CLOSE_WAIT)
+		else if (skops->args[1] == BPF_TCP_FIN_WAIT1 ||
+			 skops->args[1] == BPF_TCP_CLOSE_WAIT)
 			on_close(skops, true);
 		break;
 	}
@@ -354,7 +355,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);	/* netns inode << 16 | port */
+	__type(key, __u64); /* netns inode << 16 | port */
 	__type(value, __u8);
 } sipka_listening SEC(".maps");
 
@@ -369,7 +370,7 @@ static __always_inline __u64 listen_key(struct sock_common *skc, __u16 port)
 static __always_inline int turn_on_tracking(struct tcp_sock *tp, struct sock *sk)
 {
 	if (tp->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG)
-		return 0;	/* armed by an earlier sipka: it is on */
+		return 0; /* armed by an earlier sipka: it is on */
 	return set_int(sk, SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS,
 		       tp->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 }
@@ -387,7 +388,8 @@ static __always_inline __u32 rule_port_of(struct sock_common *skc)
 {
 	__u64 key = listen_key(skc, skc->skc_num);
 
-	return bpf_map_lookup_elem(&sipka_listening, &key) ? skc->skc_num : bpf_ntohs(skc->skc_dport);
+	return bpf_map_lookup_elem(&sipka_listening, &key) ? skc->skc_num :
+							     bpf_ntohs(skc->skc_dport);
 }
 
 /* A listening socket: remembered for rule_port_of. Returns whether SKC is
@@ -407,7 +409,7 @@ static __always_inline bool walk_one(struct sock_common *skc, struct tcp_sock **
 	}
 	if (skc->skc_state != TCP_ESTABLISHED)
 		return false;
-	*tp = bpf_skc_to_tcp_sock(skc);	/* full sockets only */
+	*tp = bpf_skc_to_tcp_sock(skc); /* full sockets only */
 	if (!*tp)
 		return false;
 	sk = &(*tp)->inet_conn.icsk_inet.sk;
@@ -435,11 +437,12 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 	__u32 port, *mark;
 	int r;
 
-	if (probe_cookie) {	/* the loader's feature probe: its socket only */
+	if (probe_cookie) { /* the loader's feature probe: its socket only */
 		if (skc && skc->skc_state == TCP_ESTABLISHED && (tp = bpf_skc_to_tcp_sock(skc)) &&
 		    bpf_get_socket_cookie(&tp->inet_conn.icsk_inet.sk) == probe_cookie)
 			result(ctx, turn_on_tracking(tp, &tp->inet_conn.icsk_inet.sk) ?
-				    SIPKA_EXISTING_UNTRACKED : SIPKA_EXISTING_PROBED);
+					    SIPKA_EXISTING_UNTRACKED :
+					    SIPKA_EXISTING_PROBED);
 		return 0;
 	}
 	if (!walk_one(skc, &tp))
@@ -479,7 +482,7 @@ extern unsigned int CONFIG_HZ __kconfig __weak;
 
 static __always_inline __u32 jiffies_to_ms(__u64 j)
 {
-	unsigned int hz = CONFIG_HZ ? CONFIG_HZ : 250;	/* Debian's, if the config is unreadable */
+	unsigned int hz = CONFIG_HZ ? CONFIG_HZ : 250; /* Debian's, if the config is unreadable */
 
 	return j * 1000 / hz;
 }
@@ -538,8 +541,8 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	info.keepalive_time_s = jiffies_to_ms(ka) / 1000;
 	ka = tp->keepalive_intvl ? tp->keepalive_intvl : net->ipv4.sysctl_tcp_keepalive_intvl;
 	info.keepalive_intvl_s = jiffies_to_ms(ka) / 1000;
-	info.keepalive_probes = tp->keepalive_probes ? tp->keepalive_probes
-						     : net->ipv4.sysctl_tcp_keepalive_probes;
+	info.keepalive_probes = tp->keepalive_probes ? tp->keepalive_probes :
+						       net->ipv4.sysctl_tcp_keepalive_probes;
 	info.user_timeout_ms = icsk->icsk_user_timeout;
 	last = icsk->icsk_ack.lrcvtime;
 	if ((__s32)(tp->rcv_tstamp - last) > 0)

@@ -18,107 +18,107 @@
 #endif
 
 #ifndef SIPKA_LAYOUT
-#define SIPKA_LAYOUT		2	/* 1: sipka 0.1.0 (socket storage, no meta) */
+#define SIPKA_LAYOUT 2 /* 1: sipka 0.1.0 (socket storage, no meta) */
 #endif
 
 /* Map sizes. */
-#define SIPKA_MAX_RULES		256
-#define SIPKA_MAX_STATS		1024	/* rules come and go; their counters stay */
-#define SIPKA_MAX_CGROUPS	65536	/* cgroups whose connections are armed */
-#define SIPKA_CONNS_DEFAULT	65536	/* armed connections tracked; --max-connections */
-#define SIPKA_CONNS_MAX		(1U << 24)
+#define SIPKA_MAX_RULES	    256
+#define SIPKA_MAX_STATS	    1024  /* rules come and go; their counters stay */
+#define SIPKA_MAX_CGROUPS   65536 /* cgroups whose connections are armed */
+#define SIPKA_CONNS_DEFAULT 65536 /* armed connections tracked; --max-connections */
+#define SIPKA_CONNS_MAX	    (1U << 24)
 
 /* What the kernel accepts for each option (include/net/tcp.h). */
-#define SIPKA_KEEPIDLE_MAX	32767
-#define SIPKA_KEEPINTVL_MAX	32767
-#define SIPKA_KEEPCNT_MAX	127
-#define SIPKA_USER_TIMEOUT_MAX	2147483647U	/* INT_MAX ms */
+#define SIPKA_KEEPIDLE_MAX     32767
+#define SIPKA_KEEPINTVL_MAX    32767
+#define SIPKA_KEEPCNT_MAX      127
+#define SIPKA_USER_TIMEOUT_MAX 2147483647U /* INT_MAX ms */
 
-#define SIPKA_NAME_LEN		16	/* transport name, NUL included */
+#define SIPKA_NAME_LEN 16 /* transport name, NUL included */
 
-#define SIPKA_EVENTS_SIZE	(256 * 1024)	/* ring buffer bytes: ~2900 events */
+#define SIPKA_EVENTS_SIZE (256 * 1024) /* ring buffer bytes: ~2900 events */
 
 /* sipka_rule.flags */
-#define SIPKA_RULE_RESET_EVENTS	(1u << 0)	/* an event for resets too */
+#define SIPKA_RULE_RESET_EVENTS (1u << 0) /* an event for resets too */
 
 /* The live rule set is the one map in slot 0 of the rules map (an array of
  * maps), pinned as "config": key __u32 port (host order) -> value. A change
  * fills a new map and swaps it in with one update, so the program sees the
  * old rule set or the new one, never a mix. */
 struct sipka_rule {
-	__u32 time;		/* TCP_KEEPIDLE, s */
-	__u32 intvl;		/* TCP_KEEPINTVL, s */
-	__u32 probes;		/* TCP_KEEPCNT */
-	__u32 user_timeout_ms;	/* TCP_USER_TIMEOUT, ms; 0 = leave the kernel's */
-	__u32 flags;		/* SIPKA_RULE_* */
+	__u32 time;	       /* TCP_KEEPIDLE, s */
+	__u32 intvl;	       /* TCP_KEEPINTVL, s */
+	__u32 probes;	       /* TCP_KEEPCNT */
+	__u32 user_timeout_ms; /* TCP_USER_TIMEOUT, ms; 0 = leave the kernel's */
+	__u32 flags;	       /* SIPKA_RULE_* */
 	char name[SIPKA_NAME_LEN];
 #ifdef SIPKA_TEST_APPENDED_FIELD
-	__u32 appended;		/* a later layout, for the upgrade test only */
+	__u32 appended; /* a later layout, for the upgrade test only */
 #endif
 };
 
 /* stats map (per CPU): key __u32 rule port -> value, updated atomically
  * (a softirq may interrupt the program on the same CPU); readers sum the CPUs. */
 struct sipka_counters {
-	__u64 armed;		/* connections keepalive was set on */
-	__u64 active;		/* armed, tracked and still open */
-	__u64 dead_keepalive;	/* keepalive probes went unanswered */
-	__u64 dead_retransmit;	/* sent data went unacknowledged */
-	__u64 reset;		/* the peer sent RST */
-	__u64 closed;		/* every close of a tracked connection */
-	__u64 errors;		/* invalid rule, failed setsockopt */
-	__u64 events_lost;	/* the ring buffer was full */
-	__u64 untracked;	/* armed, but its close cannot be seen (table full, or
+	__u64 armed;	       /* connections keepalive was set on */
+	__u64 active;	       /* armed, tracked and still open */
+	__u64 dead_keepalive;  /* keepalive probes went unanswered */
+	__u64 dead_retransmit; /* sent data went unacknowledged */
+	__u64 reset;	       /* the peer sent RST */
+	__u64 closed;	       /* every close of a tracked connection */
+	__u64 errors;	       /* invalid rule, failed setsockopt */
+	__u64 events_lost;     /* the ring buffer was full */
+	__u64 untracked;       /* armed, but its close cannot be seen (table full, or
 				 * an existing connection on a kernel that cannot) */
 };
 
 /* Per armed connection: conns map, key __u64 socket cookie -> value. */
 struct sipka_conn {
-	__u64 born_ns;		/* CLOCK_BOOTTIME when armed */
-	__u32 port;		/* the rule port it was armed by */
+	__u64 born_ns; /* CLOCK_BOOTTIME when armed */
+	__u32 port;    /* the rule port it was armed by */
 	__u32 pad;
 };
 
 /* meta map: one entry, written by the loader that made the maps. */
 struct sipka_meta {
-	__u32 layout;		/* SIPKA_LAYOUT of the maps */
-	__u32 features;		/* SIPKA_FEAT_*: what the kernel can do, probed at load */
-	char version[32];	/* the sipka that loaded the program */
+	__u32 layout;	  /* SIPKA_LAYOUT of the maps */
+	__u32 features;	  /* SIPKA_FEAT_*: what the kernel can do, probed at load */
+	char version[32]; /* the sipka that loaded the program */
 };
 
-#define SIPKA_FEAT_ITER_ARM	(1u << 0)	/* a TCP iterator may set keepalive */
-#define SIPKA_FEAT_ITER_TRACK	(1u << 1)	/* ... and turn on close tracking */
+#define SIPKA_FEAT_ITER_ARM   (1u << 0) /* a TCP iterator may set keepalive */
+#define SIPKA_FEAT_ITER_TRACK (1u << 1) /* ... and turn on close tracking */
 
 /* sipka connections: one record per connection on a rule port in an
  * attached cgroup, written by the listing iterator. */
 struct sipka_conn_info {
 	__u64 cookie;
-	__u64 armed_ns;		/* CLOCK_BOOTTIME when sipka armed it; 0: not by sipka */
-	__u64 now_ns;		/* CLOCK_BOOTTIME of the walk */
+	__u64 armed_ns; /* CLOCK_BOOTTIME when sipka armed it; 0: not by sipka */
+	__u64 now_ns;	/* CLOCK_BOOTTIME of the walk */
 	__u64 cgroup_id;
 	__u32 rule_port;	/* the port its rule is chosen by */
-	__u32 keepalive_time_s;	/* in force: the socket's, else its namespace's */
+	__u32 keepalive_time_s; /* in force: the socket's, else its namespace's */
 	__u32 keepalive_intvl_s;
 	__u32 keepalive_probes;
 	__u32 user_timeout_ms;
-	__u32 idle_ms;		/* since the last packet from the peer */
+	__u32 idle_ms; /* since the last packet from the peer */
 	__u32 srtt_us;
-	__u16 local_port;	/* host order */
+	__u16 local_port; /* host order */
 	__u16 remote_port;
-	__u8 family;		/* AF_INET or AF_INET6 */
-	__u8 keepalive;		/* SO_KEEPALIVE is on */
-	__u8 probes_out;	/* keepalive probes sent unanswered */
+	__u8 family;	 /* AF_INET or AF_INET6 */
+	__u8 keepalive;	 /* SO_KEEPALIVE is on */
+	__u8 probes_out; /* keepalive probes sent unanswered */
 	__u8 retransmits;
-	__u8 untracked;		/* armed, its close not counted */
-	__u8 listening;		/* a listening socket (sipka check), not a connection */
+	__u8 untracked; /* armed, its close not counted */
+	__u8 listening; /* a listening socket (sipka check), not a connection */
 	__u8 pad[6];
-	__u8 local_addr[16];	/* IPv4 in the first 4 bytes */
+	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
 };
 
 /* How an armed connection ended. */
 enum sipka_reason {
-	SIPKA_CLOSED,		/* an ordinary close */
+	SIPKA_CLOSED, /* an ordinary close */
 	SIPKA_DEAD_KEEPALIVE,
 	SIPKA_DEAD_RETRANSMIT,
 	SIPKA_RESET,
@@ -126,47 +126,46 @@ enum sipka_reason {
 
 /* What the iterator did to one existing connection (one byte each). */
 enum sipka_existing {
-	SIPKA_EXISTING_ARMED = 1,	/* keepalive set now, close tracked */
-	SIPKA_EXISTING_RETUNED,		/* armed before, set to the current rule */
-	SIPKA_EXISTING_FAILED,		/* counted in errors */
-	SIPKA_EXISTING_UNTRACKED,	/* keepalive set; its close will not be seen */
-	SIPKA_EXISTING_PROBED,		/* the feature probe's socket: tracking works */
+	SIPKA_EXISTING_ARMED = 1, /* keepalive set now, close tracked */
+	SIPKA_EXISTING_RETUNED,	  /* armed before, set to the current rule */
+	SIPKA_EXISTING_FAILED,	  /* counted in errors */
+	SIPKA_EXISTING_UNTRACKED, /* keepalive set; its close will not be seen */
+	SIPKA_EXISTING_PROBED,	  /* the feature probe's socket: tracking works */
 };
 
 /* events ring buffer: one per dead peer (and reset, if the rule asks). */
 struct sipka_event {
-	__u64 time_ns;		/* CLOCK_BOOTTIME at the close */
-	__u64 lifetime_ns;	/* since the connection was armed */
+	__u64 time_ns;	   /* CLOCK_BOOTTIME at the close */
+	__u64 lifetime_ns; /* since the connection was armed */
 	__u32 rule_port;
-	__u16 local_port;	/* host order */
-	__u16 remote_port;	/* host order */
-	__u8 reason;		/* enum sipka_reason */
-	__u8 family;		/* AF_INET or AF_INET6 */
-	__u8 probes;		/* keepalive probes sent unanswered */
-	__u8 retransmits;	/* retransmissions of unacknowledged data */
-	__u8 local_addr[16];	/* IPv4 in the first 4 bytes */
+	__u16 local_port;    /* host order */
+	__u16 remote_port;   /* host order */
+	__u8 reason;	     /* enum sipka_reason */
+	__u8 family;	     /* AF_INET or AF_INET6 */
+	__u8 probes;	     /* keepalive probes sent unanswered */
+	__u8 retransmits;    /* retransmissions of unacknowledged data */
+	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
-	char name[SIPKA_NAME_LEN];	/* the rule's transport name at the close */
+	char name[SIPKA_NAME_LEN]; /* the rule's transport name at the close */
 };
 
 /* Names under the pin directory (loader/pindir.c holds the one table). */
-#define SIPKA_PIN_DIR_DEFAULT	"/sys/fs/bpf/sipka"
-#define SIPKA_PIN_PROG		"prog"
-#define SIPKA_PIN_RULES		"rules"
-#define SIPKA_PIN_CONFIG	"config"
-#define SIPKA_PIN_STATS		"stats"
-#define SIPKA_PIN_CONNS		"conns"
-#define SIPKA_PIN_EVENTS	"events"
-#define SIPKA_PIN_META		"meta"
-#define SIPKA_PIN_UNTRACKED	"untracked"
-#define SIPKA_PIN_LINK_PREFIX	"link-"	/* + cgroup id */
+#define SIPKA_PIN_DIR_DEFAULT "/sys/fs/bpf/sipka"
+#define SIPKA_PIN_PROG	      "prog"
+#define SIPKA_PIN_RULES	      "rules"
+#define SIPKA_PIN_CONFIG      "config"
+#define SIPKA_PIN_STATS	      "stats"
+#define SIPKA_PIN_CONNS	      "conns"
+#define SIPKA_PIN_EVENTS      "events"
+#define SIPKA_PIN_META	      "meta"
+#define SIPKA_PIN_UNTRACKED   "untracked"
+#define SIPKA_PIN_LINK_PREFIX "link-" /* + cgroup id */
 
 static inline int sipka_rule_valid(const struct sipka_rule *r)
 {
-	return r->time >= 1 && r->time <= SIPKA_KEEPIDLE_MAX &&
-	       r->intvl >= 1 && r->intvl <= SIPKA_KEEPINTVL_MAX &&
-	       r->probes >= 1 && r->probes <= SIPKA_KEEPCNT_MAX &&
-	       r->user_timeout_ms <= SIPKA_USER_TIMEOUT_MAX;
+	return r->time >= 1 && r->time <= SIPKA_KEEPIDLE_MAX && r->intvl >= 1 &&
+	       r->intvl <= SIPKA_KEEPINTVL_MAX && r->probes >= 1 &&
+	       r->probes <= SIPKA_KEEPCNT_MAX && r->user_timeout_ms <= SIPKA_USER_TIMEOUT_MAX;
 }
 
 #endif

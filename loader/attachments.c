@@ -20,7 +20,7 @@ static int append(struct attachments *as, const struct attachment *a)
 	struct attachment *more = realloc(as->a, (as->n + 1) * sizeof(*more));
 
 	if (!more) {
-		err("out of memory");
+		p_err("out of memory");
 		return -1;
 	}
 	as->a = more;
@@ -127,8 +127,8 @@ int attachments_list(const struct pindir *pd, const struct ours *o, struct attac
 		if (e[i].symlink || link_of(pd, e[i].name, o, &a)) {
 			out->foreign++;
 			if (!quiet)
-				note("warning: %s/%s is not a link of sipka's program: left alone; remove it if it is stale",
-				     pd->path, e[i].name);
+				p_info("warning: %s/%s is not a link of sipka's program: left alone; remove it if it is stale",
+				       pd->path, e[i].name);
 			continue;
 		}
 		if (append(out, &a))
@@ -165,7 +165,7 @@ int attachment_replace(const struct attachment *a, int new_fd)
 		fd = bpf_obj_get(a->pin);
 		ret = fd < 0 ? -1 : bpf_link_update(fd, new_fd, NULL);
 		if (ret)
-			err("cannot put the new program in %s: %s", a->pin, strerror(errno));
+			p_err("cannot put the new program in %s: %s", a->pin, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return ret;
@@ -181,8 +181,8 @@ int attachment_replace(const struct attachment *a, int new_fd)
 		ret = bpf_prog_attach_opts(new_fd, cg, BPF_CGROUP_SOCK_OPS, &opts);
 	}
 	if (ret)
-		err("cannot put the new program in place of program %u in %s: %s", a->prog_id,
-		    a->cgroup, strerror(errno));
+		p_err("cannot put the new program in place of program %u in %s: %s", a->prog_id,
+		      a->cgroup, strerror(errno));
 	if (fd >= 0)
 		close(fd);
 	if (cg >= 0)
@@ -199,13 +199,13 @@ int attachment_detach(const struct pindir *pd, const struct attachment *a)
 		/* Detach even if another process holds the link open, then unpin. */
 		fd = bpf_obj_get(a->pin);
 		if (fd >= 0 && bpf_link_detach(fd) && errno != ENOLINK) {
-			err("cannot detach %s: %s", a->pin, strerror(errno));
+			p_err("cannot detach %s: %s", a->pin, strerror(errno));
 			ret = -1;
 		}
 		if (fd >= 0)
 			close(fd);
 		if (!ret && unlink(a->pin) && errno != ENOENT) {
-			err("cannot remove %s: %s", a->pin, strerror(errno));
+			p_err("cannot remove %s: %s", a->pin, strerror(errno));
 			ret = -1;
 		}
 		return ret;
@@ -213,7 +213,8 @@ int attachment_detach(const struct pindir *pd, const struct attachment *a)
 	fd = bpf_prog_get_fd_by_id(a->prog_id);
 	cg = open(a->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || cg < 0 || bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS)) {
-		err("cannot detach program %u from %s: %s", a->prog_id, a->cgroup, strerror(errno));
+		p_err("cannot detach program %u from %s: %s", a->prog_id, a->cgroup,
+		      strerror(errno));
 		ret = -1;
 	}
 	if (fd >= 0)
@@ -289,16 +290,17 @@ json_t *attachments_others(const char *cgroup, const struct ours *o, bool *neste
 			close(pfd);
 		}
 		attached_where(cgroup, mnt, ids[i], where);
-		json_array_append_new(all, json_pack("{s:I, s:s, s:s, s:s}",
-			"prog_id", (json_int_t)ids[i], "name", info.name, "cgroup", where,
-			"runs", after ? "after" : "before"));
+		json_array_append_new(all,
+				      json_pack("{s:I, s:s, s:s, s:s}", "prog_id",
+						(json_int_t)ids[i], "name", info.name, "cgroup",
+						where, "runs", after ? "after" : "before"));
 		if (!quiet)
-			note("warning: sock_ops program %u (%s%s) attached to %s also runs on the sockets of %s, %s sipka: %s",
-			     ids[i], info.name[0] ? info.name : "no name",
-			     !strcmp(info.name, "sipka_sockops") ? ", another sipka" : "",
-			     where, cgroup, after ? "after" : "before",
-			     after ? "the keepalive settings it makes win over sipka's"
-				   : "sipka's keepalive settings win over any it makes");
+			p_info("warning: sock_ops program %u (%s%s) attached to %s also runs on the sockets of %s, %s sipka: %s",
+			       ids[i], info.name[0] ? info.name : "no name",
+			       !strcmp(info.name, "sipka_sockops") ? ", another sipka" : "", where,
+			       cgroup, after ? "after" : "before",
+			       after ? "the keepalive settings it makes win over sipka's" :
+				       "sipka's keepalive settings win over any it makes");
 	}
 	return all;
 }

@@ -16,18 +16,18 @@
 #include "state.h"
 
 struct attachment {
-	char cgroup[PATH_MAX];	/* its path, or "(cgroup id N is gone)" */
+	char cgroup[PATH_MAX]; /* its path, or "(cgroup id N is gone)" */
 	__u64 cgroup_id;
 	bool via_link;
-	char pin[PATH_MAX];	/* the link's pin, "" if direct */
+	char pin[PATH_MAX]; /* the link's pin, "" if direct */
 	__u32 link_id, prog_id;
-	bool defunct;		/* a link whose cgroup was removed */
+	bool defunct; /* a link whose cgroup was removed */
 };
 
 struct attachments {
 	struct attachment *a;
 	int n;
-	int foreign;		/* link-N pins that are not sipka's links */
+	int foreign; /* link-N pins that are not sipka's links */
 };
 
 /* Every attachment of a program of O. A link-N pin that is not a link of

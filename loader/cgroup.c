@@ -22,7 +22,7 @@ int cgroup2_mount(char *buf)
 	int found = -1;
 
 	if (!f) {
-		err("cannot read /proc/self/mountinfo: %s", strerror(errno));
+		p_err("cannot read /proc/self/mountinfo: %s", strerror(errno));
 		return -1;
 	}
 	/* "36 35 0:30 / /sys/fs/cgroup rw,... - cgroup2 cgroup2 rw" */
@@ -36,7 +36,7 @@ int cgroup2_mount(char *buf)
 	}
 	fclose(f);
 	if (found)
-		err("cgroup v2 is not mounted; mount it with 'mount -t cgroup2 none /sys/fs/cgroup' (or boot with systemd.unified_cgroup_hierarchy=1)");
+		p_err("cgroup v2 is not mounted; mount it with 'mount -t cgroup2 none /sys/fs/cgroup' (or boot with systemd.unified_cgroup_hierarchy=1)");
 	return found;
 }
 
@@ -45,8 +45,8 @@ static int is_cgroup2_dir(const char *path)
 	struct statfs fs;
 	struct stat st;
 
-	return !stat(path, &st) && S_ISDIR(st.st_mode) &&
-	       !statfs(path, &fs) && fs.f_type == CGROUP2_SUPER_MAGIC;
+	return !stat(path, &st) && S_ISDIR(st.st_mode) && !statfs(path, &fs) &&
+	       fs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
 int cgroup_resolve(const char *arg, char *path)
@@ -60,7 +60,7 @@ int cgroup_resolve(const char *arg, char *path)
 		return 0;
 	}
 	if (!*arg) {
-		err("--cgroup needs a cgroup v2 directory; an empty one is refused (the root is what no --cgroup means)");
+		p_err("--cgroup needs a cgroup v2 directory; an empty one is refused (the root is what no --cgroup means)");
 		return -1;
 	}
 	/* Else "system.slice/asterisk.service", as /proc/PID/cgroup shows it. */
@@ -68,17 +68,17 @@ int cgroup_resolve(const char *arg, char *path)
 		rel[0] = '\0';
 	if (is_cgroup2_dir(arg) || is_cgroup2_dir(rel)) {
 		if (!realpath(is_cgroup2_dir(arg) ? arg : rel, path)) {
-			err("cannot resolve cgroup path %s: %s", arg, strerror(errno));
+			p_err("cannot resolve cgroup path %s: %s", arg, strerror(errno));
 			return -1;
 		}
 		return 0;
 	}
 	if (access(arg, F_OK) == 0)
-		err("%s is not a cgroup v2 directory (cgroup v2 is mounted at %s); give a directory under it, e.g. the PBX's from 'cat /proc/PID/cgroup'",
-		    arg, mnt);
+		p_err("%s is not a cgroup v2 directory (cgroup v2 is mounted at %s); give a directory under it, e.g. the PBX's from 'cat /proc/PID/cgroup'",
+		      arg, mnt);
 	else
-		err("cgroup %s does not exist; give a cgroup v2 directory under %s, e.g. the PBX's from 'cat /proc/PID/cgroup'",
-		    arg, mnt);
+		p_err("cgroup %s does not exist; give a cgroup v2 directory under %s, e.g. the PBX's from 'cat /proc/PID/cgroup'",
+		      arg, mnt);
 	return -1;
 }
 
@@ -125,7 +125,7 @@ int cgroup_of(const char *pid, char *path)
 		errno = 0;
 		n = strtoul(pid, &end, 10);
 		if (!*pid || *end || errno || !n || n > 4194304) {
-			err("--cgroup-of takes a process id or 'self', not '%s'", pid);
+			p_err("--cgroup-of takes a process id or 'self', not '%s'", pid);
 			return -1;
 		}
 	}
@@ -134,7 +134,7 @@ int cgroup_of(const char *pid, char *path)
 	snprintf(file, sizeof(file), "/proc/%s/cgroup", pid);
 	f = fopen(file, "r");
 	if (!f) {
-		err("cannot read %s: %s (is process %s running?)", file, strerror(errno), pid);
+		p_err("cannot read %s: %s (is process %s running?)", file, strerror(errno), pid);
 		return -1;
 	}
 	/* The cgroup v2 line is "0::/system.slice/x.service", also on hybrid hosts. */
@@ -147,6 +147,7 @@ int cgroup_of(const char *pid, char *path)
 	}
 	fclose(f);
 	if (!seen)
-		err("%s has no cgroup v2 line (0::/...): the process is not in a cgroup v2 hierarchy", file);
+		p_err("%s has no cgroup v2 line (0::/...): the process is not in a cgroup v2 hierarchy",
+		      file);
 	return found;
 }

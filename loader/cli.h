@@ -11,25 +11,25 @@ struct globals {
 	bool json;
 	int verbose;
 };
-extern struct globals g;
+extern struct globals cli_opts;
 
 /* Exit codes. */
-#define EXIT_OK		0
-#define EXIT_FAIL	1
-#define EXIT_USAGE	2
-#define EXIT_NOT_ATTACHED 3	/* sipka status: loaded nowhere, or not loaded */
-#define EXIT_PARTIAL	4	/* done, but not all: the message says what not */
+#define EXIT_OK		  0
+#define EXIT_FAIL	  1
+#define EXIT_USAGE	  2
+#define EXIT_NOT_ATTACHED 3 /* sipka status: loaded nowhere, or not loaded */
+#define EXIT_PARTIAL	  4 /* done, but not all: the message says what not */
 
 /* "Error: ..." on stderr, as bpftool does. */
-__attribute__((format(printf, 1, 2))) void err(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void p_err(const char *fmt, ...);
 /* A note for the person at the terminal (stderr, so JSON stays clean). */
-__attribute__((format(printf, 1, 2))) void note(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void p_info(const char *fmt, ...);
 
 /* A command's name, synopsis and --help text. */
 struct cmd_help {
-	const char *name;	/* "config set" */
-	const char *usage;	/* "PORT [--time S] ..." */
-	const char *text;	/* what it does and the options, one per line */
+	const char *name;  /* "config set" */
+	const char *usage; /* "PORT [--time S] ..." */
+	const char *text;  /* what it does and the options, one per line */
 };
 
 void print_help(const struct cmd_help *h);
@@ -38,8 +38,7 @@ void print_help(const struct cmd_help *h);
  * OPT_EXIT once --help was printed (set *rc = 0) or a bad option reported
  * (*rc = EXIT_USAGE). */
 #define OPT_EXIT 0x10000
-int next_opt(int argc, char **argv, const struct cmd_help *h,
-	     const struct option *opts, int *rc);
+int next_opt(int argc, char **argv, const struct cmd_help *h, const struct option *opts, int *rc);
 /* Checks the positional arguments left after the options: MIN to MAX. */
 int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h);
 /* PFX is a non-empty prefix of STR, as bpftool's is_prefix: for subcommands. */

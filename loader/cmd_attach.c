@@ -21,7 +21,8 @@
 #include "state.h"
 
 static const struct cmd_help help = {
-	"attach", "[--cgroup PATH | --cgroup-of PID|self] [--config FILE] [--new-only] [--max-connections N]",
+	"attach",
+	"[--cgroup PATH | --cgroup-of PID|self] [--config FILE] [--new-only] [--max-connections N]",
 	"Loads sipka's program and maps (or reuses the pinned ones) and attaches the\n"
 	"program to a cgroup with a pinned bpf_link: it stays attached after sipka exits.\n"
 	"Attaching again to the same cgroup keeps one attachment.\n\n"
@@ -40,7 +41,7 @@ static const struct cmd_help help = {
 	"connections only partly armed (the message says why).\n",
 };
 
-enum { OPT_CGROUP_OF = 0x1000, OPT_MAX_CONNS };	/* above the global options' */
+enum { OPT_CGROUP_OF = 0x1000, OPT_MAX_CONNS }; /* above the global options' */
 
 /* Links whose cgroup is gone (a PBX restart removes and remakes its cgroup)
  * hold nothing any more: unpin them. */
@@ -50,8 +51,8 @@ static void remove_defunct(const struct pindir *pd, const struct attachments *as
 
 	for (i = 0; i < as->n; i++)
 		if (as->a[i].defunct && !unlink(as->a[i].pin))
-			note("sipka: removed %s: its cgroup (id %llu) is gone", as->a[i].pin,
-			     (unsigned long long)as->a[i].cgroup_id);
+			p_info("sipka: removed %s: its cgroup (id %llu) is gone", as->a[i].pin,
+			       (unsigned long long)as->a[i].cgroup_id);
 	(void)pd;
 }
 
@@ -74,25 +75,26 @@ static int attach_link(const struct pindir *pd, int prog_fd, const char *cg_path
 	if (pindir_link_path(pd, cg_id, pin))
 		return -1;
 	if (!access(pin, F_OK)) {
-		err("%s exists but is not sipka's link: remove it (rm %s) if it is stale", pin, pin);
+		p_err("%s exists but is not sipka's link: remove it (rm %s) if it is stale", pin,
+		      pin);
 		return -1;
 	}
 	cg_fd = open(cg_path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (cg_fd < 0) {
-		err("cannot open cgroup %s: %s", cg_path, strerror(errno));
+		p_err("cannot open cgroup %s: %s", cg_path, strerror(errno));
 		return -1;
 	}
 	/* Killed before the pin, the link dies with this process: no orphan. */
 	fd = bpf_link_create(prog_fd, cg_fd, BPF_CGROUP_SOCK_OPS, NULL);
 	if (fd < 0) {
-		err("cannot attach to %s: %s (the kernel needs cgroup BPF links: Linux 5.7 or later)",
-		    cg_path, strerror(errno));
+		p_err("cannot attach to %s: %s (the kernel needs cgroup BPF links: Linux 5.7 or later)",
+		      cg_path, strerror(errno));
 		ret = -1;
 	} else if (bpf_obj_pin(fd, pin)) {
-		err("cannot pin the link at %s: %s", pin, strerror(errno));
+		p_err("cannot pin the link at %s: %s", pin, strerror(errno));
 		ret = -1;
-	} else if (g.verbose) {
-		note("sipka: attached with a bpf_link pinned at %s", pin);
+	} else if (cli_opts.verbose) {
+		p_info("sipka: attached with a bpf_link pinned at %s", pin);
 	}
 	if (fd >= 0)
 		close(fd);
@@ -118,11 +120,11 @@ static json_t *neighbours(const struct pindir *pd, const char *cg)
 			continue;
 		m = strlen(as.a[i].cgroup);
 		if (m < n && !strncmp(cg, as.a[i].cgroup, m) && (cg[m] == '/' || m == 1))
-			note("sipka: %s is inside %s, where this sipka is attached too: each socket is armed and counted once",
-			     cg, as.a[i].cgroup);
+			p_info("sipka: %s is inside %s, where this sipka is attached too: each socket is armed and counted once",
+			       cg, as.a[i].cgroup);
 		else if (m > n && !strncmp(as.a[i].cgroup, cg, n) && as.a[i].cgroup[n] == '/')
-			note("sipka: %s is above %s, where this sipka is attached too: each socket is armed and counted once",
-			     cg, as.a[i].cgroup);
+			p_info("sipka: %s is above %s, where this sipka is attached too: each socket is armed and counted once",
+			       cg, as.a[i].cgroup);
 	}
 	attachments_free(&as);
 	others = attachments_others(cg, &o, &nested, false);
@@ -145,7 +147,7 @@ static int load_with_rules(struct pindir *pd, const struct conf *conf, const cha
 	*source = conf_file;
 	if (!conf) {
 		if (conf_default(&def, why, sizeof(why))) {
-			err("%s", why);
+			p_err("%s", why);
 			return -1;
 		}
 		opts.rules = &def;
@@ -174,7 +176,7 @@ static int read_conf(const char *file, struct conf *conf)
 	if (!file)
 		return 0;
 	if (conf_parse_file(file, conf, why, sizeof(why))) {
-		err("%s", why);
+		p_err("%s", why);
 		return -1;
 	}
 	return 0;
@@ -198,13 +200,12 @@ static int load_option(int c, struct load_args *a)
 	case 'N': a->new_only = true; return 1;
 	case OPT_MAX_CONNS:
 		if (parse_uint(optarg, 16, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
-			err("--max-connections: %s; give 16 to %u", why, SIPKA_CONNS_MAX);
+			p_err("--max-connections: %s; give 16 to %u", why, SIPKA_CONNS_MAX);
 			return -1;
 		}
 		a->max_conns = v;
 		return 1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -230,16 +231,16 @@ static int follow(const struct pindir *pd, struct existing *x)
 int cmd_attach(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "cgroup",	     required_argument, NULL, 'c' },
-		{ "cgroup-of",	     required_argument, NULL, OPT_CGROUP_OF },
-		{ "config",	     required_argument, NULL, 'C' },
-		{ "new-only",	     no_argument,	NULL, 'N' },
+		{ "cgroup", required_argument, NULL, 'c' },
+		{ "cgroup-of", required_argument, NULL, OPT_CGROUP_OF },
+		{ "config", required_argument, NULL, 'C' },
+		{ "new-only", no_argument, NULL, 'N' },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
 		{ 0 }
 	};
 	const char *cg_arg = NULL, *cg_of = NULL, *source;
 	struct load_args a = { NULL, false, 0 };
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct existing x = { 0 };
 	bool existed, readopt;
@@ -263,7 +264,7 @@ int cmd_attach(int argc, char **argv)
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
 	if (cg_arg && cg_of) {
-		err("give --cgroup or --cgroup-of, not both");
+		p_err("give --cgroup or --cgroup-of, not both");
 		return EXIT_USAGE;
 	}
 
@@ -286,19 +287,19 @@ int cmd_attach(int argc, char **argv)
 	others = neighbours(&pd, cg_path);
 	/* The link first: connections made from now on are armed by it. */
 	if ((!a.new_only || readopt) && follow(&pd, &x)) {
-		note("sipka is attached; only the connections that already existed may not be armed");
+		p_info("sipka is attached; only the connections that already existed may not be armed");
 		goto out;
 	}
 	rc = existing_partial(&x) ? EXIT_PARTIAL : EXIT_OK;
-	if (g.json) {
+	if (cli_opts.json) {
 		struct conf live;
 
 		rules_read(s.config_fd, &live);
-		json_print(json_pack("{s:s, s:I, s:s, s:b, s:i, s:s?, s:o, s:O}",
-				     "cgroup", cg_path, "cgroup_id", (json_int_t)cg_id,
-				     "program", load_result_name[res], "already_attached", existed,
-				     "rules", live.n, "rules_from", source,
-				     "existing", a.new_only && !readopt ? json_null() : existing_json(&x),
+		print_json(json_pack("{s:s, s:I, s:s, s:b, s:i, s:s?, s:o, s:O}", "cgroup", cg_path,
+				     "cgroup_id", (json_int_t)cg_id, "program",
+				     load_result_name[res], "already_attached", existed, "rules",
+				     live.n, "rules_from", source, "existing",
+				     a.new_only && !readopt ? json_null() : existing_json(&x),
 				     "other_programs", others));
 	} else {
 		struct conf live;
@@ -318,7 +319,8 @@ out:
 }
 
 static const struct cmd_help load_help = {
-	"load", "[--config FILE] [--new-only] [--max-connections N]",
+	"load",
+	"[--config FILE] [--new-only] [--max-connections N]",
 	"Loads sipka's program and maps (or reuses the pinned ones, or upgrades the\n"
 	"program in every attachment) and sets the rules, without attaching to any\n"
 	"cgroup. With --config the connections that exist now in every attached\n"
@@ -331,13 +333,12 @@ static const struct cmd_help load_help = {
 
 int cmd_load(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config",	     required_argument, NULL, 'C' },
-		{ "new-only",	     no_argument,	NULL, 'N' },
-		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
-		{ 0 }
-	};
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	static const struct option opts[] = { { "config", required_argument, NULL, 'C' },
+					      { "new-only", no_argument, NULL, 'N' },
+					      { "max-connections", required_argument, NULL,
+						OPT_MAX_CONNS },
+					      { 0 } };
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct load_args a = { NULL, false, 0 };
 	const char *source;
 	struct state s = STATE_INIT;
@@ -367,13 +368,13 @@ int cmd_load(int argc, char **argv)
 	rules_read(s.config_fd, &live);
 	rc = existing_partial(&x) ? EXIT_PARTIAL : EXIT_OK;
 	pindir_path(&pd, SIPKA_PIN_PROG, prog);
-	if (g.json) {
-		json_print(json_pack("{s:s, s:s, s:i, s:s?, s:o}", "program", load_result_name[res],
-				     "pin", prog, "rules", live.n, "rules_from", source,
-				     "existing", arm ? existing_json(&x) : json_null()));
+	if (cli_opts.json) {
+		print_json(json_pack("{s:s, s:s, s:i, s:s?, s:o}", "program", load_result_name[res],
+				     "pin", prog, "rules", live.n, "rules_from", source, "existing",
+				     arm ? existing_json(&x) : json_null()));
 	} else {
-		printf("sipka: program %s, pinned at %s; %u rules%s%s\n", load_result_name[res], prog,
-		       live.n, source ? " from " : "", source ? source : "");
+		printf("sipka: program %s, pinned at %s; %u rules%s%s\n", load_result_name[res],
+		       prog, live.n, source ? " from " : "", source ? source : "");
 		if (arm)
 			existing_print(&x);
 	}

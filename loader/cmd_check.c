@@ -15,7 +15,8 @@
 #include "state.h"
 
 static const struct cmd_help help = {
-	"check", "",
+	"check",
+	"",
 	"Checks the host and sipka, one line each: ok, warn or fail, with the fix.\n"
 	"  kernel       BTF, and what it can do with existing connections\n"
 	"  privileges   root, or the capabilities sipka needs\n"
@@ -36,8 +37,8 @@ struct report {
 	enum level worst;
 };
 
-__attribute__((format(printf, 4, 5)))
-static void line(struct report *r, const char *what, enum level l, const char *fmt, ...)
+__attribute__((format(printf, 4, 5))) static void line(struct report *r, const char *what,
+						       enum level l, const char *fmt, ...)
 {
 	char text[1024];
 	va_list ap;
@@ -47,9 +48,9 @@ static void line(struct report *r, const char *what, enum level l, const char *f
 	va_end(ap);
 	if (l > r->worst)
 		r->worst = l;
-	json_array_append_new(r->lines, json_pack("{s:s, s:s, s:s}", "check", what,
-						  "level", level_name[l], "text", text));
-	if (!g.json)
+	json_array_append_new(r->lines, json_pack("{s:s, s:s, s:s}", "check", what, "level",
+						  level_name[l], "text", text));
+	if (!cli_opts.json)
 		printf("%-4s  %-10s %s\n", level_name[l], what, text);
 }
 
@@ -69,7 +70,8 @@ static void check_rules(struct report *r, const struct state *s, const struct at
 
 	rules_read(s->config_fd, &rules);
 	if (!rules.n) {
-		line(r, "rules", FAIL, "no rules: nothing is armed. Add one: sipka config set 5060 --name tcp");
+		line(r, "rules", FAIL,
+		     "no rules: nothing is armed. Add one: sipka config set 5060 --name tcp");
 		return;
 	}
 	if (connections_list(s, as, &list, &n, &skipped)) {
@@ -80,11 +82,13 @@ static void check_rules(struct report *r, const struct state *s, const struct at
 		for (k = 0, any = false; k < n; k++)
 			any |= list[k].listening && list[k].local_port == rules.rules[i].port;
 		if (any)
-			line(r, "rules", OK, "port %u (%s): the PBX listens on it", rules.rules[i].port,
-			     rule_name(rules.rules[i].rule.name));
+			line(r, "rules", OK, "port %u (%s): the PBX listens on it",
+			     rules.rules[i].port, rule_name(rules.rules[i].rule.name));
 		else
-			line(r, "rules", WARN, "port %u (%s): nothing listens on it in the attached cgroups; fine for a trunk's port (connections the PBX opens to it), else fix the port: sipka config del %u",
-			     rules.rules[i].port, rule_name(rules.rules[i].rule.name), rules.rules[i].port);
+			line(r, "rules", WARN,
+			     "port %u (%s): nothing listens on it in the attached cgroups; fine for a trunk's port (connections the PBX opens to it), else fix the port: sipka config del %u",
+			     rules.rules[i].port, rule_name(rules.rules[i].rule.name),
+			     rules.rules[i].port);
 	}
 	for (k = 0; k < n; k++) {
 		bool dup = false;
@@ -96,17 +100,19 @@ static void check_rules(struct report *r, const struct state *s, const struct at
 		for (j = 0; j < k; j++)
 			dup |= list[j].listening && list[j].local_port == list[k].local_port;
 		if (!dup)
-			line(r, "rules", WARN, "port %u: the PBX listens on it, a SIP port by its number, and it has no rule; add one: sipka config set %u --name NAME",
+			line(r, "rules", WARN,
+			     "port %u: the PBX listens on it, a SIP port by its number, and it has no rule; add one: sipka config set %u --name NAME",
 			     list[k].local_port, list[k].local_port);
 	}
 	if (skipped)
-		line(r, "rules", WARN, "%u network namespaces not entered: this needs CAP_SYS_ADMIN", skipped);
+		line(r, "rules", WARN,
+		     "%u network namespaces not entered: this needs CAP_SYS_ADMIN", skipped);
 	free(list);
 }
 
 int cmd_check(int argc, char **argv)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct report r = { json_array(), OK };
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
@@ -118,7 +124,8 @@ int cmd_check(int argc, char **argv)
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		line(&r, "kernel", FAIL, "no BTF (/sys/kernel/btf/vmlinux): sipka needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)");
+		line(&r, "kernel", FAIL,
+		     "no BTF (/sys/kernel/btf/vmlinux): sipka needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)");
 	else
 		line(&r, "kernel", OK, "BTF present");
 	if (pindir_check_env(&pd)) {
@@ -126,11 +133,14 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	line(&r, "privileges", pindir_can_setns() ? OK : WARN, "%s",
-	     pindir_can_setns() ? "root (or the capabilities sipka needs)"
-				: "no CAP_SYS_ADMIN: existing connections in the PBX's network namespace cannot be armed");
+	     pindir_can_setns() ?
+		     "root (or the capabilities sipka needs)" :
+		     "no CAP_SYS_ADMIN: existing connections in the PBX's network namespace cannot be armed");
 	ret = pindir_open(&pd, false);
 	if (ret == -ENOENT) {
-		line(&r, "loaded", FAIL, "not loaded: %s does not exist. Run: sipka attach --cgroup PBX_CGROUP", pd.path);
+		line(&r, "loaded", FAIL,
+		     "not loaded: %s does not exist. Run: sipka attach --cgroup PBX_CGROUP",
+		     pd.path);
 		goto out;
 	}
 	if (ret) {
@@ -140,16 +150,20 @@ int cmd_check(int argc, char **argv)
 	line(&r, "bpffs", OK, "%s is on bpffs, root's, mode 0700", pd.path);
 	ret = state_open(&pd, &s);
 	if (ret) {
-		line(&r, "loaded", FAIL, ret == -ENOENT ? "not loaded: nothing pinned. Run: sipka attach --cgroup PBX_CGROUP"
-							: "the pins are not a whole sipka: see the error above");
+		line(&r, "loaded", FAIL,
+		     ret == -ENOENT ?
+			     "not loaded: nothing pinned. Run: sipka attach --cgroup PBX_CGROUP" :
+			     "the pins are not a whole sipka: see the error above");
 		goto out;
 	}
-	line(&r, "loaded", OK, "program %u, loaded by sipka %s, layout %u", s.prog_id, s.meta.version,
-	     s.meta.layout);
+	line(&r, "loaded", OK, "program %u, loaded by sipka %s, layout %u", s.prog_id,
+	     s.meta.version, s.meta.layout);
 	if (!(s.meta.features & SIPKA_FEAT_ITER_ARM))
-		line(&r, "kernel", WARN, "existing connections cannot be armed (Linux 5.16 or later): only connections made after an attach are");
+		line(&r, "kernel", WARN,
+		     "existing connections cannot be armed (Linux 5.16 or later): only connections made after an attach are");
 	else if (!(s.meta.features & SIPKA_FEAT_ITER_TRACK))
-		line(&r, "kernel", WARN, "existing connections are armed but their ends are not counted (Linux 6.1; 6.12 can)");
+		line(&r, "kernel", WARN,
+		     "existing connections are armed but their ends are not counted (Linux 6.1; 6.12 can)");
 	else
 		line(&r, "kernel", OK, "existing connections are armed and counted");
 	if (ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, true)) {
@@ -158,18 +172,22 @@ int cmd_check(int argc, char **argv)
 	}
 	for (i = 0; i < as.n; i++) {
 		if (as.a[i].defunct) {
-			line(&r, "attached", WARN, "%s is DEFUNCT: its cgroup is gone (the PBX restarted?). 'sipka attach --cgroup NEW' removes it",
+			line(&r, "attached", WARN,
+			     "%s is DEFUNCT: its cgroup is gone (the PBX restarted?). 'sipka attach --cgroup NEW' removes it",
 			     as.a[i].pin);
 			continue;
 		}
 		live++;
-		line(&r, "attached", OK, "%s (%s)", as.a[i].cgroup, as.a[i].via_link ? "link" : "direct");
+		line(&r, "attached", OK, "%s (%s)", as.a[i].cgroup,
+		     as.a[i].via_link ? "link" : "direct");
 	}
 	if (as.foreign)
-		line(&r, "attached", WARN, "%d link-N pins in %s are not sipka's: left alone; remove them if stale",
+		line(&r, "attached", WARN,
+		     "%d link-N pins in %s are not sipka's: left alone; remove them if stale",
 		     as.foreign, pd.path);
 	if (!live) {
-		line(&r, "attached", FAIL, "attached to no live cgroup: nothing is armed. Run: sipka attach --cgroup PBX_CGROUP");
+		line(&r, "attached", FAIL,
+		     "attached to no live cgroup: nothing is armed. Run: sipka attach --cgroup PBX_CGROUP");
 		goto out;
 	}
 	check_rules(&r, &s, &as);
@@ -183,15 +201,17 @@ int cmd_check(int argc, char **argv)
 		others = attachments_others(as.a[i].cgroup, &o, &nested, true);
 		for (k = 0; k < json_array_size(others); k++) {
 			json_t *x = json_array_get(others, k);
-			bool after = !strcmp(json_string_value(json_object_get(x, "runs")), "after");
+			bool after =
+				!strcmp(json_string_value(json_object_get(x, "runs")), "after");
 
 			line(&r, "others", after ? WARN : OK,
 			     "sock_ops program %lld (%s) on %s runs %s sipka on the sockets of %s: %s",
 			     (long long)json_integer_value(json_object_get(x, "prog_id")),
 			     json_string_value(json_object_get(x, "name")),
-			     json_string_value(json_object_get(x, "cgroup")), after ? "after" : "before",
-			     as.a[i].cgroup, after ? "its keepalive settings win; detach it, or attach sipka higher up"
-						   : "sipka's keepalive settings win");
+			     json_string_value(json_object_get(x, "cgroup")),
+			     after ? "after" : "before", as.a[i].cgroup,
+			     after ? "its keepalive settings win; detach it, or attach sipka higher up" :
+				     "sipka's keepalive settings win");
 		}
 		json_decref(others);
 	}
@@ -199,8 +219,9 @@ out:
 	attachments_free(&as);
 	state_close(&s);
 	pindir_close(&pd);
-	if (g.json)
-		json_print(json_pack("{s:s, s:o}", "result", level_name[r.worst], "checks", r.lines));
+	if (cli_opts.json)
+		print_json(
+			json_pack("{s:s, s:o}", "result", level_name[r.worst], "checks", r.lines));
 	else
 		json_decref(r.lines);
 	return r.worst == FAIL ? EXIT_FAIL : r.worst == WARN ? EXIT_PARTIAL : EXIT_OK;

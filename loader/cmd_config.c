@@ -15,7 +15,8 @@
 #include "state.h"
 
 static const struct cmd_help help = {
-	"config", "show | set PORT [OPTIONS] | del PORT | load FILE | check FILE",
+	"config",
+	"show | set PORT [OPTIONS] | del PORT | load FILE | check FILE",
 	"Shows or changes the port rules. Each change is all or nothing: the program\n"
 	"sees the old rules or the new ones, never a mix. set and load retune the\n"
 	"connections that exist now in every attached cgroup too (arming those not\n"
@@ -28,11 +29,14 @@ static const struct cmd_help help = {
 };
 
 static const struct cmd_help show_help = {
-	"config show", "", "Shows the rules: port, transport name, keepalive time, interval, probes,\nTCP_USER_TIMEOUT (ms; 0 = the kernel's) and whether resets make events.\n",
+	"config show",
+	"",
+	"Shows the rules: port, transport name, keepalive time, interval, probes,\nTCP_USER_TIMEOUT (ms; 0 = the kernel's) and whether resets make events.\n",
 };
 
 static const struct cmd_help set_help = {
-	"config set", "PORT [--name NAME] [--time S] [--intvl S] [--probes N] [--user-timeout MS|auto|off] [--reset-events[=no]] [--new-only]",
+	"config set",
+	"PORT [--name NAME] [--time S] [--intvl S] [--probes N] [--user-timeout MS|auto|off] [--reset-events[=no]] [--new-only]",
 	"Adds a rule for PORT, or changes the fields given of its rule: connections\n"
 	"accepted on PORT, and connections made to PORT, get these keepalive settings.\n"
 	"A new rule takes the defaults for what is not given; an existing rule keeps\n"
@@ -50,7 +54,8 @@ static const struct cmd_help set_help = {
 };
 
 static const struct cmd_help del_help = {
-	"config del", "PORT",
+	"config del",
+	"PORT",
 	"Removes the rule for PORT: connections established from now on are left alone.\n"
 	"Existing connections keep the keepalive they have (sipka cannot know what they\n"
 	"had before it, and dropping it would expose them to the NAT again); they stay\n"
@@ -58,13 +63,15 @@ static const struct cmd_help del_help = {
 };
 
 static const struct cmd_help check_help = {
-	"config check", "FILE",
+	"config check",
+	"FILE",
 	"Checks FILE as 'sipka config load' would, without touching the kernel: exit 0\n"
 	"and the number of rules when it is good, else the first problem as FILE:LINE.\n",
 };
 
 static const struct cmd_help load_help = {
-	"config load", "FILE [--new-only]",
+	"config load",
+	"FILE [--new-only]",
 	"Replaces all rules with those of FILE (INI, see examples/sipka.conf), and\n"
 	"retunes the existing connections of every attached cgroup to them.\n"
 	"A file with any error changes nothing. Connections on ports whose rule is\n"
@@ -78,7 +85,7 @@ static int parse_port(const char *s, __u32 *port)
 	char why[192];
 
 	if (setting_parse(SET_PORT, s, &d, why, sizeof(why))) {
-		err("PORT: %s", why);
+		p_err("PORT: %s", why);
 		return -1;
 	}
 	*port = d.port;
@@ -87,7 +94,7 @@ static int parse_port(const char *s, __u32 *port)
 
 static int config_show(int argc, char **argv)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct conf rules;
 	unsigned int i;
@@ -105,20 +112,21 @@ static int config_show(int argc, char **argv)
 	pindir_close(&pd);
 	if (rc)
 		return EXIT_FAIL;
-	if (g.json) {
+	if (cli_opts.json) {
 		j = json_array();
 		for (i = 0; i < rules.n; i++) {
 			const struct sipka_rule *r = &rules.rules[i].rule;
 
-			json_array_append_new(j, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:b}",
-				"port", rules.rules[i].port, "name", r->name,
-				"time", (json_int_t)r->time, "intvl", (json_int_t)r->intvl,
-				"probes", (json_int_t)r->probes,
-				"user_timeout_ms", (json_int_t)r->user_timeout_ms,
-				"reset_events", !!(r->flags & SIPKA_RULE_RESET_EVENTS),
-				"valid", sipka_rule_valid(r)));
+			json_array_append_new(
+				j, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:b}", "port",
+					     rules.rules[i].port, "name", r->name, "time",
+					     (json_int_t)r->time, "intvl", (json_int_t)r->intvl,
+					     "probes", (json_int_t)r->probes, "user_timeout_ms",
+					     (json_int_t)r->user_timeout_ms, "reset_events",
+					     !!(r->flags & SIPKA_RULE_RESET_EVENTS), "valid",
+					     sipka_rule_valid(r)));
 		}
-		return json_print(j);
+		return print_json(j);
 	}
 	printf("%-6s %-15s %6s %6s %6s %13s %12s\n", "PORT", "NAME", "TIME", "INTVL", "PROBES",
 	       "USER_TIMEOUT", "RESET_EVENTS");
@@ -136,8 +144,7 @@ static int config_show(int argc, char **argv)
 /* After a rule change: the existing connections follow, unless NEW_ONLY.
  * Prints the result; J (JSON object, or NULL) gets it as "existing".
  * Returns the exit status. */
-static int follow_existing(const struct pindir *pd, const struct state *s, bool new_only,
-			   json_t *j)
+static int follow_existing(const struct pindir *pd, const struct state *s, bool new_only, json_t *j)
 {
 	struct attachments as;
 	struct existing x;
@@ -177,7 +184,8 @@ static int begin_change(struct pindir *pd, struct state *s, struct conf *live)
 	if (!rc)
 		rc = state_open(pd, s);
 	if (rc == -ENOENT)
-		err("sipka is not loaded (nothing pinned in %s); run 'sipka attach' first", pd->path);
+		p_err("sipka is not loaded (nothing pinned in %s); run 'sipka attach' first",
+		      pd->path);
 	if (rc) {
 		pindir_close(pd);
 		return -1;
@@ -194,21 +202,19 @@ static void end_change(struct pindir *pd, struct state *s)
 
 static int config_set(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "name",	  required_argument, NULL, 'n' },
-		{ "time",	  required_argument, NULL, 't' },
-		{ "intvl",	  required_argument, NULL, 'i' },
-		{ "probes",	  required_argument, NULL, 'p' },
-		{ "user-timeout", required_argument, NULL, 'u' },
-		{ "reset-events", optional_argument, NULL, 'r' },
-		{ "new-only",	  no_argument,	     NULL, 'N' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
+					      { "time", required_argument, NULL, 't' },
+					      { "intvl", required_argument, NULL, 'i' },
+					      { "probes", required_argument, NULL, 'p' },
+					      { "user-timeout", required_argument, NULL, 'u' },
+					      { "reset-events", optional_argument, NULL, 'r' },
+					      { "new-only", no_argument, NULL, 'N' },
+					      { 0 } };
 	static const enum setting of[128] = {
-		['n'] = SET_NAME, ['t'] = SET_TIME, ['i'] = SET_INTVL,
+		['n'] = SET_NAME,   ['t'] = SET_TIME,	      ['i'] = SET_INTVL,
 		['p'] = SET_PROBES, ['u'] = SET_USER_TIMEOUT, ['r'] = SET_RESET_EVENTS,
 	};
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	const struct sipka_rule *old;
 	struct draft d = { 0 };
@@ -226,8 +232,9 @@ static int config_set(int argc, char **argv)
 			new_only = true;
 			continue;
 		}
-		if (setting_parse(of[c], c == 'r' && !optarg ? "yes" : optarg, &d, why, sizeof(why))) {
-			err("--%s: %s", opt_name(opts, c), why);
+		if (setting_parse(of[c], c == 'r' && !optarg ? "yes" : optarg, &d, why,
+				  sizeof(why))) {
+			p_err("--%s: %s", opt_name(opts, c), why);
 			return EXIT_USAGE;
 		}
 	}
@@ -237,7 +244,8 @@ static int config_set(int argc, char **argv)
 		return EXIT_FAIL;
 	old = conf_find(&rules, d.port);
 	if (!old && rules.n == SIPKA_MAX_RULES) {
-		err("sipka holds at most %d rules; delete one first ('sipka config del PORT')", SIPKA_MAX_RULES);
+		p_err("sipka holds at most %d rules; delete one first ('sipka config del PORT')",
+		      SIPKA_MAX_RULES);
 		end_change(&pd, &s);
 		return EXIT_FAIL;
 	}
@@ -252,25 +260,26 @@ static int config_set(int argc, char **argv)
 		end_change(&pd, &s);
 		return EXIT_FAIL;
 	}
-	j = g.json ? json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}", "port", d.port, "name", r.name,
-			       "time", (json_int_t)r.time, "intvl", (json_int_t)r.intvl,
-			       "probes", (json_int_t)r.probes,
-			       "user_timeout_ms", (json_int_t)r.user_timeout_ms,
-			       "reset_events", !!(r.flags & SIPKA_RULE_RESET_EVENTS)) : NULL;
-	if (!g.json)
+	j = cli_opts.json ? json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}", "port", d.port, "name",
+				      r.name, "time", (json_int_t)r.time, "intvl",
+				      (json_int_t)r.intvl, "probes", (json_int_t)r.probes,
+				      "user_timeout_ms", (json_int_t)r.user_timeout_ms,
+				      "reset_events", !!(r.flags & SIPKA_RULE_RESET_EVENTS)) :
+			    NULL;
+	if (!cli_opts.json)
 		printf("sipka: port %u%s%s: time %us, intvl %us, probes %u, user timeout %ums\n",
 		       d.port, r.name[0] ? " " : "", r.name, r.time, r.intvl, r.probes,
 		       r.user_timeout_ms);
 	rc = follow_existing(&pd, &s, new_only, j);
 	end_change(&pd, &s);
 	if (j)
-		json_print(j);
+		print_json(j);
 	return rc;
 }
 
 static int config_del(int argc, char **argv)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct conf rules;
 	unsigned int i, n = 0;
@@ -287,7 +296,7 @@ static int config_del(int argc, char **argv)
 		if (rules.rules[i].port != port)
 			rules.rules[n++] = rules.rules[i];
 	if (n == rules.n) {
-		err("there is no rule for port %u; 'sipka config show' lists them", port);
+		p_err("there is no rule for port %u; 'sipka config show' lists them", port);
 		end_change(&pd, &s);
 		return EXIT_FAIL;
 	}
@@ -296,19 +305,16 @@ static int config_del(int argc, char **argv)
 	end_change(&pd, &s);
 	if (rc)
 		return rc;
-	if (g.json)
-		return json_print(json_pack("{s:i, s:b}", "port", port, "deleted", 1));
+	if (cli_opts.json)
+		return print_json(json_pack("{s:i, s:b}", "port", port, "deleted", 1));
 	printf("sipka: port %u: rule deleted; existing connections keep their keepalive\n", port);
 	return EXIT_OK;
 }
 
 static int config_load(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "new-only", no_argument, NULL, 'N' },
-		{ 0 }
-	};
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	static const struct option opts[] = { { "new-only", no_argument, NULL, 'N' }, { 0 } };
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct conf conf, live;
 	bool new_only = false;
@@ -324,7 +330,7 @@ static int config_load(int argc, char **argv)
 	if (want_args(argc, argv, 1, 1, &load_help))
 		return EXIT_USAGE;
 	if (conf_parse_file(argv[optind], &conf, why, sizeof(why))) {
-		err("%s", why);
+		p_err("%s", why);
 		return EXIT_FAIL;
 	}
 	if (begin_change(&pd, &s, &live))
@@ -333,13 +339,13 @@ static int config_load(int argc, char **argv)
 		end_change(&pd, &s);
 		return EXIT_FAIL;
 	}
-	j = g.json ? json_pack("{s:i, s:s}", "rules", conf.n, "file", argv[optind]) : NULL;
-	if (!g.json)
+	j = cli_opts.json ? json_pack("{s:i, s:s}", "rules", conf.n, "file", argv[optind]) : NULL;
+	if (!cli_opts.json)
 		printf("sipka: %u rules loaded from %s\n", conf.n, argv[optind]);
 	rc = follow_existing(&pd, &s, new_only, j);
 	end_change(&pd, &s);
 	if (j)
-		json_print(j);
+		print_json(j);
 	return rc;
 }
 
@@ -354,11 +360,11 @@ static int config_check(int argc, char **argv)
 	if (want_args(argc, argv, 1, 1, &check_help))
 		return EXIT_USAGE;
 	if (conf_parse_file(argv[optind], &conf, why, sizeof(why))) {
-		err("%s", why);
+		p_err("%s", why);
 		return EXIT_FAIL;
 	}
-	if (g.json)
-		return json_print(json_pack("{s:s, s:b, s:i}", "file", argv[optind], "valid", 1,
+	if (cli_opts.json)
+		return print_json(json_pack("{s:s, s:b, s:i}", "file", argv[optind], "valid", 1,
 					    "rules", conf.n));
 	printf("sipka: %s is good: %u rules\n", argv[optind], conf.n);
 	return EXIT_OK;
@@ -370,13 +376,13 @@ int cmd_config(int argc, char **argv)
 		const char *name;
 		int (*run)(int argc, char **argv);
 	} subs[] = {
-		{ "show", config_show }, { "set", config_set }, { "del", config_del },
+		{ "show", config_show }, { "set", config_set },	    { "del", config_del },
 		{ "load", config_load }, { "check", config_check },
 	};
 	size_t i;
 
 	optind = 0;
-	if (argc < 2)	/* "sipka config" alone shows the rules */
+	if (argc < 2) /* "sipka config" alone shows the rules */
 		return config_show(argc, argv);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
 		print_help(&help);
@@ -385,6 +391,7 @@ int cmd_config(int argc, char **argv)
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(argv[1], subs[i].name))
 			return subs[i].run(argc - 1, argv + 1);
-	err("unknown config command '%s'; use show, set, del, load or check (see 'sipka config --help')", argv[1]);
+	p_err("unknown config command '%s'; use show, set, del, load or check (see 'sipka config --help')",
+	      argv[1]);
 	return EXIT_USAGE;
 }

@@ -18,7 +18,8 @@
 #include "state.h"
 
 static const struct cmd_help help = {
-	"connections", "[--port PORT] [--peer ADDR] [--all]",
+	"connections",
+	"[--port PORT] [--peer ADDR] [--all]",
 	"Lists every connection sipka armed in the attached cgroups: peer and local\n"
 	"address, rule port and name, when it was armed, the keepalive in force, and\n"
 	"the socket's live state: idle time since the peer last sent anything,\n"
@@ -31,7 +32,7 @@ static const struct cmd_help help = {
 	"                   (made before a --new-only attach), with their keepalive\n",
 };
 
-enum { OPT_PORT = 0x1000, OPT_PEER };	/* above the global options' */
+enum { OPT_PORT = 0x1000, OPT_PEER }; /* above the global options' */
 
 static int by_port_peer(const void *a, const void *b)
 {
@@ -62,19 +63,18 @@ static json_t *info_json(const struct sipka_conn_info *c, const char *name)
 
 	addr_format(c->family, c->local_addr, local, &v4);
 	addr_format(c->family, c->remote_addr, remote, &v4);
-	return json_pack("{s:s, s:i, s:s, s:i, s:i, s:s, s:b, s:b, s:o, s:{s:b, s:i, s:i, s:i, s:i}, "
-			 "s:i, s:i, s:i, s:i, s:I}",
-		"remote_addr", remote, "remote_port", c->remote_port,
-		"local_addr", local, "local_port", c->local_port,
-		"rule_port", c->rule_port, "name", name,
-		"armed", c->armed_ns || c->untracked, "tracked", c->armed_ns != 0,
-		"armed_s_ago", c->armed_ns ? json_integer((c->now_ns - c->armed_ns) / 1000000000ULL)
-					   : json_null(),
-		"keepalive", "on", c->keepalive, "time", c->keepalive_time_s,
-		"intvl", c->keepalive_intvl_s, "probes", c->keepalive_probes,
-		"user_timeout_ms", c->user_timeout_ms,
-		"idle_ms", c->idle_ms, "probes_out", c->probes_out, "retransmits", c->retransmits,
-		"rtt_us", c->srtt_us, "cgroup_id", (json_int_t)c->cgroup_id);
+	return json_pack(
+		"{s:s, s:i, s:s, s:i, s:i, s:s, s:b, s:b, s:o, s:{s:b, s:i, s:i, s:i, s:i}, "
+		"s:i, s:i, s:i, s:i, s:I}",
+		"remote_addr", remote, "remote_port", c->remote_port, "local_addr", local,
+		"local_port", c->local_port, "rule_port", c->rule_port, "name", name, "armed",
+		c->armed_ns || c->untracked, "tracked", c->armed_ns != 0, "armed_s_ago",
+		c->armed_ns ? json_integer((c->now_ns - c->armed_ns) / 1000000000ULL) : json_null(),
+		"keepalive", "on", c->keepalive, "time", c->keepalive_time_s, "intvl",
+		c->keepalive_intvl_s, "probes", c->keepalive_probes, "user_timeout_ms",
+		c->user_timeout_ms, "idle_ms", c->idle_ms, "probes_out", c->probes_out,
+		"retransmits", c->retransmits, "rtt_us", c->srtt_us, "cgroup_id",
+		(json_int_t)c->cgroup_id);
 }
 
 static void print_row(const struct sipka_conn_info *c, const char *name)
@@ -103,8 +103,8 @@ static void print_row(const struct sipka_conn_info *c, const char *name)
 	else if (idle_s < c->keepalive_time_s / 2 && !c->probes_out)
 		snprintf(dead, sizeof(dead), "-");
 	else
-		duration_format((idle_s < bound_s(c) ? bound_s(c) - idle_s : 0) * 1000000000ULL, dead,
-				sizeof(dead));
+		duration_format((idle_s < bound_s(c) ? bound_s(c) - idle_s : 0) * 1000000000ULL,
+				dead, sizeof(dead));
 	printf("%-22s %-22s %5u %-6s %-10s %-12s %6us %-8s %-8s %3u %3u %7.1fms\n", remote, local,
 	       c->rule_port, rule_name(name), armed, ka, bound_s(c), idle, dead, c->probes_out,
 	       c->retransmits, c->srtt_us / 1000.0);
@@ -112,13 +112,11 @@ static void print_row(const struct sipka_conn_info *c, const char *name)
 
 int cmd_connections(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "port", required_argument, NULL, OPT_PORT },
-		{ "peer", required_argument, NULL, OPT_PEER },
-		{ "all",  no_argument,	     NULL, 'a' },
-		{ 0 }
-	};
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	static const struct option opts[] = { { "port", required_argument, NULL, OPT_PORT },
+					      { "peer", required_argument, NULL, OPT_PEER },
+					      { "all", no_argument, NULL, 'a' },
+					      { 0 } };
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
 	struct sipka_conn_info *list = NULL;
@@ -138,7 +136,7 @@ int cmd_connections(int argc, char **argv)
 		switch (c) {
 		case OPT_PORT:
 			if (parse_uint(optarg, 1, 65535, &port, why, sizeof(why))) {
-				err("--port: %s; give a TCP port from 1 to 65535", why);
+				p_err("--port: %s; give a TCP port from 1 to 65535", why);
 				return EXIT_USAGE;
 			}
 			break;
@@ -156,30 +154,29 @@ int cmd_connections(int argc, char **argv)
 	    connections_list(&s, &as, &list, &n, &skipped))
 		goto out;
 	if (skipped)
-		note("warning: connections in %u network namespaces are not listed: entering them needs CAP_SYS_ADMIN",
-		     skipped);
+		p_info("warning: connections in %u network namespaces are not listed: entering them needs CAP_SYS_ADMIN",
+		       skipped);
 	rules_read(s.config_fd, &rules);
 	qsort(list, n, sizeof(*list), by_port_peer);
-	if (g.json)
+	if (cli_opts.json)
 		j = json_array();
 	else
-		printf("%-22s %-22s %5s %-6s %-10s %-12s %7s %-8s %-8s %3s %3s %9s\n", "PEER", "LOCAL",
-		       "RULE", "NAME", "ARMED", "KEEPALIVE", "BOUND", "IDLE", "DEAD_IN", "PRB", "RTX",
-		       "RTT");
+		printf("%-22s %-22s %5s %-6s %-10s %-12s %7s %-8s %-8s %3s %3s %9s\n", "PEER",
+		       "LOCAL", "RULE", "NAME", "ARMED", "KEEPALIVE", "BOUND", "IDLE", "DEAD_IN",
+		       "PRB", "RTX", "RTT");
 	for (i = 0; i < n; i++) {
 		const struct sipka_conn_info *ci = &list[i];
 		const struct sipka_rule *r = conf_find(&rules, ci->rule_port);
 
 		if (ci->listening || (!all && !ci->armed_ns && !ci->untracked) ||
-		    (port && ci->rule_port != port) ||
-		    (peer && !peer_is(ci, peer)))
+		    (port && ci->rule_port != port) || (peer && !peer_is(ci, peer)))
 			continue;
 		if (j)
 			json_array_append_new(j, info_json(ci, r ? r->name : ""));
 		else
 			print_row(ci, r ? r->name : "");
 	}
-	rc = j ? json_print(j) : EXIT_OK;
+	rc = j ? print_json(j) : EXIT_OK;
 out:
 	free(list);
 	attachments_free(&as);

@@ -14,7 +14,8 @@
 #include "state.h"
 
 static const struct cmd_help help = {
-	"detach", "[--cgroup PATH | --cgroup-of PID|self]",
+	"detach",
+	"[--cgroup PATH | --cgroup-of PID|self]",
 	"Without --cgroup: detaches sipka from every cgroup (its links, and direct\n"
 	"attachments of its program made by bpftool or systemd) and removes its\n"
 	"program, maps and pin dir, so nothing of sipka is left in the kernel or in\n"
@@ -24,7 +25,7 @@ static const struct cmd_help help = {
 	"      --cgroup-of PID  the cgroup of process PID; 'self': sipka's own\n",
 };
 
-enum { OPT_CGROUP_OF = 0x1000 };	/* above the global options' */
+enum { OPT_CGROUP_OF = 0x1000 }; /* above the global options' */
 
 static int detach_one(struct pindir *pd, const char *cg_path)
 {
@@ -48,8 +49,8 @@ static int detach_one(struct pindir *pd, const char *cg_path)
 		json_array_append_new(done, json_string(cg_path));
 	}
 	attachments_free(&as);
-	if (g.json)
-		return json_print(json_pack("{s:o}", "detached", done)) ? EXIT_FAIL : rc;
+	if (cli_opts.json)
+		return print_json(json_pack("{s:o}", "detached", done)) ? EXIT_FAIL : rc;
 	if (!json_array_size(done) && !rc)
 		printf("sipka: not attached to %s: nothing to detach ('sipka status' shows where it is)\n",
 		       cg_path);
@@ -80,12 +81,12 @@ static int detach_all(struct pindir *pd)
 			continue;
 		}
 		json_array_append_new(done, json_string(as.a[i].cgroup));
-		if (!g.json)
+		if (!cli_opts.json)
 			printf("sipka: detached from %s%s\n", as.a[i].cgroup,
 			       as.a[i].via_link ? "" : " (a direct attachment)");
 	}
 	attachments_free(&as);
-	if (rc)		/* keep the program and maps while an attachment may use them */
+	if (rc) /* keep the program and maps while an attachment may use them */
 		goto out;
 	if (pin_remove(pd, SIPKA_PIN_PROG)) {
 		rc = EXIT_FAIL;
@@ -101,14 +102,14 @@ static int detach_all(struct pindir *pd)
 		}
 	}
 	if (rmdir(pd->path) && errno != ENOENT && !json_array_size(kept)) {
-		err("cannot remove %s: %s", pd->path, strerror(errno));
+		p_err("cannot remove %s: %s", pd->path, strerror(errno));
 		rc = EXIT_FAIL;
 	}
 out:
 	free(e);
-	if (g.json) {
-		json_print(json_pack("{s:O, s:b, s:O}", "detached", done,
-				     "removed", !rc && !json_array_size(kept), "kept", kept));
+	if (cli_opts.json) {
+		print_json(json_pack("{s:O, s:b, s:O}", "detached", done, "removed",
+				     !rc && !json_array_size(kept), "kept", kept));
 	} else if (!rc && json_array_size(kept)) {
 		printf("sipka: removed sipka's program and maps; kept %s: it holds %zu entries that are not sipka's (%s%s)\n",
 		       pd->path, json_array_size(kept), json_string_value(json_array_get(kept, 0)),
@@ -123,12 +124,11 @@ out:
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "cgroup",    required_argument, NULL, 'c' },
-		{ "cgroup-of", required_argument, NULL, OPT_CGROUP_OF },
-		{ 0 }
-	};
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	static const struct option opts[] = { { "cgroup", required_argument, NULL, 'c' },
+					      { "cgroup-of", required_argument, NULL,
+						OPT_CGROUP_OF },
+					      { 0 } };
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	const char *cg_arg = NULL, *cg_of = NULL;
 	char cg_path[PATH_MAX];
 	int c, rc;
@@ -143,7 +143,7 @@ int cmd_detach(int argc, char **argv)
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
 	if (cg_arg && cg_of) {
-		err("give --cgroup or --cgroup-of, not both");
+		p_err("give --cgroup or --cgroup-of, not both");
 		return EXIT_USAGE;
 	}
 	if ((cg_arg || cg_of) &&
@@ -151,8 +151,8 @@ int cmd_detach(int argc, char **argv)
 		return EXIT_FAIL;
 	rc = state_begin_write(&pd, false);
 	if (rc == -ENOENT) {
-		if (g.json)
-			return json_print(json_pack("{s:[], s:b}", "detached", "removed", 0));
+		if (cli_opts.json)
+			return print_json(json_pack("{s:[], s:b}", "detached", "removed", 0));
 		printf("sipka: nothing to detach (%s does not exist)\n", pd.path);
 		return EXIT_OK;
 	}

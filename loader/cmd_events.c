@@ -19,7 +19,8 @@
 #include "sipka.h"
 
 static const struct cmd_help help = {
-	"events", "[--follow]",
+	"events",
+	"[--follow]",
 	"Prints the dead-peer events waiting in the ring buffer, one line each: time\n"
 	"(ISO 8601), reason (keepalive, retransmit, reset), the peer, the local end\n"
 	"and rule, how long the connection lived. With -j, one JSON object per line.\n"
@@ -31,12 +32,14 @@ static const struct cmd_help help = {
 };
 
 static const char *const reasons[] = {
-	[SIPKA_CLOSED] = "closed", [SIPKA_DEAD_KEEPALIVE] = "keepalive",
-	[SIPKA_DEAD_RETRANSMIT] = "retransmit", [SIPKA_RESET] = "reset",
+	[SIPKA_CLOSED] = "closed",
+	[SIPKA_DEAD_KEEPALIVE] = "keepalive",
+	[SIPKA_DEAD_RETRANSMIT] = "retransmit",
+	[SIPKA_RESET] = "reset",
 };
 
 static volatile sig_atomic_t stop;
-static __s64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 
 static void on_signal(int sig)
 {
@@ -63,7 +66,7 @@ static void iso8601(__u64 boot_ns, char *buf, size_t len)
 
 	localtime_r(&secs, &tm);
 	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm);	/* +0100 */
+	strftime(zone, sizeof(zone), "%z", &tm); /* +0100 */
 	snprintf(buf + n, len - n, ".%03lld%.3s:%.2s", (long long)(wall % 1000000000LL) / 1000000,
 		 zone, zone + 3);
 }
@@ -86,21 +89,21 @@ static int print_event(void *ctx, void *data, size_t size)
 	snprintf(name, sizeof(name), "%s", e->name);
 	ms = (e->lifetime_ns + 500000) / 1000000;
 	reason = e->reason < sizeof(reasons) / sizeof(reasons[0]) ? reasons[e->reason] : "unknown";
-	if (g.json) {
+	if (cli_opts.json) {
 		/* Milliseconds are what matters, and all a reader should see. */
-		json_print(json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:o, s:I}",
-			"time", when, "reason", reason, "family", v4 ? "ipv4" : "ipv6",
-			"remote_addr", remote, "remote_port", e->remote_port,
-			"local_addr", local, "local_port", e->local_port,
-			"rule_port", e->rule_port, "name", name,
-			"probes", e->probes, "retransmits", e->retransmits,
-			"lifetime_s", json_real(ms / 1e3), "lifetime_ms", (json_int_t)ms));
+		print_json(json_pack(
+			"{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:o, s:I}", "time",
+			when, "reason", reason, "family", v4 ? "ipv4" : "ipv6", "remote_addr",
+			remote, "remote_port", e->remote_port, "local_addr", local, "local_port",
+			e->local_port, "rule_port", e->rule_port, "name", name, "probes", e->probes,
+			"retransmits", e->retransmits, "lifetime_s", json_real(ms / 1e3),
+			"lifetime_ms", (json_int_t)ms));
 	} else {
 		duration_format(e->lifetime_ns, lived, sizeof(lived));
-		printf(v4 ? "%s %-10s peer %s:%u  local %s:%u (%s)  lived %s  probes %u  retransmits %u\n"
-			  : "%s %-10s peer [%s]:%u  local [%s]:%u (%s)  lived %s  probes %u  retransmits %u\n",
-		       when, reason, remote, e->remote_port, local, e->local_port,
-		       rule_name(name), lived, e->probes, e->retransmits);
+		printf(v4 ? "%s %-10s peer %s:%u  local %s:%u (%s)  lived %s  probes %u  retransmits %u\n" :
+			    "%s %-10s peer [%s]:%u  local [%s]:%u (%s)  lived %s  probes %u  retransmits %u\n",
+		       when, reason, remote, e->remote_port, local, e->local_port, rule_name(name),
+		       lived, e->probes, e->retransmits);
 	}
 	fflush(stdout);
 	return 0;
@@ -127,8 +130,8 @@ static void report_lost(int stats_fd, __u64 *seen)
 	__u64 lost = events_lost(stats_fd);
 
 	if (lost > *seen)
-		note("warning: %llu events lost since sipka was loaded: the ring buffer (%d KiB) was full; read it more often ('sipka events --follow')",
-		     (unsigned long long)lost, SIPKA_EVENTS_SIZE / 1024);
+		p_info("warning: %llu events lost since sipka was loaded: the ring buffer (%d KiB) was full; read it more often ('sipka events --follow')",
+		       (unsigned long long)lost, SIPKA_EVENTS_SIZE / 1024);
 	*seen = lost;
 }
 
@@ -140,7 +143,7 @@ static __u32 pinned_events_id(void)
 	__u32 len = sizeof(info);
 	int fd;
 
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 
 	if (pindir_path(&pd, SIPKA_PIN_EVENTS, path))
 		return 0;
@@ -179,7 +182,7 @@ static void reader_close(struct reader *r)
  * while sipka is being loaded, one may be pinned before the other. */
 static int reader_open(struct reader *r, __u32 id)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	char why[400];
 
 	if (pindir_open(&pd, false))
@@ -196,7 +199,7 @@ static int reader_open(struct reader *r, __u32 id)
 	}
 	r->rb = ring_buffer__new(r->events_fd, print_event, NULL, NULL);
 	if (!r->rb) {
-		err("cannot read the events ring buffer: %s", strerror(errno));
+		p_err("cannot read the events ring buffer: %s", strerror(errno));
 		reader_close(r);
 		return -2;
 	}
@@ -208,9 +211,9 @@ static int reader_open(struct reader *r, __u32 id)
 static int reader_lock(int *dir)
 {
 	/* Two consumers of one ring buffer race for each event: allow one. */
-	*dir = pindir_reader_lock(g.pin_dir);
+	*dir = pindir_reader_lock(cli_opts.pin_dir);
 	if (*dir < 0) {
-		err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
+		p_err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
 		return -1;
 	}
 	return 0;
@@ -229,22 +232,24 @@ static int follow_events(struct reader *r)
 		id = pinned_events_id();
 		if (id != r->id) {
 			if (r->id)
-				ring_buffer__consume(r->rb);	/* what the old one still holds */
+				ring_buffer__consume(r->rb); /* what the old one still holds */
 			reader_close(r);
 			ret = id ? reader_open(r, id) : -1;
 			if (ret == -2)
 				return EXIT_FAIL;
 			if (!ret) {
 				if (waiting)
-					note("sipka is loaded: reading its ring buffer (map id %u)", id);
+					p_info("sipka is loaded: reading its ring buffer (map id %u)",
+					       id);
 				else if (!first)
-					note("the ring buffer was replaced (sipka detached and attached again): reading the new one (map id %u)", id);
+					p_info("the ring buffer was replaced (sipka detached and attached again): reading the new one (map id %u)",
+					       id);
 				waiting = first = false;
 			}
 		}
 		if (!id && !waiting) {
-			note("sipka is not loaded (nothing pinned in %s): waiting for 'sipka attach' or 'sipka load'",
-			     g.pin_dir);
+			p_info("sipka is not loaded (nothing pinned in %s): waiting for 'sipka attach' or 'sipka load'",
+			       cli_opts.pin_dir);
 			waiting = true;
 		}
 		if (!r->rb) {
@@ -254,7 +259,7 @@ static int follow_events(struct reader *r)
 			continue;
 		}
 		if (ring_buffer__poll(r->rb, 500) < 0 && errno != EINTR) {
-			err("cannot read the events ring buffer: %s", strerror(errno));
+			p_err("cannot read the events ring buffer: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
 		report_lost(r->stats_fd, &r->lost_seen);
@@ -264,10 +269,7 @@ static int follow_events(struct reader *r)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "follow", no_argument, NULL, 'f' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
 	struct reader r = { NULL, -1, -1, 0, 0 };
 	struct pins p = PINS_INIT;
 	bool follow = false;
@@ -285,7 +287,7 @@ int cmd_events(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	if (follow) {
-		struct pindir pd = PINDIR_INIT(g.pin_dir);
+		struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 
 		if (pindir_check_env(&pd))
 			return EXIT_FAIL;
@@ -304,7 +306,7 @@ int cmd_events(int argc, char **argv)
 		goto out;
 	r.rb = ring_buffer__new(p.events_fd, print_event, NULL, NULL);
 	if (!r.rb || ring_buffer__consume(r.rb) < 0) {
-		err("cannot read the events ring buffer: %s", strerror(errno));
+		p_err("cannot read the events ring buffer: %s", strerror(errno));
 		goto out;
 	}
 	report_lost(p.stats_fd, &r.lost_seen);

@@ -21,7 +21,8 @@
 #include "rules.h"
 
 static const struct cmd_help help = {
-	"stats", "[--prometheus [--output FILE]] [--watch N]",
+	"stats",
+	"[--prometheus [--output FILE]] [--watch N]",
 	"Shows the counters of each rule port:\n"
 	"  ARMED      connections keepalive was set on\n"
 	"  ACTIVE     armed and still open\n"
@@ -107,8 +108,8 @@ static const struct counter {
 	{ "DEAD_KA", "dead_keepalive", OFF(dead_keepalive), "sipka_dead_peers_total", "counter",
 	  "Dead peers found: keepalive probes unanswered, or sent data unacknowledged (retransmission limit or TCP_USER_TIMEOUT).",
 	  "keepalive" },
-	{ "DEAD_RTX", "dead_retransmit", OFF(dead_retransmit), "sipka_dead_peers_total", NULL,
-	  NULL, "retransmit" },
+	{ "DEAD_RTX", "dead_retransmit", OFF(dead_retransmit), "sipka_dead_peers_total", NULL, NULL,
+	  "retransmit" },
 	{ "RESET", "reset", OFF(reset), "sipka_connections_reset_total", "counter",
 	  "Armed connections reset by the peer.", NULL },
 	{ "CLOSED", "closed", OFF(closed), "sipka_connections_closed_total", "counter",
@@ -167,7 +168,8 @@ static const struct row *find_row(const struct row *rows, int n, __u32 port)
 	return NULL;
 }
 
-static long long delta(const struct row *r, const struct row *prev, int nprev, const struct counter *k)
+static long long delta(const struct row *r, const struct row *prev, int nprev,
+		       const struct counter *k)
 {
 	const struct row *was = find_row(prev, nprev, r->port);
 
@@ -217,15 +219,17 @@ static void print_table(const struct row *rows, int n, const struct row *prev, i
 			d = prev ? delta(&rows[i], prev, nprev, &counters[k]) : 0;
 			any |= d != 0;
 			if (d && inline_delta)
-				snprintf(cell, sizeof(cell), "%llu (%+lld)", value(&rows[i].c, &counters[k]), d);
+				snprintf(cell, sizeof(cell), "%llu (%+lld)",
+					 value(&rows[i].c, &counters[k]), d);
 			else
-				snprintf(cell, sizeof(cell), "%llu", value(&rows[i].c, &counters[k]));
+				snprintf(cell, sizeof(cell), "%llu",
+					 value(&rows[i].c, &counters[k]));
 			printf("  %*s", wk[k], cell);
 		}
 		printf("\n");
 		if (!any || inline_delta)
 			continue;
-		printf("%-5s  %-*s", "", wname, "");	/* the changes, under their counts */
+		printf("%-5s  %-*s", "", wname, ""); /* the changes, under their counts */
 		for (k = 0; k < NCOUNTERS; k++) {
 			d = delta(&rows[i], prev, nprev, &counters[k]);
 			cell[0] = '\0';
@@ -252,16 +256,16 @@ static void print_label(FILE *f, const char *s)
 
 /* What the Prometheus output says besides the counters. */
 struct health {
-	bool up;		/* sipka's pins are there */
-	int attached;		/* live cgroups: links and direct attachments */
-	int defunct;		/* pinned links whose cgroup is gone */
+	bool up;      /* sipka's pins are there */
+	int attached; /* live cgroups: links and direct attachments */
+	int defunct;  /* pinned links whose cgroup is gone */
 	struct conf rules;
-	char version[64];	/* the loaded program's */
+	char version[64]; /* the loaded program's */
 };
 
 static void read_health(const struct pins *p, struct health *h)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct attachments as = { 0 };
 	struct ours o;
 	int i;
@@ -269,7 +273,8 @@ static void read_health(const struct pins *p, struct health *h)
 	memset(h, 0, sizeof(*h));
 	h->up = true;
 	rules_read(p->config_fd, &h->rules);
-	if (!pindir_open(&pd, false) && !ours_collect(&pd, &o) && !attachments_list(&pd, &o, &as, true)) {
+	if (!pindir_open(&pd, false) && !ours_collect(&pd, &o) &&
+	    !attachments_list(&pd, &o, &as, true)) {
 		for (i = 0; i < as.n; i++) {
 			h->attached += !as.a[i].defunct;
 			h->defunct += as.a[i].defunct;
@@ -300,12 +305,17 @@ static void print_rules(FILE *f, const struct conf *c)
 	static const struct {
 		const char *metric, *help;
 	} g_rules[] = {
-		{ "sipka_rule_keepalive_time_seconds", "Idle seconds before the first keepalive probe (TCP_KEEPIDLE)." },
-		{ "sipka_rule_keepalive_intvl_seconds", "Seconds between keepalive probes (TCP_KEEPINTVL)." },
-		{ "sipka_rule_keepalive_probes", "Unanswered probes before the peer is dead (TCP_KEEPCNT)." },
-		{ "sipka_rule_user_timeout_seconds", "TCP_USER_TIMEOUT; 0: the kernel's (not set)." },
+		{ "sipka_rule_keepalive_time_seconds",
+		  "Idle seconds before the first keepalive probe (TCP_KEEPIDLE)." },
+		{ "sipka_rule_keepalive_intvl_seconds",
+		  "Seconds between keepalive probes (TCP_KEEPINTVL)." },
+		{ "sipka_rule_keepalive_probes",
+		  "Unanswered probes before the peer is dead (TCP_KEEPCNT)." },
+		{ "sipka_rule_user_timeout_seconds",
+		  "TCP_USER_TIMEOUT; 0: the kernel's (not set)." },
 		{ "sipka_rule_reset_events", "1 when resets make events too." },
-		{ "sipka_rule_valid", "1 when the rule is valid; 0: the program skips it and counts an error." },
+		{ "sipka_rule_valid",
+		  "1 when the rule is valid; 0: the program skips it and counts an error." },
 	};
 	unsigned int i, m;
 
@@ -321,7 +331,8 @@ static void print_rules(FILE *f, const struct conf *c)
 			case 2: fprintf(f, "%u\n", r->probes); break;
 			case 3:
 				if (r->user_timeout_ms % 1000)
-					fprintf(f, "%u.%03u\n", r->user_timeout_ms / 1000, r->user_timeout_ms % 1000);
+					fprintf(f, "%u.%03u\n", r->user_timeout_ms / 1000,
+						r->user_timeout_ms % 1000);
 				else
 					fprintf(f, "%u\n", r->user_timeout_ms / 1000);
 				break;
@@ -341,14 +352,17 @@ static void print_prometheus(FILE *f, const struct row *rows, int n, const struc
 
 	gauge(f, "sipka_up", "1 when sipka's program and maps are loaded (pinned), 0 when not.");
 	fprintf(f, "sipka_up %d\n", h->up);
-	gauge(f, "sipka_attached_cgroups", "Live cgroups sipka's program is attached to (sipka's links and direct attachments).");
+	gauge(f, "sipka_attached_cgroups",
+	      "Live cgroups sipka's program is attached to (sipka's links and direct attachments).");
 	fprintf(f, "sipka_attached_cgroups %d\n", h->attached);
-	gauge(f, "sipka_defunct_links", "Pinned links whose cgroup is gone; 'sipka attach' removes them.");
+	gauge(f, "sipka_defunct_links",
+	      "Pinned links whose cgroup is gone; 'sipka attach' removes them.");
 	fprintf(f, "sipka_defunct_links %d\n", h->defunct);
 	if (h->up) {
 		for (k = counters; k < counters + NCOUNTERS; k++) {
 			if (k->type)
-				fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", k->metric, k->help, k->metric, k->type);
+				fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", k->metric, k->help,
+					k->metric, k->type);
 			for (i = 0; i < n; i++) {
 				fprintf(f, "%s{port=\"%u\",transport=\"", k->metric, rows[i].port);
 				print_label(f, rows[i].name);
@@ -366,12 +380,15 @@ static void print_prometheus(FILE *f, const struct row *rows, int n, const struc
 			fputs("\"} 1\n", f);
 		}
 	}
-	fprintf(f, "# HELP sipka_build_info The version of the sipka command that wrote this.\n"
-		   "# TYPE sipka_build_info gauge\n"
-		   "sipka_build_info{version=\"%s\"} 1\n", SIPKA_VERSION);
+	fprintf(f,
+		"# HELP sipka_build_info The version of the sipka command that wrote this.\n"
+		"# TYPE sipka_build_info gauge\n"
+		"sipka_build_info{version=\"%s\"} 1\n",
+		SIPKA_VERSION);
 }
 
-static int prometheus_to_file(const char *path, const struct row *rows, int n, const struct health *h)
+static int prometheus_to_file(const char *path, const struct row *rows, int n,
+			      const struct health *h)
 {
 	char tmp[PATH_MAX];
 	FILE *f;
@@ -379,12 +396,13 @@ static int prometheus_to_file(const char *path, const struct row *rows, int n, c
 
 	/* Same directory, so rename() is atomic: the collector never reads half. */
 	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		err("--output path is too long");
+		p_err("--output path is too long");
 		return EXIT_FAIL;
 	}
 	fd = mkstemp(tmp);
 	if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
-		err("cannot write %s: %s (does its directory exist and is it writable?)", tmp, strerror(errno));
+		p_err("cannot write %s: %s (does its directory exist and is it writable?)", tmp,
+		      strerror(errno));
 		if (fd >= 0) {
 			close(fd);
 			unlink(tmp);
@@ -393,7 +411,7 @@ static int prometheus_to_file(const char *path, const struct row *rows, int n, c
 	}
 	print_prometheus(f, rows, n, h);
 	if (fflush(f) || fsync(fd) || fclose(f) || rename(tmp, path)) {
-		err("cannot write %s: %s", path, strerror(errno));
+		p_err("cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return EXIT_FAIL;
 	}
@@ -422,14 +440,16 @@ static int watch(const struct pins *p, unsigned int secs)
 	signal(SIGTERM, on_signal);
 	while (!stop) {
 		n = read_rows(p, rows);
-		if (g.json) {
-			json_print(rows_json(rows, n));
+		if (cli_opts.json) {
+			print_json(rows_json(rows, n));
 		} else {
 			if (tty)
-				printf("\033[H\033[2J");	/* clear the screen */
+				printf("\033[H\033[2J"); /* clear the screen */
 			now = time(NULL);
-			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z", localtime_r(&now, &tm));
-			printf("%s%s  (every %us; Ctrl-C to stop)\n", nprev < 0 ? "" : "\n", when, secs);
+			strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %Z",
+				 localtime_r(&now, &tm));
+			printf("%s%s  (every %us; Ctrl-C to stop)\n", nprev < 0 ? "" : "\n", when,
+			       secs);
 			print_table(rows, n, nprev < 0 ? NULL : prev, nprev);
 		}
 		fflush(stdout);
@@ -446,7 +466,7 @@ static int watch(const struct pins *p, unsigned int secs)
  * an error; *LOADED says which. Other problems are errors (-1). */
 static int open_for_metrics(struct pins *p, bool *loaded)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	int ret;
 
@@ -469,12 +489,10 @@ static int open_for_metrics(struct pins *p, bool *loaded)
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "prometheus", no_argument,	   NULL, 'P' },
-		{ "output",	required_argument, NULL, 'o' },
-		{ "watch",	required_argument, NULL, 'w' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "prometheus", no_argument, NULL, 'P' },
+					      { "output", required_argument, NULL, 'o' },
+					      { "watch", required_argument, NULL, 'w' },
+					      { 0 } };
 	static struct row rows[MAX_ROWS];
 	static struct health h;
 	const char *output = NULL;
@@ -490,7 +508,7 @@ int cmd_stats(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'w':
 			if (parse_uint(optarg, 1, 3600, &secs, why, sizeof(why))) {
-				err("--watch: %s; give seconds from 1 to 3600", why);
+				p_err("--watch: %s; give seconds from 1 to 3600", why);
 				return EXIT_USAGE;
 			}
 			break;
@@ -500,11 +518,11 @@ int cmd_stats(int argc, char **argv)
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
 	if (output && !prometheus) {
-		err("--output writes the Prometheus text; add --prometheus");
+		p_err("--output writes the Prometheus text; add --prometheus");
 		return EXIT_USAGE;
 	}
 	if (secs && prometheus) {
-		err("--watch redraws a table; for Prometheus run 'sipka stats --prometheus --output FILE' from a timer");
+		p_err("--watch redraws a table; for Prometheus run 'sipka stats --prometheus --output FILE' from a timer");
 		return EXIT_USAGE;
 	}
 	if (prometheus) {
@@ -516,7 +534,8 @@ int cmd_stats(int argc, char **argv)
 			n = read_rows(&p, rows);
 			read_health(&p, &h);
 		} else if (rc == EXIT_OK) {
-			note("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0", g.pin_dir);
+			p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",
+			       cli_opts.pin_dir);
 		}
 		pins_close(&p);
 		if (output) {
@@ -536,8 +555,8 @@ int cmd_stats(int argc, char **argv)
 	}
 	n = read_rows(&p, rows);
 	pins_close(&p);
-	if (g.json)
-		return json_print(rows_json(rows, n));
+	if (cli_opts.json)
+		return print_json(rows_json(rows, n));
 	print_table(rows, n, NULL, 0);
 	return EXIT_OK;
 }

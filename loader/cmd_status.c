@@ -15,7 +15,8 @@
 #include "state.h"
 
 static const struct cmd_help help = {
-	"status", "",
+	"status",
+	"",
 	"Shows the pinned program (id, the sipka that loaded it, map layout), what the\n"
 	"kernel can do, each cgroup sipka is attached to (path, link and program ids,\n"
 	"pin path), the number of rules, and any other sock_ops program that runs on\n"
@@ -47,8 +48,8 @@ static void print_features(__u32 features)
 
 static int not_loaded(const struct pindir *pd, const char *why)
 {
-	if (g.json)
-		json_print(json_pack("{s:s, s:b}", "pin_dir", pd->path, "loaded", 0));
+	if (cli_opts.json)
+		print_json(json_pack("{s:s, s:b}", "pin_dir", pd->path, "loaded", 0));
 	else
 		printf("sipka: not loaded (%s)\n", why);
 	return EXIT_NOT_ATTACHED;
@@ -56,7 +57,7 @@ static int not_loaded(const struct pindir *pd, const char *why)
 
 int cmd_status(int argc, char **argv)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
 	json_t *jatt, *jothers;
@@ -80,7 +81,7 @@ int cmd_status(int argc, char **argv)
 		pindir_close(&pd);
 		return not_loaded(&pd, "nothing pinned");
 	}
-	if (rc || ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, g.json)) {
+	if (rc || ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, cli_opts.json)) {
 		state_close(&s);
 		pindir_close(&pd);
 		return EXIT_FAIL;
@@ -89,7 +90,7 @@ int cmd_status(int argc, char **argv)
 	pindir_path(&pd, SIPKA_PIN_PROG, prog_pin);
 	jatt = json_array();
 	jothers = json_array();
-	if (!g.json) {
+	if (!cli_opts.json) {
 		printf("program  id %u  pinned %s  loaded by sipka %s  layout %u\n", s.prog_id,
 		       prog_pin, s.meta.version, s.meta.layout);
 		print_features(s.meta.features);
@@ -99,17 +100,20 @@ int cmd_status(int argc, char **argv)
 	for (i = 0; i < as.n; i++) {
 		const struct attachment *a = &as.a[i];
 		bool nested;
-		json_t *others = a->defunct ? json_array() :
-					      attachments_others(a->cgroup, &o, &nested, g.json);
+		json_t *others = a->defunct ?
+					 json_array() :
+					 attachments_others(a->cgroup, &o, &nested, cli_opts.json);
 
 		live += !a->defunct;
 		json_array_extend(jothers, others);
-		json_array_append_new(jatt, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s?, s:b, s:o}",
-			"cgroup", a->cgroup, "cgroup_id", (json_int_t)a->cgroup_id,
-			"via", a->via_link ? "link" : "direct", "link_id", (json_int_t)a->link_id,
-			"prog_id", (json_int_t)a->prog_id, "pin", a->via_link ? a->pin : NULL,
-			"defunct", a->defunct, "other_programs", others));
-		if (g.json)
+		json_array_append_new(
+			jatt, json_pack("{s:s, s:I, s:s, s:I, s:I, s:s?, s:b, s:o}", "cgroup",
+					a->cgroup, "cgroup_id", (json_int_t)a->cgroup_id, "via",
+					a->via_link ? "link" : "direct", "link_id",
+					(json_int_t)a->link_id, "prog_id", (json_int_t)a->prog_id,
+					"pin", a->via_link ? a->pin : NULL, "defunct", a->defunct,
+					"other_programs", others));
+		if (cli_opts.json)
 			continue;
 		if (a->via_link)
 			printf("attached %s  link id %u  prog id %u  pinned %s%s\n", a->cgroup,
@@ -118,14 +122,13 @@ int cmd_status(int argc, char **argv)
 			printf("attached %s  direct (bpftool or systemd BPFProgram=)  prog id %u\n",
 			       a->cgroup, a->prog_id);
 	}
-	if (g.json) {
-		json_print(json_pack("{s:s, s:b, s:{s:I, s:s, s:s, s:i}, s:o, s:i, s:i, s:o, s:i}",
-			"pin_dir", pd.path, "loaded", 1,
-			"prog", "id", (json_int_t)s.prog_id, "pin", prog_pin,
-			"version", s.meta.version, "layout", s.meta.layout,
-			"kernel", features_json(s.meta.features),
-			"rules", rules.n, "max_connections", s.conns_max, "attachments", jatt,
-			"foreign_pins", as.foreign));
+	if (cli_opts.json) {
+		print_json(json_pack(
+			"{s:s, s:b, s:{s:I, s:s, s:s, s:i}, s:o, s:i, s:i, s:o, s:i}", "pin_dir",
+			pd.path, "loaded", 1, "prog", "id", (json_int_t)s.prog_id, "pin", prog_pin,
+			"version", s.meta.version, "layout", s.meta.layout, "kernel",
+			features_json(s.meta.features), "rules", rules.n, "max_connections",
+			s.conns_max, "attachments", jatt, "foreign_pins", as.foreign));
 	} else {
 		json_decref(jatt);
 		if (!live)

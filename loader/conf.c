@@ -18,11 +18,11 @@ static const struct {
 	const char *unit;
 	unsigned long long min, max;
 } settings[SET_COUNT] = {
-	[SET_PORT]	   = { "port", "a TCP port", 1, 65535 },
-	[SET_NAME]	   = { "name", NULL, 0, 0 },
-	[SET_TIME]	   = { "tcp_keepalive_time", "seconds", 1, SIPKA_KEEPIDLE_MAX },
-	[SET_INTVL]	   = { "tcp_keepalive_intvl", "seconds", 1, SIPKA_KEEPINTVL_MAX },
-	[SET_PROBES]	   = { "tcp_keepalive_probes", "probes", 1, SIPKA_KEEPCNT_MAX },
+	[SET_PORT] = { "port", "a TCP port", 1, 65535 },
+	[SET_NAME] = { "name", NULL, 0, 0 },
+	[SET_TIME] = { "tcp_keepalive_time", "seconds", 1, SIPKA_KEEPIDLE_MAX },
+	[SET_INTVL] = { "tcp_keepalive_intvl", "seconds", 1, SIPKA_KEEPINTVL_MAX },
+	[SET_PROBES] = { "tcp_keepalive_probes", "probes", 1, SIPKA_KEEPCNT_MAX },
 	[SET_USER_TIMEOUT] = { "tcp_user_timeout", "ms", 0, SIPKA_USER_TIMEOUT_MAX },
 	[SET_RESET_EVENTS] = { "reset_events", NULL, 0, 0 },
 };
@@ -33,16 +33,15 @@ static int parse_name(const char *s, char *out, char *why, size_t len)
 
 	if (n == 0 || n >= SIPKA_NAME_LEN ||
 	    strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n) {
-		snprintf(why, len, "name '%s' must be 1 to %d letters, digits, '.', '_' or '-'",
-			 s, SIPKA_NAME_LEN - 1);
+		snprintf(why, len, "name '%s' must be 1 to %d letters, digits, '.', '_' or '-'", s,
+			 SIPKA_NAME_LEN - 1);
 		return -1;
 	}
 	memcpy(out, s, n + 1);
 	return 0;
 }
 
-int setting_parse(enum setting s, const char *value, struct draft *d,
-		  char *why, size_t len)
+int setting_parse(enum setting s, const char *value, struct draft *d, char *why, size_t len)
 {
 	char reason[128];
 	unsigned long long v;
@@ -73,19 +72,17 @@ int setting_parse(enum setting s, const char *value, struct draft *d,
 		return 0;
 	}
 	if (parse_uint(value, settings[s].min, settings[s].max, &v, reason, sizeof(reason))) {
-		snprintf(why, len, "%s; give %s from %llu to %llu%s",
-			 reason, settings[s].unit,
-			 (unsigned long long)settings[s].min,
-			 (unsigned long long)settings[s].max,
+		snprintf(why, len, "%s; give %s from %llu to %llu%s", reason, settings[s].unit,
+			 (unsigned long long)settings[s].min, (unsigned long long)settings[s].max,
 			 s == SET_USER_TIMEOUT ? ", 'auto' or 'off'" : "");
 		return -1;
 	}
 	switch (s) {
-	case SET_PORT:		d->port = v; break;
-	case SET_TIME:		d->time = v; break;
-	case SET_INTVL:		d->intvl = v; break;
-	case SET_PROBES:	d->probes = v; break;
-	default:		d->user_timeout_ms = v; break;
+	case SET_PORT: d->port = v; break;
+	case SET_TIME: d->time = v; break;
+	case SET_INTVL: d->intvl = v; break;
+	case SET_PROBES: d->probes = v; break;
+	default: d->user_timeout_ms = v; break;
 	}
 	d->given |= 1u << s;
 	return 0;
@@ -103,8 +100,11 @@ __u32 user_timeout_auto(__u32 time, __u32 intvl, __u32 probes)
 void draft_resolve(const struct draft *d, const struct sipka_rule *base, struct sipka_rule *r)
 {
 	static const struct sipka_rule defaults = {
-		.time = SIPKA_DEFAULT_TIME, .intvl = SIPKA_DEFAULT_INTVL, .probes = SIPKA_DEFAULT_PROBES,
-		.user_timeout_ms = ((SIPKA_DEFAULT_TIME + SIPKA_DEFAULT_INTVL * SIPKA_DEFAULT_PROBES) * 1000),
+		.time = SIPKA_DEFAULT_TIME,
+		.intvl = SIPKA_DEFAULT_INTVL,
+		.probes = SIPKA_DEFAULT_PROBES,
+		.user_timeout_ms =
+			((SIPKA_DEFAULT_TIME + SIPKA_DEFAULT_INTVL * SIPKA_DEFAULT_PROBES) * 1000),
 	};
 	const struct sipka_rule *b = base ? base : &defaults;
 	bool was_auto = b->user_timeout_ms == user_timeout_auto(b->time, b->intvl, b->probes);
@@ -117,9 +117,11 @@ void draft_resolve(const struct draft *d, const struct sipka_rule *base, struct 
 		r->intvl = d->intvl;
 	if (GIVEN(d, SET_PROBES))
 		r->probes = d->probes;
-	ut = GIVEN(d, SET_USER_TIMEOUT) ? d->user_timeout_ms : was_auto ? SIPKA_UT_AUTO : b->user_timeout_ms;
-	r->user_timeout_ms = ut == SIPKA_UT_AUTO ?
-		user_timeout_auto(r->time, r->intvl, r->probes) : (__u32)ut;
+	ut = GIVEN(d, SET_USER_TIMEOUT) ? d->user_timeout_ms :
+	     was_auto			? SIPKA_UT_AUTO :
+					  b->user_timeout_ms;
+	r->user_timeout_ms = ut == SIPKA_UT_AUTO ? user_timeout_auto(r->time, r->intvl, r->probes) :
+						   (__u32)ut;
 	if (GIVEN(d, SET_NAME))
 		memcpy(r->name, d->name, sizeof(r->name));
 	if (GIVEN(d, SET_RESET_EVENTS)) {
@@ -147,24 +149,24 @@ static void draft_inherit(struct draft *section, const struct draft *defaults)
 
 /* One [section] of the file. */
 struct section {
-	int line;		/* of its header */
+	int line; /* of its header */
 	bool is_defaults;
 	struct draft d;
 };
 
 struct parser {
 	FILE *f;
-	int line;		/* the line inih is on: counted by reader() */
-	int nsec;		/* headers seen so far */
+	int line; /* the line inih is on: counted by reader() */
+	int nsec; /* headers seen so far */
 	struct section sec[SIPKA_MAX_RULES + 1];
-	struct conf out;	/* the caller's gets it only if all is well */
+	struct conf out; /* the caller's gets it only if all is well */
 	int err_line;
 	char err[256];
 };
 
 /* Keeps the first error (the one to fix first); returns 0 for inih. */
-__attribute__((format(printf, 3, 4)))
-static int fail(struct parser *p, int line, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(struct parser *p, int line, const char *fmt,
+						      ...)
 {
 	va_list ap;
 
@@ -206,7 +208,8 @@ static char *reader(char *buf, int size, void *stream)
 	}
 	if ((s[0] == ' ' || s[0] == '\t') && s[strspn(s, " \t\r\n")] != '\0' &&
 	    !strchr(";#", s[strspn(s, " \t")])) {
-		fail(p, p->line, "the line is indented; start keys and [sections] at the beginning of the line");
+		fail(p, p->line,
+		     "the line is indented; start keys and [sections] at the beginning of the line");
 		return NULL;
 	}
 	if (*s != '[')
@@ -216,8 +219,8 @@ static char *reader(char *buf, int size, void *stream)
 		return NULL;
 	}
 	if (p->nsec == SIPKA_MAX_RULES + 1) {
-		fail(p, p->line, "more than %d sections; sipka holds %d rules",
-		     SIPKA_MAX_RULES + 1, SIPKA_MAX_RULES);
+		fail(p, p->line, "more than %d sections; sipka holds %d rules", SIPKA_MAX_RULES + 1,
+		     SIPKA_MAX_RULES);
 		return NULL;
 	}
 	p->sec[p->nsec++].line = p->line;
@@ -232,9 +235,12 @@ static int handler(void *user, const char *section, const char *key, const char 
 	int i;
 
 	if (!p->nsec || !*section)
-		return fail(p, p->line, "'%s' is outside any section; put it under [defaults] or a transport section such as [tcp]", key);
+		return fail(
+			p, p->line,
+			"'%s' is outside any section; put it under [defaults] or a transport section such as [tcp]",
+			key);
 	s = &p->sec[p->nsec - 1];
-	if (!s->d.given && !s->is_defaults) {	/* first key of this section */
+	if (!s->d.given && !s->is_defaults) { /* first key of this section */
 		s->is_defaults = !strcmp(section, "defaults");
 		if (!s->is_defaults) {
 			if (parse_name(section, s->d.name, why, sizeof(why)))
@@ -246,9 +252,14 @@ static int handler(void *user, const char *section, const char *key, const char 
 		if (i != SET_NAME && !strcmp(key, settings[i].key))
 			break;
 	if (i == SET_COUNT)
-		return fail(p, p->line, "unknown key '%s'; use port, tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_user_timeout or reset_events", key);
+		return fail(
+			p, p->line,
+			"unknown key '%s'; use port, tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_user_timeout or reset_events",
+			key);
 	if (i == SET_PORT && s->is_defaults)
-		return fail(p, p->line, "[defaults] cannot have a port; give each transport its own section with port = N");
+		return fail(
+			p, p->line,
+			"[defaults] cannot have a port; give each transport its own section with port = N");
 	if (s->d.given & (1u << i))
 		return fail(p, p->line, "'%s' is set twice in [%s]; keep one", key, section);
 	if (setting_parse(i, value, &s->d, why, sizeof(why)))
@@ -267,13 +278,16 @@ static void conf_finish(struct parser *p, struct conf *c)
 		struct section *s = &p->sec[i];
 
 		for (j = 0; j < i; j++)
-			if (!s->is_defaults && !p->sec[j].is_defaults && s->d.given && p->sec[j].d.given &&
-			    !strcmp(s->d.name, p->sec[j].d.name))
-				fail(p, s->line, "section [%s] appears twice (first on line %d); give each transport one section, or another name",
+			if (!s->is_defaults && !p->sec[j].is_defaults && s->d.given &&
+			    p->sec[j].d.given && !strcmp(s->d.name, p->sec[j].d.name))
+				fail(p, s->line,
+				     "section [%s] appears twice (first on line %d); give each transport one section, or another name",
 				     s->d.name, p->sec[j].line);
 		if (s->is_defaults) {
 			if (defaults)
-				fail(p, s->line, "[defaults] appears twice (first on line %d); merge them", defaults->line);
+				fail(p, s->line,
+				     "[defaults] appears twice (first on line %d); merge them",
+				     defaults->line);
 			defaults = s;
 		} else if (!s->d.given) {
 			fail(p, s->line, "section has no keys; give it port = N or remove it");
@@ -281,9 +295,10 @@ static void conf_finish(struct parser *p, struct conf *c)
 			fail(p, s->line, "section [%s] has no port; add port = N", s->d.name);
 		}
 		for (j = 0; j < i; j++)
-			if (!s->is_defaults && !p->sec[j].is_defaults &&
-			    GIVEN(&s->d, SET_PORT) && p->sec[j].d.port == s->d.port)
-				fail(p, s->line, "port %u is already the rule of the section on line %d; one section per port",
+			if (!s->is_defaults && !p->sec[j].is_defaults && GIVEN(&s->d, SET_PORT) &&
+			    p->sec[j].d.port == s->d.port)
+				fail(p, s->line,
+				     "port %u is already the rule of the section on line %d; one section per port",
 				     s->d.port, p->sec[j].line);
 	}
 	for (i = 0; i < p->nsec && !p->err_line; i++) {
@@ -292,7 +307,8 @@ static void conf_finish(struct parser *p, struct conf *c)
 		if (s->is_defaults)
 			continue;
 		if (c->n == SIPKA_MAX_RULES) {
-			fail(p, s->line, "more than %d rules; sipka holds %d", SIPKA_MAX_RULES, SIPKA_MAX_RULES);
+			fail(p, s->line, "more than %d rules; sipka holds %d", SIPKA_MAX_RULES,
+			     SIPKA_MAX_RULES);
 			break;
 		}
 		if (defaults)
@@ -302,7 +318,8 @@ static void conf_finish(struct parser *p, struct conf *c)
 		c->n++;
 	}
 	if (!c->n)
-		fail(p, p->line ? p->line : 1, "no rules; add a section such as [tcp] with port = 5060");
+		fail(p, p->line ? p->line : 1,
+		     "no rules; add a section such as [tcp] with port = 5060");
 }
 
 int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len)
@@ -316,7 +333,7 @@ int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len)
 	}
 	p->f = f;
 	line = ini_parse_stream(reader, p, handler, p);
-	if (line > 0 && !p->err_line)	/* inih's own syntax error */
+	if (line > 0 && !p->err_line) /* inih's own syntax error */
 		fail(p, line, "not 'key = value', '[section]' or a comment");
 	if (!p->err_line)
 		conf_finish(p, &p->out);
@@ -346,9 +363,11 @@ int conf_parse_file(const char *path, struct conf *c, char *err, size_t len)
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONF_MAX_BYTES) {
 		snprintf(err, len, "config file %s is %s; give a regular file of at most %d bytes",
-			 path, S_ISDIR(st.st_mode) ? "a directory" :
-			       !S_ISREG(st.st_mode) ? "not a regular file (a FIFO, device or socket)" :
-			       "too large", CONF_MAX_BYTES);
+			 path,
+			 S_ISDIR(st.st_mode)  ? "a directory" :
+			 !S_ISREG(st.st_mode) ? "not a regular file (a FIFO, device or socket)" :
+						"too large",
+			 CONF_MAX_BYTES);
 		close(fd);
 		return -1;
 	}
@@ -364,11 +383,10 @@ int conf_parse_file(const char *path, struct conf *c, char *err, size_t len)
 }
 
 /* The rest comes from the built-in defaults, so they live in one place. */
-static const char default_conf[] =
-	"[tcp]\n"
-	"port = 5060\n"
-	"[tls]\n"
-	"port = 5061\n";
+static const char default_conf[] = "[tcp]\n"
+				   "port = 5060\n"
+				   "[tls]\n"
+				   "port = 5061\n";
 
 int conf_default(struct conf *c, char *err, size_t len)
 {

@@ -10,10 +10,10 @@
 #include <stdio.h>
 #include "sipka.h"
 
-#define SIPKA_DEFAULT_TIME	60
-#define SIPKA_DEFAULT_INTVL	10
-#define SIPKA_DEFAULT_PROBES	3
-#define SIPKA_UT_AUTO		(-1LL)	/* time + intvl x probes */
+#define SIPKA_DEFAULT_TIME   60
+#define SIPKA_DEFAULT_INTVL  10
+#define SIPKA_DEFAULT_PROBES 3
+#define SIPKA_UT_AUTO	     (-1LL) /* time + intvl x probes */
 
 enum setting {
 	SET_PORT,
@@ -28,11 +28,11 @@ enum setting {
 
 /* A rule as written, before defaults fill the gaps and "auto" is resolved. */
 struct draft {
-	unsigned int given;	/* bit (1 << enum setting) per setting written */
+	unsigned int given; /* bit (1 << enum setting) per setting written */
 	__u32 port;
 	char name[SIPKA_NAME_LEN];
 	__u32 time, intvl, probes;
-	long long user_timeout_ms;	/* ms, 0 = off, or SIPKA_UT_AUTO */
+	long long user_timeout_ms; /* ms, 0 = off, or SIPKA_UT_AUTO */
 	bool reset_events;
 };
 
@@ -48,8 +48,7 @@ struct conf {
 
 /* Parses VALUE as setting S into D. Returns 0, or -1 with WHY saying what is
  * wrong and what is allowed (the caller names the key or option). */
-int setting_parse(enum setting s, const char *value, struct draft *d,
-		  char *why, size_t len);
+int setting_parse(enum setting s, const char *value, struct draft *d, char *why, size_t len);
 
 /* The resolved rule of D: where D is silent, BASE's values (a rule being
  * changed), or the built-in defaults when BASE is NULL. A TCP_USER_TIMEOUT

@@ -25,7 +25,7 @@
 
 static struct walk {
 	int cgroups_fd;		/* sipka_arm_cgroups */
-	ino_t netns[MAX_NETNS];	/* each namespace once */
+	ino_t netns[MAX_NETNS]; /* each namespace once */
 	pid_t pid[MAX_NETNS];	/* a process in it */
 	int nnetns;
 } w;
@@ -38,7 +38,7 @@ static void add_netns_of(pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	if (stat(path, &st))
-		return;		/* gone meanwhile */
+		return; /* gone meanwhile */
 	for (i = 0; i < w.nnetns; i++)
 		if (w.netns[i] == st.st_ino)
 			return;
@@ -76,7 +76,7 @@ static int iterate(const struct iter *it, int (*read_it)(int fd, void *ctx), voi
 
 	fd = iter_create(it);
 	if (fd < 0) {
-		err("cannot start the TCP iterator: %s", strerror(errno));
+		p_err("cannot start the TCP iterator: %s", strerror(errno));
 		return -1;
 	}
 	ret = read_it(fd, ctx);
@@ -94,9 +94,9 @@ static int iterate_in(const struct iter *it, pid_t pid, int (*read_it)(int fd, v
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
 	ns = open(path, O_RDONLY | O_CLOEXEC);
 	if (ns < 0)
-		return 0;	/* it exited meanwhile: so did its sockets, or another has them */
+		return 0; /* it exited meanwhile: so did its sockets, or another has them */
 	if (setns(ns, CLONE_NEWNET)) {
-		err("cannot enter the network namespace of process %d: %s", pid, strerror(errno));
+		p_err("cannot enter the network namespace of process %d: %s", pid, strerror(errno));
 		close(ns);
 		return -1;
 	}
@@ -115,12 +115,12 @@ int iter_walk(const struct state *s, const struct attachments *as, enum iter_kin
 	*skipped = 0;
 	memset(&w, 0, sizeof(w));
 	if (!as->n)
-		return 0;	/* attached nowhere: nothing to walk */
+		return 0; /* attached nowhere: nothing to walk */
 	if (iter_open(s, which, &it))
 		return -1;
 	w.cgroups_fd = iter_cgroups_fd(it);
 	if (stat("/proc/self/ns/net", &self)) {
-		err("cannot read /proc/self/ns/net: %s", strerror(errno));
+		p_err("cannot read /proc/self/ns/net: %s", strerror(errno));
 		goto out;
 	}
 	add_netns_of(getpid());
@@ -129,20 +129,20 @@ int iter_walk(const struct state *s, const struct attachments *as, enum iter_kin
 			nftw(as->a[i].cgroup, add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
 	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (home < 0) {
-		err("cannot open /proc/self/ns/net: %s", strerror(errno));
+		p_err("cannot open /proc/self/ns/net: %s", strerror(errno));
 		goto out;
 	}
 	ret = 0;
 	for (i = 0; i < w.nnetns && !ret; i++) {
 		if (w.netns[i] == self.st_ino)
 			ret = iterate(it, read_it, ctx);
-		else if (!can_setns)	/* entering a namespace needs CAP_SYS_ADMIN */
+		else if (!can_setns) /* entering a namespace needs CAP_SYS_ADMIN */
 			(*skipped)++;
 		else
 			ret = iterate_in(it, w.pid[i], read_it, ctx);
 	}
 	if (w.nnetns > 1 && can_setns && setns(home, CLONE_NEWNET)) {
-		err("cannot return to sipka's network namespace: %s", strerror(errno));
+		p_err("cannot return to sipka's network namespace: %s", strerror(errno));
 		ret = -1;
 	}
 out:
@@ -162,15 +162,18 @@ static int count(int fd, void *ctx)
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		for (i = 0; i < n; i++) {
 			switch (buf[i]) {
-			case SIPKA_EXISTING_ARMED:     x->armed++; break;
-			case SIPKA_EXISTING_RETUNED:   x->retuned++; break;
-			case SIPKA_EXISTING_UNTRACKED: x->armed++; x->untracked++; break;
-			default:		       x->failed++; break;
+			case SIPKA_EXISTING_ARMED: x->armed++; break;
+			case SIPKA_EXISTING_RETUNED: x->retuned++; break;
+			case SIPKA_EXISTING_UNTRACKED:
+				x->armed++;
+				x->untracked++;
+				break;
+			default: x->failed++; break;
 			}
 		}
 	}
 	if (n < 0) {
-		err("the TCP iterator failed: %s", strerror(errno));
+		p_err("the TCP iterator failed: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -181,7 +184,7 @@ int arm_existing(const struct state *s, const struct attachments *as, struct exi
 	memset(x, 0, sizeof(*x));
 	x->tracked = s->meta.features & SIPKA_FEAT_ITER_TRACK;
 	if (!(s->meta.features & SIPKA_FEAT_ITER_ARM)) {
-		note("warning: this kernel cannot arm connections that already exist (a TCP iterator may not set socket options: Linux 5.16 or later); connections established from now on are armed");
+		p_info("warning: this kernel cannot arm connections that already exist (a TCP iterator may not set socket options: Linux 5.16 or later); connections established from now on are armed");
 		return 0;
 	}
 	x->supported = true;
@@ -193,8 +196,8 @@ json_t *existing_json(const struct existing *x)
 	if (!x->supported)
 		return json_null();
 	return json_pack("{s:i, s:i, s:i, s:i, s:b, s:i}", "armed", x->armed, "retuned", x->retuned,
-			 "untracked", x->untracked, "failed", x->failed, "closes_counted", x->tracked,
-			 "netns_skipped", x->netns_skipped);
+			 "untracked", x->untracked, "failed", x->failed, "closes_counted",
+			 x->tracked, "netns_skipped", x->netns_skipped);
 }
 
 bool existing_partial(const struct existing *x)
@@ -211,11 +214,11 @@ void existing_print(const struct existing *x)
 		printf(", %u failed (see 'sipka stats', ERRORS)", x->failed);
 	printf("\n");
 	if (x->untracked)
-		note("sipka: %u of them are armed, but this kernel cannot tell sipka when they close (Linux 6.1 cannot; 6.12 can): their deaths are not counted. The kernel still closes a dead peer's connection; connections made from now on are counted",
-		     x->untracked);
+		p_info("sipka: %u of them are armed, but this kernel cannot tell sipka when they close (Linux 6.1 cannot; 6.12 can): their deaths are not counted. The kernel still closes a dead peer's connection; connections made from now on are counted",
+		       x->untracked);
 	if (x->netns_skipped)
-		note("warning: existing connections in %u other network namespaces were not armed: entering them needs CAP_SYS_ADMIN. Connections made from now on are armed",
-		     x->netns_skipped);
+		p_info("warning: existing connections in %u other network namespaces were not armed: entering them needs CAP_SYS_ADMIN. Connections made from now on are armed",
+		       x->netns_skipped);
 }
 
 struct listing {
@@ -232,14 +235,14 @@ static int collect(int fd, void *ctx)
 	while ((n = read(fd, &info, sizeof(info))) == sizeof(info)) {
 		more = realloc(l->c, (l->n + 1) * sizeof(*more));
 		if (!more) {
-			err("out of memory");
+			p_err("out of memory");
 			return -1;
 		}
 		l->c = more;
 		l->c[l->n++] = info;
 	}
 	if (n < 0) {
-		err("the TCP iterator failed: %s", strerror(errno));
+		p_err("the TCP iterator failed: %s", strerror(errno));
 		return -1;
 	}
 	return 0;

@@ -11,10 +11,10 @@
 #include "state.h"
 
 struct existing {
-	bool supported;		/* false: this kernel cannot, said why */
-	bool tracked;		/* their closes are seen (SIPKA_FEAT_ITER_TRACK) */
+	bool supported; /* false: this kernel cannot, said why */
+	bool tracked;	/* their closes are seen (SIPKA_FEAT_ITER_TRACK) */
 	unsigned int armed, retuned, untracked, failed;
-	unsigned int netns_skipped;	/* namespaces not entered: no CAP_SYS_ADMIN */
+	unsigned int netns_skipped; /* namespaces not entered: no CAP_SYS_ADMIN */
 };
 
 /* Arms every established connection with a rule in the cgroups of AS (and

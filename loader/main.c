@@ -11,9 +11,9 @@
 #include "cli.h"
 #include "sipka.h"
 
-struct globals g = { .pin_dir = SIPKA_PIN_DIR_DEFAULT };
+struct globals cli_opts = { .pin_dir = SIPKA_PIN_DIR_DEFAULT };
 
-void err(const char *fmt, ...)
+void p_err(const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
@@ -26,7 +26,7 @@ void err(const char *fmt, ...)
 	fprintf(stderr, "Error: %s\n", msg ? msg : fmt);
 	/* Under -j a script reads stdout: the error is a JSON object there too,
 	 * as bpftool does ({"error": "..."}); stderr keeps the line for people. */
-	if (g.json) {
+	if (cli_opts.json) {
 		j = json_pack("{s:s}", "error", msg ? msg : fmt);
 		if (j) {
 			json_dumpf(j, stdout, JSON_COMPACT);
@@ -38,7 +38,7 @@ void err(const char *fmt, ...)
 	free(msg);
 }
 
-void note(const char *fmt, ...)
+void p_info(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -58,20 +58,20 @@ void print_help(const struct cmd_help *h)
 
 static const struct option global_opts[] = {
 	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-	{ "json",    no_argument,       NULL, 'j' },
-	{ "verbose", no_argument,       NULL, 'v' },
-	{ "version", no_argument,       NULL, 'V' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, 'V' },
 };
 #define NGLOBAL (sizeof(global_opts) / sizeof(global_opts[0]))
 
 static int set_pin_dir(const char *dir)
 {
 	if (dir[0] != '/') {
-		err("--pin-dir '%s' must be an absolute path inside a BPF filesystem, such as %s",
-		    dir, SIPKA_PIN_DIR_DEFAULT);
+		p_err("--pin-dir '%s' must be an absolute path inside a BPF filesystem, such as %s",
+		      dir, SIPKA_PIN_DIR_DEFAULT);
 		return -1;
 	}
-	g.pin_dir = dir;
+	cli_opts.pin_dir = dir;
 	return 0;
 }
 
@@ -86,19 +86,17 @@ static int global_opt(int c, const char *arg, int *rc)
 			return -1;
 		}
 		return 1;
-	case 'j': g.json = true; return 1;
-	case 'v': g.verbose++; return 1;
+	case 'j': cli_opts.json = true; return 1;
+	case 'v': cli_opts.verbose++; return 1;
 	case 'V':
 		printf("sipka %s\n", SIPKA_VERSION);
 		*rc = EXIT_OK;
 		return -1;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
-int next_opt(int argc, char **argv, const struct cmd_help *h,
-	     const struct option *opts, int *rc)
+int next_opt(int argc, char **argv, const struct cmd_help *h, const struct option *opts, int *rc)
 {
 	/* Every command takes --help and the global options (as bpftool does, -j
 	 * may come after the command): add them to the command's own list. */
@@ -134,17 +132,19 @@ int next_opt(int argc, char **argv, const struct cmd_help *h,
 		return OPT_EXIT;
 	case '?':
 		if (optopt)
-			err("unknown option '-%c' for 'sipka %s'; see 'sipka %s --help'", optopt, h->name, h->name);
+			p_err("unknown option '-%c' for 'sipka %s'; see 'sipka %s --help'", optopt,
+			      h->name, h->name);
 		else
-			err("unknown option '%s' for 'sipka %s'; see 'sipka %s --help'", argv[optind - 1], h->name, h->name);
+			p_err("unknown option '%s' for 'sipka %s'; see 'sipka %s --help'",
+			      argv[optind - 1], h->name, h->name);
 		*rc = EXIT_USAGE;
 		return OPT_EXIT;
 	case ':':
-		err("option '%s' of 'sipka %s' needs a value; see 'sipka %s --help'", argv[optind - 1], h->name, h->name);
+		p_err("option '%s' of 'sipka %s' needs a value; see 'sipka %s --help'",
+		      argv[optind - 1], h->name, h->name);
 		*rc = EXIT_USAGE;
 		return OPT_EXIT;
-	default:
-		return c;
+	default: return c;
 	}
 }
 
@@ -158,11 +158,12 @@ int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h)
 	int n = argc - optind;
 
 	if (n < min) {
-		err("'sipka %s' needs %s; see 'sipka %s --help'", h->name, h->usage, h->name);
+		p_err("'sipka %s' needs %s; see 'sipka %s --help'", h->name, h->usage, h->name);
 		return -1;
 	}
 	if (n > max) {
-		err("unexpected argument '%s' for 'sipka %s'; see 'sipka %s --help'", argv[optind + max], h->name, h->name);
+		p_err("unexpected argument '%s' for 'sipka %s'; see 'sipka %s --help'",
+		      argv[optind + max], h->name, h->name);
 		return -1;
 	}
 	return 0;
@@ -176,15 +177,18 @@ static const struct command {
 	const char *summary;
 } commands[] = {
 	{ "attach", cmd_attach, "load sipka (or reuse it) and attach it to a cgroup" },
-	{ "load",   cmd_load,   "load and pin sipka without attaching (sipka.service, at boot)" },
+	{ "load", cmd_load, "load and pin sipka without attaching (sipka.service, at boot)" },
 	{ "detach", cmd_detach, "detach from one cgroup, or remove sipka entirely" },
 	{ "status", cmd_status, "what is attached where" },
-	{ "config", cmd_config, "show, change or check the port rules (show, set, del, load, check)" },
-	{ "stats",  cmd_stats,  "connections armed, open, dead, reset and closed, per rule" },
+	{ "config", cmd_config,
+	  "show, change or check the port rules (show, set, del, load, check)" },
+	{ "stats", cmd_stats, "connections armed, open, dead, reset and closed, per rule" },
 	{ "events", cmd_events, "which peer died, when, why, and how long it was connected" },
-	{ "connections", cmd_connections, "every armed connection: keepalive in force, idle, probes, RTT" },
-	{ "check",  cmd_check,  "is this host able, and is sipka doing its job? ok/warn/fail, with fixes" },
-	{ "help",   cmd_help_cmd, "this help, or a command's: 'sipka help COMMAND'" },
+	{ "connections", cmd_connections,
+	  "every armed connection: keepalive in force, idle, probes, RTT" },
+	{ "check", cmd_check,
+	  "is this host able, and is sipka doing its job? ok/warn/fail, with fixes" },
+	{ "help", cmd_help_cmd, "this help, or a command's: 'sipka help COMMAND'" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
@@ -209,9 +213,9 @@ static const struct command *find_command(const char *word)
 	if (n == 1)
 		return found;
 	if (n > 1)
-		err("'%s' is ambiguous: it may be %s; type more of the command", word, names);
+		p_err("'%s' is ambiguous: it may be %s; type more of the command", word, names);
 	else
-		err("unknown command '%s'; see 'sipka --help'", word);
+		p_err("unknown command '%s'; see 'sipka --help'", word);
 	return NULL;
 }
 
@@ -219,11 +223,10 @@ static void usage(FILE *f)
 {
 	size_t i;
 
-	fprintf(f,
-		"Usage: sipka [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
-		"Keeps a PBX's SIP connections over TCP, TLS and WebSocket alive through NATs\n"
-		"and finds dead peers, with the kernel's own TCP keepalive (eBPF sock_ops).\n\n"
-		"Commands (any unambiguous prefix will do):\n");
+	fprintf(f, "Usage: sipka [GLOBAL OPTIONS] COMMAND [ARGS]\n\n"
+		   "Keeps a PBX's SIP connections over TCP, TLS and WebSocket alive through NATs\n"
+		   "and finds dead peers, with the kernel's own TCP keepalive (eBPF sock_ops).\n\n"
+		   "Commands (any unambiguous prefix will do):\n");
 	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f,
@@ -232,7 +235,8 @@ static void usage(FILE *f)
 		"  -j, --json     JSON output for every read command; errors as {\"error\": ...}\n"
 		"  -v, --verbose  say more; twice: libbpf debug output\n"
 		"  -h, --help     this help; 'sipka help COMMAND' for a command\n"
-		"  -V, --version  the version\n", SIPKA_PIN_DIR_DEFAULT);
+		"  -V, --version  the version\n",
+		SIPKA_PIN_DIR_DEFAULT);
 }
 
 /* sipka help [COMMAND [SUBCOMMAND]]: the command's own --help. */
@@ -256,7 +260,7 @@ static int cmd_help_cmd(int argc, char **argv)
 	}
 	args[n++] = (char *)c->name;
 	for (i = 2; i < argc && n < 6; i++)
-		args[n++] = argv[i];	/* 'sipka help config set' */
+		args[n++] = argv[i]; /* 'sipka help config set' */
 	args[n++] = help_arg;
 	args[n] = NULL;
 	optind = 0;
@@ -265,11 +269,11 @@ static int cmd_help_cmd(int argc, char **argv)
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
-	if (level == LIBBPF_DEBUG && g.verbose < 2)
+	if (level == LIBBPF_DEBUG && cli_opts.verbose < 2)
 		return 0;
-	if (level == LIBBPF_INFO && g.verbose < 1)
+	if (level == LIBBPF_INFO && cli_opts.verbose < 1)
 		return 0;
-	return vfprintf(stderr, fmt, ap);	/* libbpf's lines say "libbpf: " */
+	return vfprintf(stderr, fmt, ap); /* libbpf's lines say "libbpf: " */
 }
 
 /* Takes the global options right after the command out of ARGV (next_opt
@@ -305,23 +309,21 @@ static int strip_globals(int argc, char **argv, int *rc)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
-		{ "json",    no_argument,       NULL, 'j' },
-		{ "verbose", no_argument,       NULL, 'v' },
-		{ "help",    no_argument,       NULL, 'h' },
-		{ "version", no_argument,       NULL, 'V' },
-		{ 0 }
-	};
+	static const struct option opts[] = { { "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+					      { "json", no_argument, NULL, 'j' },
+					      { "verbose", no_argument, NULL, 'v' },
+					      { "help", no_argument, NULL, 'h' },
+					      { "version", no_argument, NULL, 'V' },
+					      { 0 } };
 	const struct command *cmd;
 	int c, i, rc = EXIT_OK;
 
 	/* An error about the line itself is JSON too when -j is anywhere on it,
-	 * and the pin dir is known before any command looks at g.pin_dir, even
+	 * and the pin dir is known before any command looks at cli_opts.pin_dir, even
 	 * when --pin-dir comes after the command's own options. */
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
-			g.json = true;
+			cli_opts.json = true;
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *dir = NULL;
 
@@ -337,10 +339,10 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 'h': usage(stdout); return EXIT_OK;
 		case ':':
-			err("option '%s' needs a value; see 'sipka --help'", argv[optind - 1]);
+			p_err("option '%s' needs a value; see 'sipka --help'", argv[optind - 1]);
 			return EXIT_USAGE;
 		case '?':
-			err("unknown option '%s'; see 'sipka --help'", argv[optind - 1]);
+			p_err("unknown option '%s'; see 'sipka --help'", argv[optind - 1]);
 			return EXIT_USAGE;
 		default:
 			if (global_opt(c, optarg, &rc) < 0)
@@ -357,10 +359,10 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	argv += optind;
 	argc -= optind;
-	argv[0] = (char *)cmd->name;	/* a prefix stands for the whole name */
+	argv[0] = (char *)cmd->name; /* a prefix stands for the whole name */
 	argc = strip_globals(argc, argv, &rc);
 	if (argc < 0)
 		return rc;
-	optind = 0;	/* 0: getopt starts over for the command */
+	optind = 0; /* 0: getopt starts over for the command */
 	return cmd->run(argc, argv);
 }

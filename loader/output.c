@@ -7,12 +7,12 @@
 #include "cli.h"
 #include "output.h"
 
-int json_print(json_t *j)
+int print_json(json_t *j)
 {
 	int ret;
 
 	if (!j) {
-		err("out of memory");
+		p_err("out of memory");
 		return EXIT_FAIL;
 	}
 	/* 15 digits: 0.729, not %.17g's 0.72899999999999998. */

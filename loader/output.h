@@ -9,7 +9,7 @@
 #include <linux/types.h>
 
 /* Prints J as one line of JSON on stdout and releases it. */
-int json_print(json_t *j);
+int print_json(json_t *j);
 
 /* A rule's transport name for people: "-" when it has none. */
 const char *rule_name(const char *name);

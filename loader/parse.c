@@ -7,8 +7,7 @@
 #include "parse.h"
 
 int parse_uint(const char *s, unsigned long long min, unsigned long long max,
-	       unsigned long long *out,
-	       char *why, size_t len)
+	       unsigned long long *out, char *why, size_t len)
 {
 	unsigned long long v;
 	char *end;

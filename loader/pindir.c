@@ -32,7 +32,8 @@
 
 const struct pin_spec pin_specs[] = {
 	{ SIPKA_PIN_RULES, PIN_MAP, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 1 },
-	{ SIPKA_PIN_CONFIG, PIN_MAP, BPF_MAP_TYPE_HASH, 4, sizeof(struct sipka_rule), SIPKA_MAX_RULES },
+	{ SIPKA_PIN_CONFIG, PIN_MAP, BPF_MAP_TYPE_HASH, 4, sizeof(struct sipka_rule),
+	  SIPKA_MAX_RULES },
 	{ SIPKA_PIN_STATS, PIN_MAP, BPF_MAP_TYPE_PERCPU_HASH, 4, sizeof(struct sipka_counters),
 	  SIPKA_MAX_STATS },
 	{ SIPKA_PIN_CONNS, PIN_MAP, BPF_MAP_TYPE_HASH, 8, sizeof(struct sipka_conn), 0 },
@@ -65,7 +66,8 @@ int pindir_link_path(const struct pindir *pd, __u64 cgroup_id, char *buf)
 {
 	char name[64];
 
-	snprintf(name, sizeof(name), "%s%llu", SIPKA_PIN_LINK_PREFIX, (unsigned long long)cgroup_id);
+	snprintf(name, sizeof(name), "%s%llu", SIPKA_PIN_LINK_PREFIX,
+		 (unsigned long long)cgroup_id);
 	return pindir_path(pd, name, buf);
 }
 
@@ -105,8 +107,8 @@ int pindir_check_env(const struct pindir *pd)
 	else if (!has_cap(d, CAP_SYS_ADMIN) && !has_cap(d, CAP_PERFMON))
 		missing = "CAP_PERFMON (the program reads the socket's TCP state)";
 	if (missing) {
-		err("sipka needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; this process lacks %s. Run it with sudo",
-		    missing);
+		p_err("sipka needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; this process lacks %s. Run it with sudo",
+		      missing);
 		return -1;
 	}
 	/* The pin dir itself, or the directory it will be made in. */
@@ -118,14 +120,14 @@ int pindir_check_env(const struct pindir *pd)
 		else if (slash)
 			*slash = '\0';
 		if (statfs(parent, &fs)) {
-			err("%s: %s: the pin dir must be inside a BPF filesystem; mount one with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf'",
-			    parent, strerror(errno));
+			p_err("%s: %s: the pin dir must be inside a BPF filesystem; mount one with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf'",
+			      parent, strerror(errno));
 			return -1;
 		}
 	}
 	if (fs.f_type != BPF_FS_MAGIC) {
-		err("%s is not on a BPF filesystem (bpffs is not mounted there); mount it with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf', or choose another --pin-dir",
-		    pd->path);
+		p_err("%s is not on a BPF filesystem (bpffs is not mounted there); mount it with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf', or choose another --pin-dir",
+		      pd->path);
 		return -1;
 	}
 	return 0;
@@ -137,33 +139,33 @@ int pindir_open(struct pindir *pd, bool create)
 
 	pd->create = create;
 	if (create && mkdir(pd->path, 0700) && errno != EEXIST) {
-		err("cannot create the pin dir %s: %s", pd->path, strerror(errno));
+		p_err("cannot create the pin dir %s: %s", pd->path, strerror(errno));
 		return -1;
 	}
 	if (lstat(pd->path, &st)) {
 		if (errno == ENOENT)
 			return -ENOENT;
-		err("cannot open the pin dir %s: %s%s", pd->path, strerror(errno),
-		    errno == EACCES ? " (run sipka as root)" : "");
+		p_err("cannot open the pin dir %s: %s%s", pd->path, strerror(errno),
+		      errno == EACCES ? " (run sipka as root)" : "");
 		return -1;
 	}
 	/* Anyone who can write here can detach sipka or plant a link of another
 	 * tool for root's 'sipka detach' to remove. */
 	if (!S_ISDIR(st.st_mode)) {
-		err("the pin dir %s is not a directory%s; remove it, or choose another --pin-dir",
-		    pd->path, S_ISLNK(st.st_mode) ? " (a symbolic link: never followed)" : "");
+		p_err("the pin dir %s is not a directory%s; remove it, or choose another --pin-dir",
+		      pd->path, S_ISLNK(st.st_mode) ? " (a symbolic link: never followed)" : "");
 		return -1;
 	}
 	if (st.st_uid != 0 || (st.st_mode & 022)) {
-		err("the pin dir %s is %s (owner uid %u, mode %04o): others could remove or replace sipka's pins. Fix it with 'chown root:root %s && chmod 0700 %s', or remove it if you did not make it",
-		    pd->path, st.st_uid ? "not root's" : "writable by group or others",
-		    st.st_uid, st.st_mode & 07777, pd->path, pd->path);
+		p_err("the pin dir %s is %s (owner uid %u, mode %04o): others could remove or replace sipka's pins. Fix it with 'chown root:root %s && chmod 0700 %s', or remove it if you did not make it",
+		      pd->path, st.st_uid ? "not root's" : "writable by group or others", st.st_uid,
+		      st.st_mode & 07777, pd->path, pd->path);
 		return -1;
 	}
 	pd->fd = open(pd->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (pd->fd < 0) {
-		err("cannot open the pin dir %s: %s%s", pd->path, strerror(errno),
-		    errno == EACCES ? " (run sipka as root)" : "");
+		p_err("cannot open the pin dir %s: %s%s", pd->path, strerror(errno),
+		      errno == EACCES ? " (run sipka as root)" : "");
 		return -1;
 	}
 	return 0;
@@ -236,7 +238,8 @@ int pindir_lock(struct pindir *pd)
 				/* Start over on the directory that is there now. */
 				pindir_close(pd);
 				if (pindir_open(pd, pd->create) == -ENOENT)
-					err("sipka was removed from %s meanwhile: nothing is loaded", pd->path);
+					p_err("sipka was removed from %s meanwhile: nothing is loaded",
+					      pd->path);
 				if (pd->fd < 0)
 					return -1;
 				continue;
@@ -245,21 +248,21 @@ int pindir_lock(struct pindir *pd)
 			return 0;
 		}
 		if (errno != EWOULDBLOCK) {
-			err("cannot lock %s: %s", pd->path, strerror(errno));
+			p_err("cannot lock %s: %s", pd->path, strerror(errno));
 			return -1;
 		}
 		nanosleep(&nap, NULL);
 	}
 	lock_holder(pd, holder, sizeof(holder));
-	err("%s is changing sipka's state in %s; waited %d s. Try again when it is done (or stop it if it hangs)",
-	    holder, pd->path, wait_s);
+	p_err("%s is changing sipka's state in %s; waited %d s. Try again when it is done (or stop it if it hangs)",
+	      holder, pd->path, wait_s);
 	return -1;
 }
 
 void pindir_close(struct pindir *pd)
 {
 	if (pd->fd >= 0)
-		close(pd->fd);	/* releases the lock */
+		close(pd->fd); /* releases the lock */
 	pd->fd = -1;
 	pd->locked = false;
 }
@@ -267,7 +270,7 @@ void pindir_close(struct pindir *pd)
 int pindir_reader_lock(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	__u64 hash = 1469598103934665603ULL;	/* FNV-1a of the path */
+	__u64 hash = 1469598103934665603ULL; /* FNV-1a of the path */
 	const char *c;
 	int fd;
 
@@ -305,20 +308,21 @@ static enum entry_kind classify(const char *name)
 
 	if (ours_name(name))
 		return ENTRY_OURS;
-	if (n > 4 && n < sizeof(base) && (!strcmp(name + n - 4, PIN_STAGED) ||
-					   !strcmp(name + n - 4, PIN_TEMP))) {
+	if (n > 4 && n < sizeof(base) &&
+	    (!strcmp(name + n - 4, PIN_STAGED) || !strcmp(name + n - 4, PIN_TEMP))) {
 		memcpy(base, name, n - 4);
 		base[n - 4] = '\0';
 		if (ours_name(base))
 			return ENTRY_STAGED;
-		name = base;	/* link-N-tmp */
+		name = base; /* link-N-tmp */
 		n -= 4;
 		if (!strncmp(name, SIPKA_PIN_LINK_PREFIX, p) && n > p &&
 		    strspn(name + p, "0123456789") == n - p)
 			return ENTRY_STAGED;
 		return ENTRY_OTHER;
 	}
-	if (!strncmp(name, SIPKA_PIN_LINK_PREFIX, p) && n > p && strspn(name + p, "0123456789") == n - p)
+	if (!strncmp(name, SIPKA_PIN_LINK_PREFIX, p) && n > p &&
+	    strspn(name + p, "0123456789") == n - p)
 		return ENTRY_LINK;
 	return ENTRY_OTHER;
 }
@@ -337,7 +341,7 @@ int pindir_entries(const struct pindir *pd, struct entry **out)
 	if (!d) {
 		if (fd >= 0)
 			close(fd);
-		err("cannot read %s: %s", pd->path, strerror(errno));
+		p_err("cannot read %s: %s", pd->path, strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d))) {
@@ -347,7 +351,7 @@ int pindir_entries(const struct pindir *pd, struct entry **out)
 		if (!more) {
 			free(all);
 			closedir(d);
-			err("out of memory");
+			p_err("out of memory");
 			return -1;
 		}
 		all = more;
@@ -362,7 +366,7 @@ int pindir_entries(const struct pindir *pd, struct entry **out)
 	return n;
 }
 
-const char *bpf_obj_kind(int fd)
+const char *pin_obj_kind(int fd)
 {
 	char path[64], target[64];
 	ssize_t n;
@@ -395,7 +399,7 @@ int pin_get(const struct pindir *pd, const char *name, const char *kind)
 	fd = bpf_obj_get(path);
 	if (fd < 0)
 		return errno == ENOENT ? -ENOENT : -EBADF;
-	k = bpf_obj_kind(fd);
+	k = pin_obj_kind(fd);
 	if (!k || strcmp(k, kind)) {
 		close(fd);
 		return -EBADF;
@@ -410,10 +414,10 @@ int pin_replace(const struct pindir *pd, int fd, const char *name)
 	snprintf(tname, sizeof(tname), "%s" PIN_TEMP, name);
 	if (pindir_path(pd, tname, tmp) || pindir_path(pd, name, path))
 		return -1;
-	unlink(tmp);	/* a leftover of a process killed here */
+	unlink(tmp); /* a leftover of a process killed here */
 	/* bpffs renames over an existing pin atomically. */
 	if (bpf_obj_pin(fd, tmp) || rename(tmp, path)) {
-		err("cannot pin %s: %s", path, strerror(errno));
+		p_err("cannot pin %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -423,7 +427,7 @@ int pin_replace(const struct pindir *pd, int fd, const char *name)
 int pin_remove(const struct pindir *pd, const char *name)
 {
 	if (unlinkat(pd->fd, name, 0) && errno != ENOENT) {
-		err("cannot remove %s/%s: %s", pd->path, name, strerror(errno));
+		p_err("cannot remove %s/%s: %s", pd->path, name, strerror(errno));
 		return -1;
 	}
 	return 0;

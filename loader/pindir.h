@@ -12,19 +12,22 @@
 
 struct pindir {
 	const char *path;
-	int fd;			/* the directory, -1 until opened */
-	bool locked;		/* this process holds the writers' lock */
-	bool create;		/* opened to be made if missing */
+	int fd;	     /* the directory, -1 until opened */
+	bool locked; /* this process holds the writers' lock */
+	bool create; /* opened to be made if missing */
 };
-#define PINDIR_INIT(p) { (p), -1, false, false }
+#define PINDIR_INIT(p)                \
+	{                             \
+		(p), -1, false, false \
+	}
 
 /* What a pin must be to be sipka's. */
 enum pin_kind { PIN_PROG, PIN_MAP };
 struct pin_spec {
-	const char *name;	/* also the map's name after "sipka_" */
+	const char *name; /* also the map's name after "sipka_" */
 	enum pin_kind kind;
 	__u32 map_type, key_size, value_size;
-	__u32 max_entries;	/* 0: set at load (conns), any */
+	__u32 max_entries; /* 0: set at load (conns), any */
 };
 
 /* The pins of this layout, in the order a commit renames them: maps
@@ -35,7 +38,7 @@ const struct pin_spec *pin_spec(const char *name);
 
 /* Staged pins are NAME + this suffix (bpffs refuses dots) until the commit renames them. */
 #define PIN_STAGED "-new"
-#define PIN_TEMP "-tmp"	/* bpffs refuses names with a dot */
+#define PIN_TEMP   "-tmp" /* bpffs refuses names with a dot */
 /* Names of the older layouts that a migration leaves behind. */
 extern const char *const pin_obsolete[];
 
@@ -67,21 +70,21 @@ int pindir_reader_lock(const char *path);
 
 /* An entry of the pin dir and what it is. */
 enum entry_kind {
-	ENTRY_OURS,		/* a name of pin_specs, or obsolete */
-	ENTRY_STAGED,		/* NAME-new or NAME-tmp of one of ours */
-	ENTRY_LINK,		/* link-<number> */
-	ENTRY_OTHER,		/* not a sipka name: left alone */
+	ENTRY_OURS,   /* a name of pin_specs, or obsolete */
+	ENTRY_STAGED, /* NAME-new or NAME-tmp of one of ours */
+	ENTRY_LINK,   /* link-<number> */
+	ENTRY_OTHER,  /* not a sipka name: left alone */
 };
 struct entry {
 	char name[256];
 	enum entry_kind kind;
-	bool symlink;		/* never followed */
+	bool symlink; /* never followed */
 };
 /* The entries (free() them); returns how many, or -1. */
 int pindir_entries(const struct pindir *pd, struct entry **out);
 
 /* The kind of bpf object behind FD: "map", "prog", "link", or NULL. */
-const char *bpf_obj_kind(int fd);
+const char *pin_obj_kind(int fd);
 /* Opens pin NAME if it is a bpf object of KIND (not a symlink); returns
  * the fd, -ENOENT if missing, -EBADF if it is something else. */
 int pin_get(const struct pindir *pd, const char *name, const char *kind);

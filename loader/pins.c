@@ -4,7 +4,7 @@
 
 int pins_open(struct pins *p)
 {
-	struct pindir pd = PINDIR_INIT(g.pin_dir);
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	int ret = state_begin_read(&pd, &p->s);
 
 	pindir_close(&pd);

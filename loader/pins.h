@@ -12,7 +12,10 @@ struct pins {
 	int events_fd;
 	struct state s;
 };
-#define PINS_INIT { -1, -1, -1, -1, STATE_INIT }
+#define PINS_INIT                          \
+	{                                  \
+		-1, -1, -1, -1, STATE_INIT \
+	}
 
 /* Opens what sipka pinned; says so and fails when sipka is not loaded. */
 int pins_open(struct pins *p);

@@ -17,16 +17,18 @@
 #include "sipka.skel.h"
 
 const char *const load_result_name[] = {
-	[LOAD_LOADED] = "loaded", [LOAD_REUSED] = "reused",
-	[LOAD_UPGRADED] = "upgraded", [LOAD_MIGRATED] = "migrated",
+	[LOAD_LOADED] = "loaded",
+	[LOAD_REUSED] = "reused",
+	[LOAD_UPGRADED] = "upgraded",
+	[LOAD_MIGRATED] = "migrated",
 };
 
 const char *feature_name(unsigned int bit)
 {
 	switch (bit) {
-	case SIPKA_FEAT_ITER_ARM:   return "arm_existing";
+	case SIPKA_FEAT_ITER_ARM: return "arm_existing";
 	case SIPKA_FEAT_ITER_TRACK: return "track_existing";
-	default:		    return NULL;
+	default: return NULL;
 	}
 }
 
@@ -34,12 +36,15 @@ const char *feature_name(unsigned int bit)
 struct maps {
 	int rules, stats, conns, events, meta, untracked;
 };
-#define MAPS_NONE { -1, -1, -1, -1, -1, -1 }
+#define MAPS_NONE                      \
+	{                              \
+		-1, -1, -1, -1, -1, -1 \
+	}
 
 static struct maps maps_of(const struct state *s)
 {
-	struct maps m = { s->rules_fd, s->stats_fd, s->conns_fd, s->events_fd, s->meta_fd,
-			  s->untracked_fd };
+	struct maps m = { s->rules_fd,	s->stats_fd, s->conns_fd,
+			  s->events_fd, s->meta_fd,  s->untracked_fd };
 
 	return m;
 }
@@ -56,7 +61,7 @@ static struct sipka_bpf *open_skel(enum iter_kind which, const struct maps *m, _
 	bool iterator = which != ITER_NONE;
 
 	if (!skel) {
-		err("cannot open the embedded BPF object: %s", strerror(errno));
+		p_err("cannot open the embedded BPF object: %s", strerror(errno));
 		return NULL;
 	}
 	skel->rodata->probe_cookie = probe_cookie;
@@ -69,7 +74,7 @@ static struct sipka_bpf *open_skel(enum iter_kind which, const struct maps *m, _
 	    reuse(skel->maps.sipka_conns, m->conns) || reuse(skel->maps.sipka_events, m->events) ||
 	    reuse(skel->maps.sipka_meta, m->meta) ||
 	    reuse(skel->maps.sipka_untracked, m->untracked)) {
-		err("cannot reuse the pinned maps: %s", strerror(errno));
+		p_err("cannot reuse the pinned maps: %s", strerror(errno));
 		sipka_bpf__destroy(skel);
 		return NULL;
 	}
@@ -81,13 +86,13 @@ static int load_skel(struct sipka_bpf *skel)
 	int ret;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		err("this kernel has no BTF (/sys/kernel/btf/vmlinux): sipka needs Linux 5.10 or later built with CONFIG_DEBUG_INFO_BTF=y");
+		p_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): sipka needs Linux 5.10 or later built with CONFIG_DEBUG_INFO_BTF=y");
 		return -1;
 	}
 	ret = sipka_bpf__load(skel);
 	if (ret)
-		err("the kernel refused sipka's BPF program or maps: %s. sipka needs Linux 5.10 or later with BPF, cgroup BPF and BTF. Run with -vv for libbpf's log",
-		    strerror(-ret));
+		p_err("the kernel refused sipka's BPF program or maps: %s. sipka needs Linux 5.10 or later with BPF, cgroup BPF and BTF. Run with -vv for libbpf's log",
+		      strerror(-ret));
 	return ret ? -1 : 0;
 }
 
@@ -107,11 +112,12 @@ static int iter_load(enum iter_kind which, const struct maps *m, __u64 probe_coo
 	it->skel = open_skel(which, m, probe_cookie);
 	if (!it->skel || (quiet ? sipka_bpf__load(it->skel) : load_skel(it->skel)))
 		goto fail;
-	it->link = bpf_program__attach_iter(which == ITER_LIST ? it->skel->progs.sipka_list
-							       : it->skel->progs.sipka_existing, NULL);
+	it->link = bpf_program__attach_iter(which == ITER_LIST ? it->skel->progs.sipka_list :
+								 it->skel->progs.sipka_existing,
+					    NULL);
 	if (!it->link) {
 		if (!quiet)
-			err("cannot create the TCP iterator: %s", strerror(errno));
+			p_err("cannot create the TCP iterator: %s", strerror(errno));
 		goto fail;
 	}
 	*out = it;
@@ -200,7 +206,7 @@ static int write_meta(int fd, __u32 features)
 
 	snprintf(meta.version, sizeof(meta.version), "%s", SIPKA_VERSION);
 	if (bpf_map_update_elem(fd, &key, &meta, BPF_ANY)) {
-		err("cannot write the meta map: %s", strerror(errno));
+		p_err("cannot write the meta map: %s", strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -216,7 +222,7 @@ static int stage(const struct pindir *pd, int fd, const char *name)
 		return -1;
 	unlink(path);
 	if (bpf_obj_pin(fd, path)) {
-		err("cannot pin %s: %s", path, strerror(errno));
+		p_err("cannot pin %s: %s", path, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -272,12 +278,12 @@ static int copy_entries(int from, int to, bool percpu, bool stats)
 			if (stats) {
 				struct sipka_counters *c = (void *)(nb + cpu * ns);
 
-				c->armed -= c->active;	/* per CPU: wraps back in the sum */
+				c->armed -= c->active; /* per CPU: wraps back in the sum */
 				c->active = 0;
 			}
 		}
 		if (bpf_map_update_elem(to, key, nb, BPF_ANY)) {
-			err("cannot copy an entry into the new map: %s", strerror(errno));
+			p_err("cannot copy an entry into the new map: %s", strerror(errno));
 			ret = -1;
 			break;
 		}
@@ -335,8 +341,8 @@ static int old_open(const struct pindir *pd, int layout, struct old *o)
 	o->events = old_map(pd, SIPKA_PIN_EVENTS, BPF_MAP_TYPE_RINGBUF);
 	o->untracked = old_map(pd, SIPKA_PIN_UNTRACKED, BPF_MAP_TYPE_SK_STORAGE);
 	if (o->config < 0 || o->stats < 0) {
-		err("the pins in %s (layout %d) are incomplete or not sipka's; run 'sipka detach' and attach again",
-		    pd->path, layout);
+		p_err("the pins in %s (layout %d) are incomplete or not sipka's; run 'sipka detach' and attach again",
+		      pd->path, layout);
 		return -1;
 	}
 	return 0;
@@ -371,8 +377,8 @@ static __u32 entries(int fd)
  * A whole new set of maps and the program: a first load (OLD NULL), or a
  * migration from OLD. RULES: the rule set to start with (NULL: OLD's).
  */
-static int load_new(struct pindir *pd, struct old *old, const struct conf *rules,
-		    __u32 max_conns, bool *readopt)
+static int load_new(struct pindir *pd, struct old *old, const struct conf *rules, __u32 max_conns,
+		    bool *readopt)
 {
 	struct maps none = MAPS_NONE;
 	struct sipka_bpf *skel;
@@ -407,20 +413,27 @@ static int load_new(struct pindir *pd, struct old *old, const struct conf *rules
 	}
 	{
 		struct maps m = {
-			bpf_map__fd(skel->maps.sipka_rules), bpf_map__fd(skel->maps.sipka_stats),
-			bpf_map__fd(skel->maps.sipka_conns), bpf_map__fd(skel->maps.sipka_events),
-			bpf_map__fd(skel->maps.sipka_meta), bpf_map__fd(skel->maps.sipka_untracked),
+			bpf_map__fd(skel->maps.sipka_rules),
+			bpf_map__fd(skel->maps.sipka_stats),
+			bpf_map__fd(skel->maps.sipka_conns),
+			bpf_map__fd(skel->maps.sipka_events),
+			bpf_map__fd(skel->maps.sipka_meta),
+			bpf_map__fd(skel->maps.sipka_untracked),
 		};
 
 		if (write_meta(m.meta, probe(&m)))
 			goto out;
 		fd = bpf_program__fd(skel->progs.sipka_sockops);
 		ret = stage(pd, m.rules, SIPKA_PIN_RULES) || stage(pd, set, SIPKA_PIN_CONFIG) ||
-		      stage(pd, m.stats, SIPKA_PIN_STATS) || stage(pd, m.conns, SIPKA_PIN_CONNS) ||
-		      (none.events < 0 && stage(pd, m.events, SIPKA_PIN_EVENTS)) ||
-		      (none.untracked < 0 && stage(pd, m.untracked, SIPKA_PIN_UNTRACKED)) ||
-		      stage(pd, fd, SIPKA_PIN_PROG) ||
-		      stage(pd, m.meta, SIPKA_PIN_META) || state_commit(pd, NULL) ? -1 : 0;
+				      stage(pd, m.stats, SIPKA_PIN_STATS) ||
+				      stage(pd, m.conns, SIPKA_PIN_CONNS) ||
+				      (none.events < 0 && stage(pd, m.events, SIPKA_PIN_EVENTS)) ||
+				      (none.untracked < 0 &&
+				       stage(pd, m.untracked, SIPKA_PIN_UNTRACKED)) ||
+				      stage(pd, fd, SIPKA_PIN_PROG) ||
+				      stage(pd, m.meta, SIPKA_PIN_META) || state_commit(pd, NULL) ?
+			      -1 :
+			      0;
 	}
 out:
 	if (set >= 0)
@@ -448,17 +461,18 @@ static int load_same(struct pindir *pd, const struct state *s, enum load_result 
 	/* Another build: its program goes in every attachment at the commit. */
 	*res = LOAD_UPGRADED;
 	ret = write_meta(s->meta_fd, probe(&m)) || stage(pd, fd, SIPKA_PIN_PROG) ||
-	      stage(pd, s->meta_fd, SIPKA_PIN_META) || state_commit(pd, &n) ? -1 : 0;
+			      stage(pd, s->meta_fd, SIPKA_PIN_META) || state_commit(pd, &n) ?
+		      -1 :
+		      0;
 	if (!ret)
-		note("sipka: upgraded the program in %d attachment%s; rules and counters kept",
-		     n, n == 1 ? "" : "s");
+		p_info("sipka: upgraded the program in %d attachment%s; rules and counters kept", n,
+		       n == 1 ? "" : "s");
 out:
 	sipka_bpf__destroy(skel);
 	return ret;
 }
 
-int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result *res,
-	      bool *readopt)
+int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result *res, bool *readopt)
 {
 	struct sipka_meta meta;
 	struct state s = STATE_INIT;
@@ -471,12 +485,12 @@ int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result 
 		return -1;
 	if (!layout) {
 		*res = LOAD_LOADED;
-		return load_new(pd, NULL, opts->rules, opts->max_conns ? opts->max_conns
-								       : SIPKA_CONNS_DEFAULT, readopt);
+		return load_new(pd, NULL, opts->rules,
+				opts->max_conns ? opts->max_conns : SIPKA_CONNS_DEFAULT, readopt);
 	}
 	if (layout > SIPKA_LAYOUT) {
-		err("the maps in %s have layout %d, newer than this sipka's %d (sipka %s loaded them): use that sipka, or 'sipka detach' and attach again with this one (rules and counters are lost)",
-		    pd->path, layout, SIPKA_LAYOUT, meta.version);
+		p_err("the maps in %s have layout %d, newer than this sipka's %d (sipka %s loaded them): use that sipka, or 'sipka detach' and attach again with this one (rules and counters are lost)",
+		      pd->path, layout, SIPKA_LAYOUT, meta.version);
 		return -1;
 	}
 	if (layout == SIPKA_LAYOUT) {
@@ -493,18 +507,20 @@ int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result 
 		old_close(&old);
 		return -1;
 	}
-	max = opts->max_conns ? opts->max_conns : old.conns_max ? old.conns_max : SIPKA_CONNS_DEFAULT;
+	max = opts->max_conns ? opts->max_conns :
+	      old.conns_max   ? old.conns_max :
+				SIPKA_CONNS_DEFAULT;
 	if (old.conns >= 0 && entries(old.conns) > max) {
-		err("%u connections are tracked now; --max-connections must be at least that",
-		    entries(old.conns));
+		p_err("%u connections are tracked now; --max-connections must be at least that",
+		      entries(old.conns));
 		old_close(&old);
 		return -1;
 	}
 	*res = LOAD_MIGRATED;
 	ret = load_new(pd, &old, NULL, max, readopt);
 	if (!ret)
-		note("sipka: moved the maps from layout %d to layout %d (%u connections tracked at most); rules and counters kept",
-		     layout, SIPKA_LAYOUT, max);
+		p_info("sipka: moved the maps from layout %d to layout %d (%u connections tracked at most); rules and counters kept",
+		       layout, SIPKA_LAYOUT, max);
 	old_close(&old);
 	return ret;
 }

@@ -16,16 +16,16 @@
 #include "state.h"
 
 enum load_result {
-	LOAD_LOADED,	/* nothing was loaded: loaded and pinned now */
-	LOAD_REUSED,	/* this build's program was pinned */
-	LOAD_UPGRADED,	/* another build's: replaced in every attachment */
-	LOAD_MIGRATED,	/* maps of another layout or size: copied, then upgraded */
+	LOAD_LOADED,   /* nothing was loaded: loaded and pinned now */
+	LOAD_REUSED,   /* this build's program was pinned */
+	LOAD_UPGRADED, /* another build's: replaced in every attachment */
+	LOAD_MIGRATED, /* maps of another layout or size: copied, then upgraded */
 };
 extern const char *const load_result_name[];
 
 struct load_opts {
-	const struct conf *rules;	/* a first load's rules (else the default) */
-	__u32 max_conns;		/* conns capacity; 0: keep, or the default */
+	const struct conf *rules; /* a first load's rules (else the default) */
+	__u32 max_conns;	  /* conns capacity; 0: keep, or the default */
 };
 
 /* Under the writers' lock, after state_recover: makes this build's program

@@ -28,13 +28,13 @@ int rules_read(int fd, struct conf *c)
 		key = next;
 		prev = &key;
 		if (bpf_map_lookup_elem(fd, &key, &c->rules[c->n].rule))
-			continue;	/* deleted meanwhile */
-		c->rules[c->n].rule.name[SIPKA_NAME_LEN - 1] = '\0';	/* bpftool may not */
+			continue;				     /* deleted meanwhile */
+		c->rules[c->n].rule.name[SIPKA_NAME_LEN - 1] = '\0'; /* bpftool may not */
 		c->rules[c->n].port = key;
 		c->n++;
 	}
 	qsort(c->rules, c->n, sizeof(c->rules[0]), by_port);
-	for (i = 0; i < c->n; i++)	/* each port once, whatever the walk did */
+	for (i = 0; i < c->n; i++) /* each port once, whatever the walk did */
 		if (!n || c->rules[n - 1].port != c->rules[i].port)
 			c->rules[n++] = c->rules[i];
 	c->n = n;
@@ -49,12 +49,13 @@ int rules_new_set(const struct conf *c)
 	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "sipka_config", sizeof(__u32),
 			    sizeof(struct sipka_rule), SIPKA_MAX_RULES, NULL);
 	if (fd < 0) {
-		err("cannot create a rule set: %s", strerror(errno));
+		p_err("cannot create a rule set: %s", strerror(errno));
 		return -1;
 	}
 	for (i = 0; i < c->n; i++) {
 		if (bpf_map_update_elem(fd, &c->rules[i].port, &c->rules[i].rule, BPF_NOEXIST)) {
-			err("cannot write the rule for port %u: %s", c->rules[i].port, strerror(errno));
+			p_err("cannot write the rule for port %u: %s", c->rules[i].port,
+			      strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -73,7 +74,7 @@ int rules_publish(const struct pindir *pd, int rules_fd, const struct conf *c)
 	/* The switch: one update of slot 0. */
 	ret = bpf_map_update_elem(rules_fd, &slot, &fd, BPF_ANY);
 	if (ret)
-		err("cannot switch to the new rules: %s", strerror(errno));
+		p_err("cannot switch to the new rules: %s", strerror(errno));
 	else
 		ret = pin_replace(pd, fd, SIPKA_PIN_CONFIG);
 	close(fd);

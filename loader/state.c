@@ -42,9 +42,11 @@ int map_check(int fd, const struct pin_spec *spec, char *why, size_t len)
 	    info.value_size != spec->value_size ||
 	    (spec->max_entries && info.max_entries != spec->max_entries) ||
 	    !named(&info, spec->name)) {
-		snprintf(why, len, "it is map '%s' of type %u, key %u B, value %u B, %u entries; sipka's is 'sipka_%s' of type %u, key %u B, value %u B",
-			 info.name, info.type, info.key_size, info.value_size, info.max_entries,
-			 spec->name, spec->map_type, spec->key_size, spec->value_size);
+		snprintf(
+			why, len,
+			"it is map '%s' of type %u, key %u B, value %u B, %u entries; sipka's is 'sipka_%s' of type %u, key %u B, value %u B",
+			info.name, info.type, info.key_size, info.value_size, info.max_entries,
+			spec->name, spec->map_type, spec->key_size, spec->value_size);
 		return -1;
 	}
 	return 0;
@@ -52,7 +54,7 @@ int map_check(int fd, const struct pin_spec *spec, char *why, size_t len)
 
 static __u32 obj_id(int fd)
 {
-	struct bpf_map_info info;	/* every info starts with type, then id */
+	struct bpf_map_info info; /* every info starts with type, then id */
 
 	return map_info(fd, &info) ? 0 : info.id;
 }
@@ -139,8 +141,8 @@ int state_layout(const struct pindir *pd, int *layout, struct sipka_meta *meta)
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0) {
-		err("%s/%s is not a BPF program: it is not sipka's; remove it (rm), or choose another --pin-dir",
-		    pd->path, SIPKA_PIN_PROG);
+		p_err("%s/%s is not a BPF program: it is not sipka's; remove it (rm), or choose another --pin-dir",
+		      pd->path, SIPKA_PIN_PROG);
 		return -1;
 	}
 	close(fd);
@@ -156,8 +158,8 @@ int state_layout(const struct pindir *pd, int *layout, struct sipka_meta *meta)
 	    bpf_map_lookup_elem(fd, &key, value)) {
 		if (fd >= 0)
 			close(fd);
-		err("%s/%s is missing or not sipka's: the pins in %s are not a whole sipka. Run 'sipka detach' to remove sipka's pins, then attach again",
-		    pd->path, SIPKA_PIN_META, pd->path);
+		p_err("%s/%s is missing or not sipka's: the pins in %s are not a whole sipka. Run 'sipka detach' to remove sipka's pins, then attach again",
+		      pd->path, SIPKA_PIN_META, pd->path);
 		return -1;
 	}
 	close(fd);
@@ -192,18 +194,18 @@ static int open_map(const struct pindir *pd, const char *name, int *fd)
 
 	*fd = pin_get(pd, name, "map");
 	if (*fd == -ENOENT) {
-		err("%s/%s is missing: the pins are not a whole sipka. 'sipka attach' or 'sipka load' repairs them",
-		    pd->path, name);
+		p_err("%s/%s is missing: the pins are not a whole sipka. 'sipka attach' or 'sipka load' repairs them",
+		      pd->path, name);
 		return -1;
 	}
 	if (*fd < 0) {
-		err("%s/%s is not a BPF map: it is not sipka's. Remove it (rm) and run 'sipka attach' again, or choose another --pin-dir",
-		    pd->path, name);
+		p_err("%s/%s is not a BPF map: it is not sipka's. Remove it (rm) and run 'sipka attach' again, or choose another --pin-dir",
+		      pd->path, name);
 		return -1;
 	}
 	if (map_check(*fd, spec, why, sizeof(why))) {
-		err("%s/%s is not sipka's: %s. Remove it (rm) and run 'sipka attach' again, or choose another --pin-dir",
-		    pd->path, name, why);
+		p_err("%s/%s is not sipka's: %s. Remove it (rm) and run 'sipka attach' again, or choose another --pin-dir",
+		      pd->path, name, why);
 		close(*fd);
 		*fd = -1;
 		return -1;
@@ -223,17 +225,18 @@ int state_open(const struct pindir *pd, struct state *s)
 		return -ENOENT;
 	if (layout != SIPKA_LAYOUT) {
 		if (layout < SIPKA_LAYOUT)
-			err("the maps in %s have layout %d, this sipka's have layout %d: run 'sipka attach' or 'sipka load' with this sipka to migrate them (rules and counters are kept)",
-			    pd->path, layout, SIPKA_LAYOUT);
+			p_err("the maps in %s have layout %d, this sipka's have layout %d: run 'sipka attach' or 'sipka load' with this sipka to migrate them (rules and counters are kept)",
+			      pd->path, layout, SIPKA_LAYOUT);
 		else
-			err("the maps in %s have layout %d, newer than this sipka's %d (sipka %s loaded them): use that sipka, or 'sipka detach' and attach again with this one (rules and counters are lost)",
-			    pd->path, layout, SIPKA_LAYOUT, s->meta.version);
+			p_err("the maps in %s have layout %d, newer than this sipka's %d (sipka %s loaded them): use that sipka, or 'sipka detach' and attach again with this one (rules and counters are lost)",
+			      pd->path, layout, SIPKA_LAYOUT, s->meta.version);
 		return -1;
 	}
 	s->prog_fd = pin_get(pd, SIPKA_PIN_PROG, "prog");
-	if (s->prog_fd < 0 ||
-	    open_map(pd, SIPKA_PIN_RULES, &s->rules_fd) || open_map(pd, SIPKA_PIN_STATS, &s->stats_fd) ||
-	    open_map(pd, SIPKA_PIN_CONNS, &s->conns_fd) || open_map(pd, SIPKA_PIN_EVENTS, &s->events_fd) ||
+	if (s->prog_fd < 0 || open_map(pd, SIPKA_PIN_RULES, &s->rules_fd) ||
+	    open_map(pd, SIPKA_PIN_STATS, &s->stats_fd) ||
+	    open_map(pd, SIPKA_PIN_CONNS, &s->conns_fd) ||
+	    open_map(pd, SIPKA_PIN_EVENTS, &s->events_fd) ||
 	    open_map(pd, SIPKA_PIN_UNTRACKED, &s->untracked_fd) ||
 	    open_map(pd, SIPKA_PIN_META, &s->meta_fd))
 		goto fail;
@@ -241,9 +244,10 @@ int state_open(const struct pindir *pd, struct state *s)
 	s->conns_max = map_info(s->conns_fd, &info) ? 0 : info.max_entries;
 	/* The truth is slot 0 of rules; the config pin is its name for bpftool. */
 	s->config_fd = state_live_config(pd, s->rules_fd);
-	if (s->config_fd < 0 || map_check(s->config_fd, pin_spec(SIPKA_PIN_CONFIG), why, sizeof(why))) {
-		err("%s/%s holds no rule set of sipka's; run 'sipka detach' and attach again",
-		    pd->path, SIPKA_PIN_RULES);
+	if (s->config_fd < 0 ||
+	    map_check(s->config_fd, pin_spec(SIPKA_PIN_CONFIG), why, sizeof(why))) {
+		p_err("%s/%s holds no rule set of sipka's; run 'sipka detach' and attach again",
+		      pd->path, SIPKA_PIN_RULES);
 		goto fail;
 	}
 	return 0;
@@ -254,8 +258,8 @@ fail:
 
 void state_close(struct state *s)
 {
-	int *fds[] = { &s->prog_fd, &s->rules_fd, &s->config_fd, &s->stats_fd, &s->conns_fd,
-		       &s->events_fd, &s->meta_fd, &s->untracked_fd };
+	int *fds[] = { &s->prog_fd,  &s->rules_fd,  &s->config_fd, &s->stats_fd,
+		       &s->conns_fd, &s->events_fd, &s->meta_fd,   &s->untracked_fd };
 	size_t i;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
@@ -308,7 +312,7 @@ int state_commit(struct pindir *pd, int *replaced)
 	if (fd == -ENOENT)
 		fd = pin_get(pd, SIPKA_PIN_PROG, "prog");
 	if (fd < 0) {
-		err("no program to commit in %s; run 'sipka detach' and attach again", pd->path);
+		p_err("no program to commit in %s; run 'sipka detach' and attach again", pd->path);
 		return -1;
 	}
 	/* The program first, so no attachment runs one whose maps lose their pins. */
@@ -318,13 +322,13 @@ int state_commit(struct pindir *pd, int *replaced)
 		return -1;
 	if (replaced)
 		*replaced = ret;
-	for (i = 0; i < pin_specs_n; i++) {	/* meta, the commit mark, last */
+	for (i = 0; i < pin_specs_n; i++) { /* meta, the commit mark, last */
 		snprintf(staged, sizeof(staged), "%s%s", pin_specs[i].name, PIN_STAGED);
 		if (!pinned(pd, staged))
 			continue;
 		if (pindir_path(pd, staged, from) || pindir_path(pd, pin_specs[i].name, to) ||
 		    rename(from, to)) {
-			err("cannot rename %s to %s: %s", from, to, strerror(errno));
+			p_err("cannot rename %s to %s: %s", from, to, strerror(errno));
 			return -1;
 		}
 	}
@@ -361,8 +365,8 @@ static int recover_unloaded(struct pindir *pd, const struct entry *e, int n)
 		if (fd >= 0)
 			close(fd);
 		if (!ret)
-			note("sipka: %s/%s was missing while sipka was attached to %s: pinned its program again",
-			     pd->path, SIPKA_PIN_PROG, as.a[i].cgroup);
+			p_info("sipka: %s/%s was missing while sipka was attached to %s: pinned its program again",
+			       pd->path, SIPKA_PIN_PROG, as.a[i].cgroup);
 		attachments_free(&as);
 		return ret;
 	}
@@ -385,7 +389,8 @@ int state_recover(struct pindir *pd)
 		return -1;
 	forward = pinned(pd, SIPKA_PIN_META PIN_STAGED);
 	if (forward) {
-		note("sipka: finishing a change that was interrupted (staged pins in %s)", pd->path);
+		p_info("sipka: finishing a change that was interrupted (staged pins in %s)",
+		       pd->path);
 		ret = state_commit(pd, NULL);
 		free(e);
 		n = pindir_entries(pd, &e);
@@ -421,10 +426,10 @@ int state_recover(struct pindir *pd)
 		if (cfg == -ENOENT ||
 		    (cfg >= 0 && obj_id(cfg) != obj_id(live) &&
 		     !map_check(cfg, pin_spec(SIPKA_PIN_CONFIG), why, sizeof(why))))
-			ret = pin_replace(pd, live, SIPKA_PIN_CONFIG);	/* a stale rule set */
+			ret = pin_replace(pd, live, SIPKA_PIN_CONFIG); /* a stale rule set */
 		else if (cfg < 0 || obj_id(cfg) != obj_id(live))
-			note("warning: %s/%s is not sipka's rule set: left alone (sipka uses its live rule set all the same); remove it and run 'sipka status' to pin the live rule set there",
-			     pd->path, SIPKA_PIN_CONFIG);
+			p_info("warning: %s/%s is not sipka's rule set: left alone (sipka uses its live rule set all the same); remove it and run 'sipka status' to pin the live rule set there",
+			       pd->path, SIPKA_PIN_CONFIG);
 		if (cfg >= 0)
 			close(cfg);
 		close(live);
@@ -460,6 +465,7 @@ int state_begin_read(struct pindir *pd, struct state *s)
 	if (!ret)
 		ret = state_open(pd, s);
 	if (ret == -ENOENT)
-		err("sipka is not loaded (nothing pinned in %s); run 'sipka attach' first", pd->path);
+		p_err("sipka is not loaded (nothing pinned in %s); run 'sipka attach' first",
+		      pd->path);
 	return ret ? -1 : 0;
 }

@@ -22,17 +22,23 @@
 struct state {
 	int prog_fd, rules_fd, config_fd, stats_fd, conns_fd, events_fd, meta_fd, untracked_fd;
 	__u32 prog_id;
-	__u32 conns_max;	/* capacity of the conns table */
+	__u32 conns_max; /* capacity of the conns table */
 	struct sipka_meta meta;
 };
-#define STATE_INIT { -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, { 0 } }
+#define STATE_INIT                                    \
+	{                                             \
+		-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, \
+		{                                     \
+			0                             \
+		}                                     \
+	}
 
 /* What makes a program sipka's: it uses a map pinned in the pin dir under
  * one of sipka's names (committed, staged, or of an older layout). */
 struct ours {
 	__u32 map_ids[32];
 	int n;
-	__u32 prog_id;		/* the pinned program, 0 if none */
+	__u32 prog_id; /* the pinned program, 0 if none */
 };
 int ours_collect(const struct pindir *pd, struct ours *o);
 bool ours_prog(const struct ours *o, __u32 prog_id);

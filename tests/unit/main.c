@@ -10,7 +10,7 @@ static int failures;
 
 void unit_register(struct unit_test *t)
 {
-	*tail = t;	/* in file order */
+	*tail = t; /* in file order */
 	tail = &t->next;
 }
 

@@ -29,8 +29,8 @@ static void refused(const char *text, const char *want, int line)
 }
 #define REFUSED(text, want) refused(text, want, __LINE__)
 
-static int rule_is(const struct sipka_rule *r, const char *name, __u32 time,
-		   __u32 intvl, __u32 probes, __u32 ut)
+static int rule_is(const struct sipka_rule *r, const char *name, __u32 time, __u32 intvl,
+		   __u32 probes, __u32 ut)
 {
 	return r && !strcmp(r->name, name) && r->time == time && r->intvl == intvl &&
 	       r->probes == probes && r->user_timeout_ms == ut && r->flags == 0;
@@ -64,7 +64,8 @@ TEST(defaults_section_fills_gaps_wherever_it_stands)
 
 	CHECK(parse("[tcp]\nport = 5060\n"
 		    "[trunk]\nport=5070\ntcp_keepalive_probes=5\ntcp_user_timeout=off\n"
-		    "[defaults]\ntcp_keepalive_time = 20\ntcp_keepalive_intvl = 4\n", &c) == 0);
+		    "[defaults]\ntcp_keepalive_time = 20\ntcp_keepalive_intvl = 4\n",
+		    &c) == 0);
 	CHECK(c.n == 2);
 	CHECK(rule_is(conf_find(&c, 5060), "tcp", 20, 4, 3, 32000));
 	CHECK(rule_is(conf_find(&c, 5070), "trunk", 20, 4, 5, 0));
@@ -85,7 +86,8 @@ TEST(user_timeout_forms)
 
 	CHECK(parse("[a]\nport=1\ntcp_user_timeout=1234\n[b]\nport=2\ntcp_user_timeout=0\n"
 		    "[c]\nport=3\ntcp_user_timeout=auto\ntcp_keepalive_time=5\n"
-		    "tcp_keepalive_intvl=2\ntcp_keepalive_probes=4\n", &c) == 0);
+		    "tcp_keepalive_intvl=2\ntcp_keepalive_probes=4\n",
+		    &c) == 0);
 	CHECK(conf_find(&c, 1)->user_timeout_ms == 1234);
 	CHECK(conf_find(&c, 2)->user_timeout_ms == 0);
 	CHECK(conf_find(&c, 3)->user_timeout_ms == 13000);
@@ -103,29 +105,37 @@ TEST(limits_are_the_kernels)
 	struct conf c;
 
 	CHECK(parse("[x]\nport=65535\ntcp_keepalive_time=32767\ntcp_keepalive_intvl=32767\n"
-		    "tcp_keepalive_probes=127\ntcp_user_timeout=2147483647\n", &c) == 0);
+		    "tcp_keepalive_probes=127\ntcp_user_timeout=2147483647\n",
+		    &c) == 0);
 	CHECK(sipka_rule_valid(conf_find(&c, 65535)));
-	REFUSED("[x]\nport=1\ntcp_keepalive_time=32768\n", "t.conf:3: tcp_keepalive_time: 32768 is out of range; give seconds from 1 to 32767");
+	REFUSED("[x]\nport=1\ntcp_keepalive_time=32768\n",
+		"t.conf:3: tcp_keepalive_time: 32768 is out of range; give seconds from 1 to 32767");
 	REFUSED("[x]\nport=1\ntcp_keepalive_intvl=0\n", "t.conf:3: tcp_keepalive_intvl");
 	REFUSED("[x]\nport=1\ntcp_keepalive_probes=128\n", "1 to 127");
 	REFUSED("[x]\nport=1\ntcp_user_timeout=2147483648\n", "'auto' or 'off'");
-	REFUSED("[x]\nport=0\n", "t.conf:2: port: 0 is out of range; give a TCP port from 1 to 65535");
+	REFUSED("[x]\nport=0\n",
+		"t.conf:2: port: 0 is out of range; give a TCP port from 1 to 65535");
 	REFUSED("[x]\nport=65536\n", "out of range");
 }
 
 TEST(errors_name_file_and_line)
 {
-	REFUSED("[tcp]\nport = 5060\n\ntcp_keepalive_time = 6o\n", "t.conf:4: tcp_keepalive_time: '6o' is not a whole number");
-	REFUSED("[tcp]\nport = 5060\nkeepalive = 1\n", "t.conf:3: unknown key 'keepalive'; use port,");
-	REFUSED("[tcp]\nport = 5060\n[tls]\nport = 5060\n", "t.conf:3: port 5060 is already the rule of the section on line 1");
-	REFUSED("[tcp]\ntcp_keepalive_time = 30\n", "t.conf:1: section [tcp] has no port; add port = N");
+	REFUSED("[tcp]\nport = 5060\n\ntcp_keepalive_time = 6o\n",
+		"t.conf:4: tcp_keepalive_time: '6o' is not a whole number");
+	REFUSED("[tcp]\nport = 5060\nkeepalive = 1\n",
+		"t.conf:3: unknown key 'keepalive'; use port,");
+	REFUSED("[tcp]\nport = 5060\n[tls]\nport = 5060\n",
+		"t.conf:3: port 5060 is already the rule of the section on line 1");
+	REFUSED("[tcp]\ntcp_keepalive_time = 30\n",
+		"t.conf:1: section [tcp] has no port; add port = N");
 	REFUSED("port = 5060\n", "t.conf:1: 'port' is outside any section");
 	REFUSED("[tcp]\nport = 5060\njunk\n", "t.conf:3: not 'key = value'");
 	REFUSED("[tcp]\nport = 5060\n[broken\n", "t.conf:3:");
 	REFUSED("[defaults]\nport = 5060\n", "t.conf:2: [defaults] cannot have a port");
 	REFUSED("[tcp]\nport = 5060\nport = 5062\n", "t.conf:3: 'port' is set twice in [tcp]");
 	REFUSED("[tcp]\nport = 5060\n\n[wss]\n", "t.conf:4: section has no keys");
-	REFUSED("[defaults]\ntcp_keepalive_time=1\n[defaults]\ntcp_keepalive_time=2\n[a]\nport=1\n", "t.conf:3: [defaults] appears twice");
+	REFUSED("[defaults]\ntcp_keepalive_time=1\n[defaults]\ntcp_keepalive_time=2\n[a]\nport=1\n",
+		"t.conf:3: [defaults] appears twice");
 	REFUSED("", "t.conf:1: no rules");
 	REFUSED("[defaults]\ntcp_keepalive_time = 30\n", "no rules");
 	REFUSED("[a b]\nport = 1\n", "t.conf:1: section [a b]: name 'a b' must be");
@@ -141,9 +151,11 @@ TEST(ambiguous_input_is_refused)
 
 	REFUSED("[tcp]\n  port = 5060\n", "t.conf:2: the line is indented");
 	REFUSED("[tcp]\nport = 5060\n\t[tls]\nport = 5061\n", "t.conf:3: the line is indented");
-	REFUSED("\xef\xbb\xbf[tcp]\nport = 5060\n", "t.conf:1: the file starts with a UTF-8 byte order mark");
+	REFUSED("\xef\xbb\xbf[tcp]\nport = 5060\n",
+		"t.conf:1: the file starts with a UTF-8 byte order mark");
 	REFUSED("[tcp\nport = 5060\n", "t.conf:1: '[' without ']'");
-	REFUSED("[tcp]\nport = 5060\n[tcp]\nport = 5062\n", "t.conf:3: section [tcp] appears twice (first on line 1)");
+	REFUSED("[tcp]\nport = 5060\n[tcp]\nport = 5062\n",
+		"t.conf:3: section [tcp] appears twice (first on line 1)");
 	/* The tail of a long comment must not be parsed as a key of its own. */
 	memset(big, 0, sizeof(big));
 	strcpy(big, "[tcp]\nport = 5060\n# ");
@@ -165,7 +177,7 @@ TEST(nothing_returned_on_error_is_used)
 	struct conf c = { .n = 7 };
 
 	CHECK(parse("[tcp]\nport = 5060\nbogus = 1\n", &c) == -1);
-	CHECK(c.n == 7);	/* the caller's rules are untouched */
+	CHECK(c.n == 7); /* the caller's rules are untouched */
 	CHECK(parse("[tcp]\nport = 5060\n[tls]\nport = 5060\n", &c) == -1);
 	CHECK(c.n == 7);
 }
