@@ -22,12 +22,17 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The live rule set: port -> rule. The loader swaps in a whole new one. */
+/* The live rule set: port -> rule. The loader swaps in a whole new one.
+ * The members are read by libbpf from BTF, never by C code. */
 struct rule_set {
+	// cppcheck-suppress unusedStructMember
 	__uint(type, BPF_MAP_TYPE_HASH);
+	// cppcheck-suppress unusedStructMember
 	__uint(max_entries, SIPKA_MAX_RULES);
 	/* Sizes, not types: clang leaves a pointee of an unused struct undefined. */
+	// cppcheck-suppress unusedStructMember
 	__uint(key_size, sizeof(__u32));
+	// cppcheck-suppress unusedStructMember
 	__uint(value_size, sizeof(struct sipka_rule));
 };
 

@@ -391,6 +391,7 @@ static int prometheus_to_file(const char *path, const struct row *rows, int n,
 			      const struct health *h)
 {
 	char tmp[PATH_MAX];
+	bool ok;
 	FILE *f;
 	int fd;
 
@@ -410,7 +411,10 @@ static int prometheus_to_file(const char *path, const struct row *rows, int n,
 		return EXIT_FAIL;
 	}
 	print_prometheus(f, rows, n, h);
-	if (fflush(f) || fsync(fd) || fclose(f) || rename(tmp, path)) {
+	/* fclose() always, and a failed write or sync leaves no file behind. */
+	ok = !fflush(f) && !fsync(fd);
+	ok = !fclose(f) && ok;
+	if (!ok || rename(tmp, path)) {
 		p_err("cannot write %s: %s", path, strerror(errno));
 		unlink(tmp);
 		return EXIT_FAIL;

@@ -188,13 +188,12 @@ static char *reader(char *buf, int size, void *stream)
 	struct parser *p = stream;
 	char *s = fgets(buf, size, p->f);
 	size_t n;
-	int c;
 
 	if (!s || p->err_line)
 		return NULL;
 	p->line++;
 	n = strlen(s);
-	if (n && s[n - 1] != '\n' && (c = fgetc(p->f)) != EOF) {
+	if (n && s[n - 1] != '\n' && fgetc(p->f) != EOF) {
 		fail(p, p->line, "the line is longer than %d characters; shorten it", size - 2);
 		return NULL;
 	}

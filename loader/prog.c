@@ -350,12 +350,12 @@ static int old_open(const struct pindir *pd, int layout, struct old *o)
 
 static void old_close(struct old *o)
 {
-	int *fds[] = { &o->config, &o->stats, &o->conns, &o->events, &o->untracked };
+	int *each[] = { &o->config, &o->stats, &o->conns, &o->events, &o->untracked };
 	size_t i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++)
-		if (*fds[i] >= 0)
-			close(*fds[i]);
+	for (i = 0; i < sizeof(each) / sizeof(each[0]); i++)
+		if (*each[i] >= 0)
+			(void)close(*each[i]);
 }
 
 /* Live entries in map FD, counted (bounded). */

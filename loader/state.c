@@ -258,14 +258,14 @@ fail:
 
 void state_close(struct state *s)
 {
-	int *fds[] = { &s->prog_fd,  &s->rules_fd,  &s->config_fd, &s->stats_fd,
-		       &s->conns_fd, &s->events_fd, &s->meta_fd,   &s->untracked_fd };
+	int *each[] = { &s->prog_fd,  &s->rules_fd,  &s->config_fd, &s->stats_fd,
+			&s->conns_fd, &s->events_fd, &s->meta_fd,   &s->untracked_fd };
 	size_t i;
 
-	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		if (*fds[i] >= 0)
-			close(*fds[i]);
-		*fds[i] = -1;
+	for (i = 0; i < sizeof(each) / sizeof(each[0]); i++) {
+		if (*each[i] >= 0)
+			(void)close(*each[i]);
+		*each[i] = -1;
 	}
 }
 

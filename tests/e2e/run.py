@@ -22,7 +22,8 @@ class Result(unittest.TestResult):
         self.started = time.monotonic()
 
     def _line(self, word, test, detail=""):
-        print("%-4s %s (%.1fs)%s" % (word, test.id().split(".", 1)[1],
+        # A module skipped or failed as a whole has an id with no class part.
+        print("%-4s %s (%.1fs)%s" % (word, test.id().split(".", 1)[-1],
                                      time.monotonic() - self.started, detail), flush=True)
 
     def addSuccess(self, test):

@@ -29,7 +29,9 @@ class Upgrade(Env):
         churn = threading.Thread(target=lambda: made.append(pbx("churn", "127.0.0.1", 5060, 6000, 2)["made"]))
         churn.start()
         samples = [self.stats(5060)]
+        end = time.monotonic() + 30
         while samples[-1]["armed"] < 1000:      # well under way
+            self.assertLess(time.monotonic(), end, "the churn did not get under way")
             time.sleep(0.02)
             samples.append(self.stats(5060))
         out = run(NEXT, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
