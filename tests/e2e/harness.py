@@ -258,6 +258,22 @@ class Env(unittest.TestCase):
                  " chain out { type filter hook output priority 0; policy drop; }\n}\n")
         self.ns_run(ns, "nft", "-f", "-", input=rules)
 
+    def resets(self, pbx, lid, phone, addr, n, batch_size=200):
+        """N connections to the PBX, each reset by the phone while the PBX still has it
+        open: a PBX that closed first (an accept-then-close) could have its FIN acked
+        before the reset came, and that connection would end as an ordinary close."""
+        done = self.stats(5060)["reset"]
+        for start in range(0, n, batch_size):
+            batch = min(batch_size, n - start)
+            ends = [phone("connect", addr, 5060)["id"] for _ in range(batch)]
+            held = [pbx("accept", lid)["id"] for _ in range(batch)]
+            for c in ends:
+                phone("rst", c)
+            done += batch
+            self.wait_stats(5060, 20, reset=done)     # the PBX has seen each reset...
+            for c in held:                             # ...and only now closes its sockets
+                pbx("close", c)
+
     def pbx(self):
         return Peer(cgroup=self.cg, netns=self.ns)
 

@@ -184,13 +184,13 @@ class Following(Env):
         self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
 
     def reset_events(self, follower, n=1):
-        self.phone("resets", "127.0.0.1", 5060, n)
+        self.resets(self.pbx_peer, self.lid, self.phone, "127.0.0.1", n)
         return [json.loads(follower.line()) for _ in range(n)]
 
     def setUp(self):
         super().setUp()
         self.pbx_peer, self.phone = self.pbx(), self.outsider()
-        self.pbx_peer("serve", self.pbx_peer("listen", "127.0.0.1", 5060)["id"])
+        self.lid = self.pbx_peer("listen", "127.0.0.1", 5060)["id"]
 
     def test_follow_keeps_delivering_across_detach_attach_and_upgrade(self):
         self.attach()
@@ -238,8 +238,7 @@ class Following(Env):
     def test_lifetime_is_rounded_to_milliseconds(self):
         self.attach()
         self.arm_resets()
-        self.phone("resets", "127.0.0.1", 5060, 3)
-        self.wait_stats(5060, 5, reset=3)
+        self.resets(self.pbx_peer, self.lid, self.phone, "127.0.0.1", 3)
         lines = self.sipka("-j", "events").stdout.splitlines()
         self.assertEqual(len(lines), 3)
         for line in lines:
@@ -344,9 +343,7 @@ class Readme(Env):
     def test_json_examples_have_the_real_fields(self):
         self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
         pbx, phone = self.pbx(), self.outsider()
-        pbx("serve", pbx("listen", "127.0.0.1", 5060)["id"])
-        phone("resets", "127.0.0.1", 5060, 1)
-        self.wait_stats(5060, 5, reset=1)
+        self.resets(pbx, pbx("listen", "127.0.0.1", 5060)["id"], phone, "127.0.0.1", 1)
         for command, args in (("sipka -j stats", ["stats"]), ("sipka -j config show", ["config", "show"]),
                               ("sipka -j events", ["events"])):
             shown = json.loads(self.example(command).splitlines()[0])
