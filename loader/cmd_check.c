@@ -113,7 +113,7 @@ static void check_rules(struct report *r, const struct state *s, const struct at
 int cmd_check(int argc, char **argv)
 {
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
-	struct report r = { json_array(), OK };
+	struct report r = { NULL, OK };
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
 	int c, rc, i, live = 0, ret;
@@ -123,6 +123,7 @@ int cmd_check(int argc, char **argv)
 		return rc;
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
+	r.lines = json_array();
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		line(&r, "kernel", FAIL,
 		     "no BTF (/sys/kernel/btf/vmlinux): sipka needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)");

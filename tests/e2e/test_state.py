@@ -15,6 +15,9 @@ LAYOUT3 = os.path.join(ROOT, "build", "layout3", "sipka")    # a field appended:
 OLD = os.path.join(ROOT, "build", "v0.1.0", "sipka")         # the last release: layout 1
 ROUNDS = int(os.environ.get("SIPKA_ROUNDS", "8"))
 KILL_ALL = os.environ.get("SIPKA_KILL_ALL") == "1"
+# Under strace LeakSanitizer cannot stop the world (it ptraces too): leaks
+# are checked by the untraced runs.
+TRACED = dict(os.environ, ASAN_OPTIONS=os.environ.get("ASAN_OPTIONS", "") + ":detect_leaks=0")
 
 A = "[tcp]\nport = 5060\ntcp_keepalive_time = 11\n[tls]\nport = 5061\n[ws]\nport = 8088\n"
 B = "[tcp]\nport = 5060\ntcp_keepalive_time = 22\n[trunk]\nport = 5070\n"
@@ -162,7 +165,7 @@ class State(Env):
     def calls(self, cmd, syscalls):
         """How many of SYSCALLS CMD makes, run once under strace (then undone by the caller)."""
         log = os.path.join(self.mnt, "..", "strace-%d.txt" % os.getpid())
-        run("strace", "-f", "-qq", "-e", "trace=" + syscalls, "-o", log, *cmd, check=False)
+        run("strace", "-f", "-qq", "-e", "trace=" + syscalls, "-o", log, *cmd, check=False, env=TRACED)
         with open(log) as f:
             n = sum(1 for line in f if "(" in line and "resumed" not in line)
         os.unlink(log)
@@ -177,7 +180,7 @@ class State(Env):
 
     def killed(self, cmd, syscall, when):
         p = run("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=" + syscall,
-                "-e", "inject=%s:signal=KILL:when=%d" % (syscall, when), *cmd, check=False)
+                "-e", "inject=%s:signal=KILL:when=%d" % (syscall, when), *cmd, check=False, env=TRACED)
         return p.returncode
 
     def kill_at(self, cmd, syscall, when, n):
