@@ -191,9 +191,9 @@ static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port,
 		add(c->untracked, 1);
 		bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE);
 	}
-	if (failed) {
+	if (failed) { /* some options failed; the connection is armed and tracked all the same */
 		add(c->errors, failed);
-		return SIPKA_EXISTING_FAILED;
+		return track ? SIPKA_EXISTING_TRACKED_PARTLY : SIPKA_EXISTING_FAILED;
 	}
 	return track ? SIPKA_EXISTING_ARMED : SIPKA_EXISTING_UNTRACKED;
 }
@@ -311,6 +311,7 @@ static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 	struct sipka_rule *live = rule_lookup(port);
 	struct bpf_sock *sk;
 	__u64 cookie;
+	int r;
 
 	if (!live) /* the common case: no rule, no more work */
 		return;
@@ -318,7 +319,9 @@ static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 	if (!sk)
 		return;
 	cookie = bpf_get_socket_cookie(skops);
-	if (arm(skops, sk, cookie, port, live, true) == SIPKA_EXISTING_ARMED)
+	r = arm(skops, sk, cookie, port, live, true);
+	/* Tracked: its close must come back to us, or its entry would stay. */
+	if (r == SIPKA_EXISTING_ARMED || r == SIPKA_EXISTING_TRACKED_PARTLY)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 							 BPF_SOCK_OPS_STATE_CB_FLAG);
 }

@@ -126,11 +126,12 @@ enum sipka_reason {
 
 /* What the iterator did to one existing connection (one byte each). */
 enum sipka_existing {
-	SIPKA_EXISTING_ARMED = 1, /* keepalive set now, close tracked */
-	SIPKA_EXISTING_RETUNED,	  /* armed before, set to the current rule */
-	SIPKA_EXISTING_FAILED,	  /* counted in errors */
-	SIPKA_EXISTING_UNTRACKED, /* keepalive set; its close will not be seen */
-	SIPKA_EXISTING_PROBED,	  /* the feature probe's socket: tracking works */
+	SIPKA_EXISTING_ARMED = 1,      /* keepalive set now, close tracked */
+	SIPKA_EXISTING_RETUNED,	       /* armed before, set to the current rule */
+	SIPKA_EXISTING_FAILED,	       /* counted in errors */
+	SIPKA_EXISTING_UNTRACKED,      /* keepalive set; its close will not be seen */
+	SIPKA_EXISTING_PROBED,	       /* the feature probe's socket: tracking works */
+	SIPKA_EXISTING_TRACKED_PARTLY, /* tracked, but some options failed: counted in errors */
 };
 
 /* events ring buffer: one per dead peer (and reset, if the rule asks). */
