@@ -120,27 +120,30 @@ $(OUT)/unit: $(patsubst tests/unit/%.c,$(OUT)/unit-%.o,$(UNIT_SRCS)) $(PURE_OBJS
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
-# The upgrade test's "newer build": the same sources, another instruction set,
-# so another program (another tag).
+# The upgrade test's "newer build": the same sources optimized less, so
+# another program (another tag).
 $(OUT)/next/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
-	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/next BIN=$@ BPF_CPU=v2 $@
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/next BIN=$@ BPF_CPU="v3 -O1" $@
 
-# The layout test's later layout: a field appended to the rule, layout 3.
-$(OUT)/layout3/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
-	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/layout3 BIN=$@ \
-		SIPKA_DEFS="-DSIPKA_LAYOUT=3 -DSIPKA_TEST_APPENDED_FIELD" $@
+# The layout test's later layout: a field appended to the rule, layout 4.
+$(OUT)/layout4/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/layout4 BIN=$@ \
+		SIPKA_DEFS="-DSIPKA_LAYOUT=4 -DSIPKA_TEST_APPENDED_FIELD" $@
 
-# The last release (layout 1), for the migration test: built from git history
-# when the clone has it; the test says it is skipped otherwise.
-RELEASE_PREV := 343071d
-$(OUT)/v0.1.0/sipka:
-	$(Q)rm -rf $(OUT)/v0.1.0 && mkdir -p $(OUT)/v0.1.0 && \
-	  { git archive $(RELEASE_PREV) 2>/dev/null | tar -x -C $(OUT)/v0.1.0 && \
-	    $(MAKE) --no-print-directory -C $(OUT)/v0.1.0 sipka >/dev/null; } || \
-	  echo "  (no git history of $(RELEASE_PREV): the 0.1.0 migration test is skipped)"
+# The releases before (0.1.0: layout 1; 0.2.0: layout 2), for the migration
+# tests: built from git history when the clone has it; the tests say they are
+# skipped otherwise.
+RELEASE_0.1.0 := 343071d
+RELEASE_0.2.0 := 21170ea
+$(OUT)/v%/sipka:
+	$(Q)rm -rf $(OUT)/v$* && mkdir -p $(OUT)/v$* && \
+	  { git archive $(RELEASE_$*) 2>/dev/null | tar -x -C $(OUT)/v$* && \
+	    $(MAKE) --no-print-directory -C $(OUT)/v$* sipka >/dev/null; } || \
+	  echo "  (no git history of $(RELEASE_$*): the $* migration test is skipped)"
 
 # Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
-test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout3/sipka $(OUT)/v0.1.0/sipka
+test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout4/sipka $(OUT)/v0.1.0/sipka \
+      $(OUT)/v0.2.0/sipka
 	$(Q)tests/run
 
 # The same tests with sipka and the unit tests built with ASan and UBSan (in $(SAN_OUT)):

@@ -3,15 +3,15 @@
  * sipka: arm TCP keepalive on SIP connections and count how they end.
  *
  * sipka_sockops runs on every TCP callback of the cgroup, so the common case
- * (a socket with no rule) is two array/hash lookups; only armed sockets ask
+ * (a socket with no rule) is two array lookups; only armed sockets ask
  * for state callbacks, and only their move to TCP_CLOSE does any work.
  * sipka_existing (a TCP iterator, run by the loader) arms the connections
  * that were established before, with the same function.
  *
- * An armed connection is tracked in a preallocated hash keyed by its socket
- * cookie: no allocation per connection, and a socket whose cgroup and an
- * ancestor both carry this sipka is armed and counted once (the second run
- * finds it there).
+ * An armed connection is tracked in a slot of the conns array, claimed by
+ * its socket cookie (include/sipka.h): no lock and no allocation per
+ * connection, and a socket whose cgroup and an ancestor both carry this
+ * sipka is armed and counted once (the second run finds it there).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -22,13 +22,15 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-/* The live rule set: port -> rule. The loader swaps in a whole new one.
- * The members are read by libbpf from BTF, never by C code. */
+/* The live rule set: an array indexed by the port, whose lookup the verifier
+ * inlines (a hash costs a jhash and a bucket walk on every connection). The
+ * loader swaps in a whole new one. The members are read by libbpf from BTF,
+ * never by C code. */
 struct rule_set {
 	// cppcheck-suppress unusedStructMember
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	// cppcheck-suppress unusedStructMember
-	__uint(max_entries, SIPKA_MAX_RULES);
+	__uint(max_entries, SIPKA_PORTS);
 	/* Sizes, not types: clang leaves a pointee of an unused struct undefined. */
 	// cppcheck-suppress unusedStructMember
 	__uint(key_size, sizeof(__u32));
@@ -45,19 +47,30 @@ struct {
 
 /* Per CPU: no cache line bounces between CPUs on the hot path. */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, SIPKA_MAX_STATS);
 	__type(key, __u32);
 	__type(value, struct sipka_counters);
 } sipka_stats SEC(".maps");
 
-/* Preallocated: arming costs no allocation. max_entries set by the loader. */
+/* Port -> its slot in sipka_stats; entry 0: the slots handed out. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, SIPKA_CONNS_DEFAULT);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, SIPKA_PORTS);
+	__type(key, __u32);
+	__type(value, __u32);
+} sipka_slots SEC(".maps");
+
+/* Slots of the tracked connections; max_entries and conns_mask are set
+ * by the loader. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
 	__type(value, struct sipka_conn);
 } sipka_conns SEC(".maps");
+
+const volatile __u32 conns_mask = 0; /* slots - 1 */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -85,24 +98,83 @@ struct {
 
 #define add(field, n) __sync_fetch_and_add(&(field), (n))
 
+/* The slot that tracks the connection with COOKIE, or NULL. A connection's
+ * callbacks hold its socket's lock, so its slot does not change under us. */
+static __always_inline struct sipka_conn *conn_find(__u64 cookie)
+{
+	struct sipka_conn *e;
+	__u32 i, slot;
+
+	for (i = 0; i < SIPKA_CONN_WINDOW; i++) {
+		slot = sipka_conn_slot(cookie, i, conns_mask);
+		e = bpf_map_lookup_elem(&sipka_conns, &slot);
+		if (e && e->cookie == cookie)
+			return e;
+	}
+	return NULL;
+}
+
+/* Tracks the connection with COOKIE (not tracked yet): 0, or -ENOSPC if
+ * every slot of its window is taken. */
+static __always_inline int conn_add(__u64 cookie, __u64 born_ns, __u32 port)
+{
+	struct sipka_conn *e;
+	__u32 i, slot;
+
+	for (i = 0; i < SIPKA_CONN_WINDOW; i++) {
+		slot = sipka_conn_slot(cookie, i, conns_mask);
+		e = bpf_map_lookup_elem(&sipka_conns, &slot);
+		/* Another CPU may claim the same free slot: the swap decides. */
+		if (e && !e->cookie && !__sync_val_compare_and_swap(&e->cookie, 0, cookie)) {
+			e->born_ns = born_ns;
+			e->port = port;
+			return 0;
+		}
+	}
+	return -ENOSPC;
+}
+
+/* The counters of PORT; NULL if it has no slot yet. */
+static __always_inline struct sipka_counters *counters_of(__u32 port)
+{
+	__u32 *slot = bpf_map_lookup_elem(&sipka_slots, &port);
+
+	return slot && *slot ? bpf_map_lookup_elem(&sipka_stats, slot) : NULL;
+}
+
+/* The counters of PORT, handing it a slot the first time; NULL when every
+ * slot is taken. */
 static struct sipka_counters *counters(__u32 port)
 {
-	static const struct sipka_counters zero;
-	struct sipka_counters *c = bpf_map_lookup_elem(&sipka_stats, &port);
+	__u32 zero = 0, *slot, *used, n;
 
-	if (c)
-		return c;
-	/* Two CPUs may race here: NOEXIST lets one win, both then find it. */
-	bpf_map_update_elem(&sipka_stats, &port, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&sipka_stats, &port);
+	slot = bpf_map_lookup_elem(&sipka_slots, &port);
+	if (!slot || !port)
+		return NULL;
+	if (!*slot) {
+		used = bpf_map_lookup_elem(&sipka_slots, &zero);
+		if (!used)
+			return NULL;
+		n = __sync_fetch_and_add(used, 1) + 1;
+		if (n >= SIPKA_MAX_STATS)
+			return NULL;
+		/* Two CPUs may hand the same port a slot at once: the first
+		 * swap wins, the other slot is never used. */
+		__sync_val_compare_and_swap(slot, 0, n);
+	}
+	return bpf_map_lookup_elem(&sipka_stats, slot);
 }
 
 static __always_inline struct sipka_rule *rule_lookup(__u32 port)
 {
 	__u32 slot = 0;
 	void *set = bpf_map_lookup_elem(&sipka_rules, &slot);
+	struct sipka_rule *r;
 
-	return set ? bpf_map_lookup_elem(set, &port) : NULL;
+	if (!set)
+		return NULL;
+	r = bpf_map_lookup_elem(set, &port);
+	return r && sipka_rule_present(r) ? r : NULL;
 }
 
 /* The valid rule LIVE of PORT (looked up by the caller) into R, and its
@@ -153,49 +225,44 @@ static __always_inline int set_keepalive(void *sock, const struct sipka_rule *r,
 /*
  * Arms one connection with the rule of PORT: both the sock_ops program (at
  * establishment) and the iterator (existing connections) come here. SOCK is
- * what bpf_setsockopt takes, SK the socket, LIVE the rule the caller found.
- * TRACK: the caller can turn on the close
- * callback, so the connection goes in the conns table. Returns the
- * enum sipka_existing result, or 0 when there is no rule or it is armed
- * already (by this sipka's run on a descendant cgroup).
+ * what bpf_setsockopt takes, SK the socket, LIVE the rule the caller found,
+ * NOW_NS the CLOCK_MONOTONIC time. TRACK: the caller can turn on the close
+ * callback, so the connection goes in the conns table. The caller has made
+ * sure that this sipka did not arm it yet. Returns the enum sipka_existing
+ * result (FAILED: nothing set, nothing but errors counted), or 0 when the
+ * rule is invalid.
  */
 static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port,
-			       const struct sipka_rule *live, bool track)
+			       const struct sipka_rule *live, bool track, __u64 now_ns)
 {
-	struct sipka_conn conn = { .port = port };
 	struct sipka_counters *c;
 	struct sipka_rule r;
-	int failed, err;
+	int failed;
 
 	c = rule_of(port, live, &r);
 	if (!c)
 		return 0;
-	if (track) {
-		conn.born_ns = bpf_ktime_get_boot_ns();
-		err = bpf_map_update_elem(&sipka_conns, &cookie, &conn, BPF_NOEXIST);
-		if (err == -EEXIST)
-			return 0;
-		track = !err; /* table full: arm it all the same, untracked */
-	}
 	failed = set_keepalive(sock, &r, false);
 	if (failed < 0) {
 		add(c->errors, -failed);
-		if (track)
-			bpf_map_delete_elem(&sipka_conns, &cookie);
 		return SIPKA_EXISTING_FAILED;
 	}
+	if (track && conn_add(cookie, now_ns, port))
+		track = false; /* its window is full: armed all the same, untracked */
 	add(c->armed, 1);
 	if (track) {
 		add(c->active, 1);
 	} else {
 		add(c->untracked, 1);
-		bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE);
+		/* No memory for the mark: a retune would count it armed again. */
+		if (!bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE))
+			add(c->errors, 1);
 	}
-	if (failed) { /* some options failed; the connection is armed and tracked all the same */
+	if (failed) /* some options failed; the connection is armed all the same */
 		add(c->errors, failed);
-		return track ? SIPKA_EXISTING_TRACKED_PARTLY : SIPKA_EXISTING_FAILED;
-	}
-	return track ? SIPKA_EXISTING_ARMED : SIPKA_EXISTING_UNTRACKED;
+	if (!track)
+		return SIPKA_EXISTING_UNTRACKED;
+	return failed ? SIPKA_EXISTING_TRACKED_PARTLY : SIPKA_EXISTING_ARMED;
 }
 
 /* How an armed connection ended, from the socket as it enters TCP_CLOSE. */
@@ -227,7 +294,7 @@ static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct s
 		return;
 	}
 	e->time_ns = bpf_ktime_get_boot_ns();
-	e->lifetime_ns = e->time_ns - s->born_ns;
+	e->lifetime_ns = bpf_ktime_get_ns() - s->born_ns; /* born: CLOCK_MONOTONIC */
 	e->rule_port = s->port;
 	e->local_port = skops->local_port;
 	e->remote_port = bpf_ntohl(skops->remote_port);
@@ -274,16 +341,15 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 	struct sipka_conn *s, conn;
 	struct tcp_sock *tp;
 
-	s = bpf_map_lookup_elem(&sipka_conns, &cookie);
+	s = conn_find(cookie);
 	if (!s)
 		return;
 	conn = *s;
-	/* Deleting claims the close: a second run of this sipka (an ancestor
-	 * cgroup's attachment) finds nothing. A closed socket can connect
-	 * again: it must be armed afresh. */
-	if (bpf_map_delete_elem(&sipka_conns, &cookie))
-		return;
-	c = bpf_map_lookup_elem(&sipka_stats, &conn.port);
+	/* Freeing the slot claims the close: a second run of this sipka (an
+	 * ancestor cgroup's attachment) finds nothing. A closed socket can
+	 * connect again: it must be armed afresh. */
+	s->cookie = 0;
+	c = counters_of(conn.port);
 	if (!c)
 		return;
 	add(c->closed, 1);
@@ -319,9 +385,17 @@ static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 	if (!sk)
 		return;
 	cookie = bpf_get_socket_cookie(skops);
-	r = arm(skops, sk, cookie, port, live, true);
-	/* Tracked: its close must come back to us, or its entry would stay. */
-	if (r == SIPKA_EXISTING_ARMED || r == SIPKA_EXISTING_TRACKED_PARTLY)
+	/* Armed by this sipka's run on a descendant cgroup already? Every
+	 * connection it arms has its state callbacks on: without them, no
+	 * need to look. */
+	if ((skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG) &&
+	    (conn_find(cookie) || bpf_sk_storage_get(&sipka_untracked, sk, 0, 0)))
+		return;
+	/* The coarse clock: no clock source read; a tick is plenty for a lifetime. */
+	r = arm(skops, sk, cookie, port, live, true, bpf_ktime_get_coarse_ns());
+	/* Tracked: its close must come back to us, or its slot would stay
+	 * taken. Untracked (its window full): for the check above. */
+	if (r && r != SIPKA_EXISTING_FAILED)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 							 BPF_SOCK_OPS_STATE_CB_FLAG);
 }
@@ -462,7 +536,7 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 		return 0;
 	cookie = bpf_get_socket_cookie(sk);
 	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
-	if (mark || bpf_map_lookup_elem(&sipka_conns, &cookie)) {
+	if (mark || conn_find(cookie)) {
 		struct sipka_counters *c;
 		struct sipka_rule rule;
 
@@ -475,7 +549,7 @@ int sipka_existing(struct bpf_iter__tcp *ctx)
 		result(ctx, r ? SIPKA_EXISTING_FAILED : SIPKA_EXISTING_RETUNED);
 		return 0;
 	}
-	r = arm(sk, sk, cookie, port, live, !turn_on_tracking(tp, sk));
+	r = arm(sk, sk, cookie, port, live, !turn_on_tracking(tp, sk), bpf_ktime_get_ns());
 	if (r)
 		result(ctx, r);
 	return 0;
@@ -536,13 +610,13 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	sk = &tp->inet_conn.icsk_inet.sk;
 	icsk = &tp->inet_conn;
 	info.cookie = bpf_get_socket_cookie(sk);
-	conn = bpf_map_lookup_elem(&sipka_conns, &info.cookie);
+	conn = conn_find(info.cookie);
 	info.untracked = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0) != NULL;
 	info.rule_port = conn ? conn->port : rule_port_of(skc);
 	if (!conn && !info.untracked && !rule_lookup(info.rule_port))
 		return 0;
 	info.armed_ns = conn ? conn->born_ns : 0;
-	info.now_ns = bpf_ktime_get_boot_ns();
+	info.now_ns = bpf_ktime_get_ns();
 	info.cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
 	net = skc->skc_net.net;
 	ka = tp->keepalive_time ? tp->keepalive_time : net->ipv4.sysctl_tcp_keepalive_time;

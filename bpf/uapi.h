@@ -10,7 +10,7 @@
 #define TCP_KEEPINTVL	 5
 #define TCP_KEEPCNT	 6
 #define TCP_USER_TIMEOUT 18
-#define EEXIST		 17
+#define ENOSPC		 28
 #define EPIPE		 32
 #define ECONNRESET	 104
 #define AF_INET		 2

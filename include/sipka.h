@@ -18,14 +18,18 @@
 #endif
 
 #ifndef SIPKA_LAYOUT
-#define SIPKA_LAYOUT 2 /* 1: sipka 0.1.0 (socket storage, no meta) */
+/* 1: sipka 0.1.0 (socket storage, no meta); 2: sipka 0.2.0 (conns and config
+ * hashes, CLOCK_BOOTTIME in conns); 3: slots for conns, an array for config. */
+#define SIPKA_LAYOUT 3
 #endif
 
 /* Map sizes. */
-#define SIPKA_MAX_RULES	    256
-#define SIPKA_MAX_STATS	    1024  /* rules come and go; their counters stay */
+#define SIPKA_MAX_RULES	    256	  /* rules in a rule set: the loader's limit */
+#define SIPKA_PORTS	    65536 /* entries of a rule set: one per port */
+#define SIPKA_MAX_STATS	    1024  /* counter slots: rules come and go, their counters stay */
 #define SIPKA_MAX_CGROUPS   65536 /* cgroups whose connections are armed */
 #define SIPKA_CONNS_DEFAULT 65536 /* armed connections tracked; --max-connections */
+#define SIPKA_CONNS_MIN	    8U
 #define SIPKA_CONNS_MAX	    (1U << 24)
 
 /* What the kernel accepts for each option (include/net/tcp.h). */
@@ -42,9 +46,11 @@
 #define SIPKA_RULE_RESET_EVENTS (1u << 0) /* an event for resets too */
 
 /* The live rule set is the one map in slot 0 of the rules map (an array of
- * maps), pinned as "config": key __u32 port (host order) -> value. A change
- * fills a new map and swaps it in with one update, so the program sees the
- * old rule set or the new one, never a mix. */
+ * maps), pinned as "config": an array of SIPKA_PORTS values indexed by the
+ * port (a __u32 key, host order), so the program's lookup is inlined; a port
+ * has a rule when its value is present (sipka_rule_present). A change fills a
+ * new map and swaps it in with one update, so the program sees the old rule
+ * set or the new one, never a mix. */
 struct sipka_rule {
 	__u32 time;	       /* TCP_KEEPIDLE, s */
 	__u32 intvl;	       /* TCP_KEEPINTVL, s */
@@ -57,8 +63,15 @@ struct sipka_rule {
 #endif
 };
 
-/* stats map (per CPU): key __u32 rule port -> value, updated atomically
- * (a softirq may interrupt the program on the same CPU); readers sum the CPUs. */
+/*
+ * The counters of a rule port sit in a slot of the stats map (a per-CPU array,
+ * so that lookups are a few instructions): the slots map (an array indexed by
+ * port) holds each port's slot, 0 while it has none; its entry 0 (no port is
+ * 0) holds the number of slots handed out. The program hands a port its slot
+ * the first time it arms a connection on it; slot 0 is never used. Values are
+ * updated atomically (a softirq may interrupt the program on the same CPU);
+ * readers sum the CPUs.
+ */
 struct sipka_counters {
 	__u64 armed;	       /* connections keepalive was set on */
 	__u64 active;	       /* armed, tracked and still open */
@@ -72,12 +85,39 @@ struct sipka_counters {
 				 * an existing connection on a kernel that cannot) */
 };
 
-/* Per armed connection: conns map, key __u64 socket cookie -> value. */
+/*
+ * The conns map: an array of slots, one per armed connection it tracks. The
+ * connection with socket cookie C sits in one of the SIPKA_CONN_WINDOW slots
+ * from C mod the number of slots (a power of two); a program claims a free
+ * slot with an atomic compare-and-swap of its cookie, so arming takes no lock
+ * and no allocation. Cookies are handed out in runs of consecutive numbers, so
+ * connections made one after another take neighbouring slots.
+ */
 struct sipka_conn {
-	__u64 born_ns; /* CLOCK_BOOTTIME when armed */
+	__u64 cookie;  /* the socket's cookie; 0: a free slot */
+	__u64 born_ns; /* CLOCK_MONOTONIC when armed (coarse: at most a tick early) */
 	__u32 port;    /* the rule port it was armed by */
 	__u32 pad;
 };
+
+#define SIPKA_CONN_WINDOW 16 /* slots a connection may sit in */
+
+/* The I-th slot a connection with COOKIE may sit in; MASK: slots - 1. */
+static inline __u32 sipka_conn_slot(__u64 cookie, __u32 i, __u32 mask)
+{
+	return (__u32)(cookie + i) & mask;
+}
+
+/* Slots for a capacity of MAX connections: twice as many, a power of two,
+ * so that a window is rarely full while the table is not. */
+static inline __u32 sipka_conns_slots(__u32 max)
+{
+	__u32 n = 1;
+
+	while (n < 2 * max)
+		n <<= 1;
+	return n;
+}
 
 /* meta map: one entry, written by the loader that made the maps. */
 struct sipka_meta {
@@ -93,8 +133,8 @@ struct sipka_meta {
  * attached cgroup, written by the listing iterator. */
 struct sipka_conn_info {
 	__u64 cookie;
-	__u64 armed_ns; /* CLOCK_BOOTTIME when sipka armed it; 0: not by sipka */
-	__u64 now_ns;	/* CLOCK_BOOTTIME of the walk */
+	__u64 armed_ns; /* CLOCK_MONOTONIC when sipka armed it; 0: not by sipka */
+	__u64 now_ns;	/* CLOCK_MONOTONIC of the walk */
 	__u64 cgroup_id;
 	__u32 rule_port;	/* the port its rule is chosen by */
 	__u32 keepalive_time_s; /* in force: the socket's, else its namespace's */
@@ -129,7 +169,8 @@ enum sipka_existing {
 	SIPKA_EXISTING_ARMED = 1,      /* keepalive set now, close tracked */
 	SIPKA_EXISTING_RETUNED,	       /* armed before, set to the current rule */
 	SIPKA_EXISTING_FAILED,	       /* counted in errors */
-	SIPKA_EXISTING_UNTRACKED,      /* keepalive set; its close will not be seen */
+	SIPKA_EXISTING_UNTRACKED,      /* keepalive set; its close will not be seen (options
+					* that failed are counted in errors) */
 	SIPKA_EXISTING_PROBED,	       /* the feature probe's socket: tracking works */
 	SIPKA_EXISTING_TRACKED_PARTLY, /* tracked, but some options failed: counted in errors */
 };
@@ -156,11 +197,20 @@ struct sipka_event {
 #define SIPKA_PIN_RULES	      "rules"
 #define SIPKA_PIN_CONFIG      "config"
 #define SIPKA_PIN_STATS	      "stats"
+#define SIPKA_PIN_SLOTS	      "slots"
 #define SIPKA_PIN_CONNS	      "conns"
 #define SIPKA_PIN_EVENTS      "events"
 #define SIPKA_PIN_META	      "meta"
 #define SIPKA_PIN_UNTRACKED   "untracked"
 #define SIPKA_PIN_LINK_PREFIX "link-" /* + cgroup id */
+
+/* A port has a rule unless its entry is all zero where a rule cannot be: an
+ * array has every port, so zeros (time, intvl, probes) mean "no rule". A
+ * present rule may still be invalid (counted in errors). */
+static inline int sipka_rule_present(const struct sipka_rule *r)
+{
+	return r->time || r->intvl || r->probes;
+}
 
 static inline int sipka_rule_valid(const struct sipka_rule *r)
 {

@@ -35,8 +35,9 @@ static const struct cmd_help help = {
 	"                         default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes\n"
 	"  -N, --new-only         leave the connections that exist now alone; by default\n"
 	"                         those with a rule are armed too, as if made after the attach\n"
-	"      --max-connections N  connections tracked at once (default 65536); a full\n"
-	"                         table arms the rest untracked, counted in UNTRACKED\n"
+	"      --max-connections N  connections tracked at once (default 65536, rounded up\n"
+	"                         to a power of two); a full table arms the rest untracked,\n"
+	"                         counted in UNTRACKED\n"
 	"Exit status: 0 done, 1 failed (nothing changed), 4 attached but existing\n"
 	"connections only partly armed (the message says why).\n",
 };
@@ -199,8 +200,9 @@ static int load_option(int c, struct load_args *a)
 	case 'C': a->conf_file = optarg; return 1;
 	case 'N': a->new_only = true; return 1;
 	case OPT_MAX_CONNS:
-		if (parse_uint(optarg, 16, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
-			p_err("--max-connections: %s; give 16 to %u", why, SIPKA_CONNS_MAX);
+		if (parse_uint(optarg, SIPKA_CONNS_MIN, SIPKA_CONNS_MAX, &v, why, sizeof(why))) {
+			p_err("--max-connections: %s; give %u to %u", why, SIPKA_CONNS_MIN,
+			      SIPKA_CONNS_MAX);
 			return -1;
 		}
 		a->max_conns = v;
@@ -328,7 +330,8 @@ static const struct cmd_help load_help = {
 	"  -C, --config FILE      load these rules; without it the live rules stay, and a\n"
 	"                         first load gets the embedded default\n"
 	"  -N, --new-only         with --config: only connections established from now on\n"
-	"      --max-connections N  connections tracked at once (default 65536)\n",
+	"      --max-connections N  connections tracked at once (default 65536, rounded up\n"
+	"                         to a power of two)\n",
 };
 
 int cmd_load(int argc, char **argv)

@@ -110,24 +110,21 @@ static int print_event(void *ctx, void *data, size_t size)
 }
 
 /* Events lost since sipka was loaded, over every rule port. */
-static __u64 events_lost(int stats_fd)
+static __u64 events_lost(int stats_fd, int slots_fd)
 {
-	__u32 key, next, *prev = NULL;
-	struct sipka_counters c;
+	struct port_counters *all = malloc(SIPKA_MAX_STATS * sizeof(*all));
+	int n = all ? counters_all(stats_fd, slots_fd, all) : -1, i;
 	__u64 lost = 0;
 
-	while (!bpf_map_get_next_key(stats_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!counters_read(stats_fd, key, &c))
-			lost += c.events_lost;
-	}
+	for (i = 0; i < n; i++)
+		lost += all[i].c.events_lost;
+	free(all);
 	return lost;
 }
 
-static void report_lost(int stats_fd, __u64 *seen)
+static void report_lost(int stats_fd, int slots_fd, __u64 *seen)
 {
-	__u64 lost = events_lost(stats_fd);
+	__u64 lost = events_lost(stats_fd, slots_fd);
 
 	if (lost > *seen)
 		p_info("warning: %llu events lost since sipka was loaded: the ring buffer (%d KiB) was full; read it more often ('sipka events --follow')",
@@ -160,7 +157,7 @@ static __u32 pinned_events_id(void)
 /* The ring buffer and stats map being read, and the events map's id. */
 struct reader {
 	struct ring_buffer *rb;
-	int events_fd, stats_fd;
+	int events_fd, stats_fd, slots_fd;
 	__u32 id;
 	__u64 lost_seen;
 };
@@ -172,8 +169,10 @@ static void reader_close(struct reader *r)
 		close(r->events_fd);
 	if (r->stats_fd >= 0)
 		close(r->stats_fd);
+	if (r->slots_fd >= 0)
+		close(r->slots_fd);
 	r->rb = NULL;
-	r->events_fd = r->stats_fd = -1;
+	r->events_fd = r->stats_fd = r->slots_fd = -1;
 	r->id = 0;
 	r->lost_seen = 0;
 }
@@ -190,10 +189,12 @@ static int reader_open(struct reader *r, __u32 id)
 	/* Each checked to be sipka's, as every pin is before use. */
 	r->events_fd = pin_get(&pd, SIPKA_PIN_EVENTS, "map");
 	r->stats_fd = pin_get(&pd, SIPKA_PIN_STATS, "map");
+	r->slots_fd = pin_get(&pd, SIPKA_PIN_SLOTS, "map");
 	pindir_close(&pd);
-	if (r->events_fd < 0 || r->stats_fd < 0 ||
+	if (r->events_fd < 0 || r->stats_fd < 0 || r->slots_fd < 0 ||
 	    map_check(r->events_fd, pin_spec(SIPKA_PIN_EVENTS), why, sizeof(why)) ||
-	    map_check(r->stats_fd, pin_spec(SIPKA_PIN_STATS), why, sizeof(why))) {
+	    map_check(r->stats_fd, pin_spec(SIPKA_PIN_STATS), why, sizeof(why)) ||
+	    map_check(r->slots_fd, pin_spec(SIPKA_PIN_SLOTS), why, sizeof(why))) {
 		reader_close(r);
 		return -1;
 	}
@@ -262,7 +263,7 @@ static int follow_events(struct reader *r)
 			p_err("cannot read the events ring buffer: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
-		report_lost(r->stats_fd, &r->lost_seen);
+		report_lost(r->stats_fd, r->slots_fd, &r->lost_seen);
 	}
 	return EXIT_OK;
 }
@@ -270,7 +271,7 @@ static int follow_events(struct reader *r)
 int cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
-	struct reader r = { NULL, -1, -1, 0, 0 };
+	struct reader r = { NULL, -1, -1, -1, 0, 0 };
 	struct pins p = PINS_INIT;
 	bool follow = false;
 	int c, rc, dir = -1;
@@ -309,7 +310,7 @@ int cmd_events(int argc, char **argv)
 		p_err("cannot read the events ring buffer: %s", strerror(errno));
 		goto out;
 	}
-	report_lost(p.stats_fd, &r.lost_seen);
+	report_lost(p.stats_fd, p.slots_fd, &r.lost_seen);
 	rc = EXIT_OK;
 out:
 	reader_close(&r);

@@ -55,40 +55,41 @@ struct row {
 
 #define MAX_ROWS (SIPKA_MAX_RULES + SIPKA_MAX_STATS)
 
-static int by_port(const void *a, const void *b)
-{
-	const struct row *x = a, *y = b;
-
-	return (x->port > y->port) - (x->port < y->port);
-}
-
-/* One row per rule, and one per port whose rule is gone but counters stay. */
+/* One row per rule, and one per port whose rule is gone but counters stay;
+ * -1 having said why. */
 static int read_rows(const struct pins *p, struct row *rows)
 {
-	__u32 key, next, *prev = NULL;
+	struct port_counters *all = malloc(SIPKA_MAX_STATS * sizeof(*all));
 	struct conf rules;
-	unsigned int i;
-	int n = 0;
+	int n = 0, na, i = 0;
+	unsigned int r = 0;
 
-	rules_read(p->config_fd, &rules);
-	for (i = 0; i < rules.n; i++) {
-		memset(&rows[n], 0, sizeof(rows[n]));
-		rows[n].port = rules.rules[i].port;
-		memcpy(rows[n].name, rules.rules[i].rule.name, SIPKA_NAME_LEN);
-		counters_read(p->stats_fd, rows[n].port, &rows[n].c);
-		n++;
+	na = all ? counters_all(p->stats_fd, p->slots_fd, all) : -1;
+	if (na < 0) {
+		p_err("cannot read the counters: %s", strerror(all ? errno : ENOMEM));
+		free(all);
+		return -1;
 	}
-	while (n < MAX_ROWS && !bpf_map_get_next_key(p->stats_fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (conf_find(&rules, key))
+	if (rules_read(p->config_fd, &rules)) {
+		free(all);
+		return -1;
+	}
+	/* Both come in port order: merged. */
+	while (r < rules.n || i < na) {
+		memset(&rows[n], 0, sizeof(rows[n]));
+		if (i < na && (r == rules.n || all[i].port < rules.rules[r].port)) {
+			rows[n].port = all[i].port; /* its rule is gone */
+			rows[n++].c = all[i++].c;
 			continue;
-		memset(&rows[n], 0, sizeof(rows[n]));
-		rows[n].port = key;
-		if (!counters_read(p->stats_fd, key, &rows[n].c))
-			n++;
+		}
+		rows[n].port = rules.rules[r].port;
+		memcpy(rows[n].name, rules.rules[r].rule.name, SIPKA_NAME_LEN);
+		if (i < na && all[i].port == rows[n].port)
+			rows[n].c = all[i++].c;
+		n++;
+		r++;
 	}
-	qsort(rows, n, sizeof(rows[0]), by_port);
+	free(all);
 	return n;
 }
 
@@ -444,6 +445,8 @@ static int watch(const struct pins *p, unsigned int secs)
 	signal(SIGTERM, on_signal);
 	while (!stop) {
 		n = read_rows(p, rows);
+		if (n < 0)
+			return EXIT_FAIL;
 		if (cli_opts.json) {
 			print_json(rows_json(rows, n));
 		} else {
@@ -536,6 +539,10 @@ int cmd_stats(int argc, char **argv)
 		memset(&h, 0, sizeof(h));
 		if (loaded) {
 			n = read_rows(&p, rows);
+			if (n < 0) { /* said why; the rules' metrics stay out */
+				rc = EXIT_FAIL;
+				n = 0;
+			}
 			read_health(&p, &h);
 		} else if (rc == EXIT_OK) {
 			p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",
@@ -559,6 +566,8 @@ int cmd_stats(int argc, char **argv)
 	}
 	n = read_rows(&p, rows);
 	pins_close(&p);
+	if (n < 0)
+		return EXIT_FAIL;
 	if (cli_opts.json)
 		return print_json(rows_json(rows, n));
 	print_table(rows, n, NULL, 0);

@@ -32,11 +32,12 @@
 
 const struct pin_spec pin_specs[] = {
 	{ SIPKA_PIN_RULES, PIN_MAP, BPF_MAP_TYPE_ARRAY_OF_MAPS, 4, 4, 1 },
-	{ SIPKA_PIN_CONFIG, PIN_MAP, BPF_MAP_TYPE_HASH, 4, sizeof(struct sipka_rule),
-	  SIPKA_MAX_RULES },
-	{ SIPKA_PIN_STATS, PIN_MAP, BPF_MAP_TYPE_PERCPU_HASH, 4, sizeof(struct sipka_counters),
+	{ SIPKA_PIN_CONFIG, PIN_MAP, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sipka_rule),
+	  SIPKA_PORTS },
+	{ SIPKA_PIN_STATS, PIN_MAP, BPF_MAP_TYPE_PERCPU_ARRAY, 4, sizeof(struct sipka_counters),
 	  SIPKA_MAX_STATS },
-	{ SIPKA_PIN_CONNS, PIN_MAP, BPF_MAP_TYPE_HASH, 8, sizeof(struct sipka_conn), 0 },
+	{ SIPKA_PIN_SLOTS, PIN_MAP, BPF_MAP_TYPE_ARRAY, 4, 4, SIPKA_PORTS },
+	{ SIPKA_PIN_CONNS, PIN_MAP, BPF_MAP_TYPE_ARRAY, 4, sizeof(struct sipka_conn), 0 },
 	{ SIPKA_PIN_EVENTS, PIN_MAP, BPF_MAP_TYPE_RINGBUF, 0, 0, SIPKA_EVENTS_SIZE },
 	{ SIPKA_PIN_UNTRACKED, PIN_MAP, BPF_MAP_TYPE_SK_STORAGE, 4, 4, 0 },
 	{ SIPKA_PIN_PROG, PIN_PROG, 0, 0, 0, 0 },

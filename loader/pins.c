@@ -13,6 +13,7 @@ int pins_open(struct pins *p)
 	p->prog_fd = p->s.prog_fd;
 	p->config_fd = p->s.config_fd;
 	p->stats_fd = p->s.stats_fd;
+	p->slots_fd = p->s.slots_fd;
 	p->events_fd = p->s.events_fd;
 	return 0;
 }
@@ -20,5 +21,5 @@ int pins_open(struct pins *p)
 void pins_close(struct pins *p)
 {
 	state_close(&p->s);
-	p->prog_fd = p->config_fd = p->stats_fd = p->events_fd = -1;
+	p->prog_fd = p->config_fd = p->stats_fd = p->slots_fd = p->events_fd = -1;
 }

@@ -9,12 +9,13 @@ struct pins {
 	int prog_fd;
 	int config_fd;
 	int stats_fd;
+	int slots_fd;
 	int events_fd;
 	struct state s;
 };
-#define PINS_INIT                          \
-	{                                  \
-		-1, -1, -1, -1, STATE_INIT \
+#define PINS_INIT                              \
+	{                                      \
+		-1, -1, -1, -1, -1, STATE_INIT \
 	}
 
 /* Opens what sipka pinned; says so and fails when sipka is not loaded. */

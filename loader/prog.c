@@ -9,9 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "counters.h"
 #include "prog.h"
 #include "rules.h"
 #include "sipka.skel.h"
@@ -34,16 +36,16 @@ const char *feature_name(unsigned int bit)
 
 /* The maps a program is loaded against; -1: let libbpf create it. */
 struct maps {
-	int rules, stats, conns, events, meta, untracked;
+	int rules, stats, slots, conns, events, meta, untracked;
 };
-#define MAPS_NONE                      \
-	{                              \
-		-1, -1, -1, -1, -1, -1 \
+#define MAPS_NONE                          \
+	{                                  \
+		-1, -1, -1, -1, -1, -1, -1 \
 	}
 
 static struct maps maps_of(const struct state *s)
 {
-	struct maps m = { s->rules_fd,	s->stats_fd, s->conns_fd,
+	struct maps m = { s->rules_fd,	s->stats_fd, s->slots_fd,    s->conns_fd,
 			  s->events_fd, s->meta_fd,  s->untracked_fd };
 
 	return m;
@@ -52,6 +54,14 @@ static struct maps maps_of(const struct state *s)
 static int reuse(struct bpf_map *map, int fd)
 {
 	return fd < 0 ? 0 : bpf_map__reuse_fd(map, fd);
+}
+
+/* The conns table of SKEL has SLOTS slots (a power of two): the program
+ * finds a slot by masking. */
+static void conns_size(struct sipka_bpf *skel, __u32 slots)
+{
+	bpf_map__set_max_entries(skel->maps.sipka_conns, slots);
+	skel->rodata->conns_mask = slots - 1;
 }
 
 /* The skeleton with only program WHICH to be loaded, against M. */
@@ -71,13 +81,15 @@ static struct sipka_bpf *open_skel(enum iter_kind which, const struct maps *m, _
 	bpf_map__set_autocreate(skel->maps.sipka_arm_cgroups, iterator);
 	bpf_map__set_autocreate(skel->maps.sipka_listening, iterator);
 	if (reuse(skel->maps.sipka_rules, m->rules) || reuse(skel->maps.sipka_stats, m->stats) ||
-	    reuse(skel->maps.sipka_conns, m->conns) || reuse(skel->maps.sipka_events, m->events) ||
-	    reuse(skel->maps.sipka_meta, m->meta) ||
+	    reuse(skel->maps.sipka_slots, m->slots) || reuse(skel->maps.sipka_conns, m->conns) ||
+	    reuse(skel->maps.sipka_events, m->events) || reuse(skel->maps.sipka_meta, m->meta) ||
 	    reuse(skel->maps.sipka_untracked, m->untracked)) {
 		p_err("cannot reuse the pinned maps: %s", strerror(errno));
 		sipka_bpf__destroy(skel);
 		return NULL;
 	}
+	if (m->conns >= 0) /* reused: its size is the pinned one's */
+		conns_size(skel, bpf_map__max_entries(skel->maps.sipka_conns));
 	return skel;
 }
 
@@ -86,12 +98,12 @@ static int load_skel(struct sipka_bpf *skel)
 	int ret;
 
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
-		p_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): sipka needs Linux 5.10 or later built with CONFIG_DEBUG_INFO_BTF=y");
+		p_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): sipka needs Linux 5.12 or later built with CONFIG_DEBUG_INFO_BTF=y");
 		return -1;
 	}
 	ret = sipka_bpf__load(skel);
 	if (ret)
-		p_err("the kernel refused sipka's BPF program or maps: %s. sipka needs Linux 5.10 or later with BPF, cgroup BPF and BTF. Run with -vv for libbpf's log",
+		p_err("the kernel refused sipka's BPF program or maps: %s. sipka needs Linux 5.12 or later with BPF, cgroup BPF and BTF. Run with -vv for libbpf's log",
 		      strerror(-ret));
 	return ret ? -1 : 0;
 }
@@ -246,50 +258,30 @@ static __u32 value_size(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.value_size;
 }
 
-/*
- * Copies every entry of map FROM into map TO, whose values may be longer
- * (zero-filled) or shorter. STATS: the connections counted active are not
- * carried, so they leave armed too (re-arming counts them again).
- */
-static int copy_entries(int from, int to, bool percpu, bool stats)
+/* Copies every entry of map FROM into map TO, whose values may be longer
+ * (zero-filled) or shorter. */
+static int copy_entries(int from, int to)
 {
-	__u32 ov = value_size(from), nv = value_size(to), steps, cpu;
-	int ncpu = percpu ? libbpf_num_possible_cpus() : 1;
-	size_t os = percpu ? (ov + 7) / 8 * 8 : ov, ns = percpu ? (nv + 7) / 8 * 8 : nv;
+	__u32 ov = value_size(from), nv = value_size(to), steps;
+	__u8 *ob = calloc(1, ov), *nb = calloc(1, nv);
 	__u64 key[2], next[2];
 	void *prev = NULL;
-	__u8 *ob, *nb;
-	int ret = 0;
+	int ret = ob && nb && ov && nv ? 0 : -1;
 
-	if (!ov || !nv || ncpu <= 0)
-		return -1;
-	ob = calloc(ncpu, os);
-	nb = calloc(ncpu, ns);
-	for (steps = 0; ob && nb && steps < 4 * SIPKA_CONNS_MAX; steps++) {
+	for (steps = 0; !ret && steps < 4 * SIPKA_CONNS_MAX; steps++) {
 		if (bpf_map_get_next_key(from, prev, next))
 			break;
 		memcpy(key, next, sizeof(key));
 		prev = key;
 		if (bpf_map_lookup_elem(from, key, ob))
 			continue;
-		memset(nb, 0, (size_t)ncpu * ns);
-		for (cpu = 0; cpu < (__u32)ncpu; cpu++) {
-			memcpy(nb + cpu * ns, ob + cpu * os, ov < nv ? ov : nv);
-			if (stats) {
-				struct sipka_counters *c = (void *)(nb + cpu * ns);
-
-				c->armed -= c->active; /* per CPU: wraps back in the sum */
-				c->active = 0;
-			}
-		}
+		memset(nb, 0, nv);
+		memcpy(nb, ob, ov < nv ? ov : nv);
 		if (bpf_map_update_elem(to, key, nb, BPF_ANY)) {
 			p_err("cannot copy an entry into the new map: %s", strerror(errno));
 			ret = -1;
-			break;
 		}
 	}
-	if (!ob || !nb)
-		ret = -1;
 	free(ob);
 	free(nb);
 	return ret;
@@ -299,8 +291,10 @@ static int copy_entries(int from, int to, bool percpu, bool stats)
  * values may differ from this build's. */
 struct old {
 	int layout;
-	int config, stats, conns, events, untracked;
+	int config, stats, slots, conns, events, untracked;
 	__u32 conns_max;
+	struct sipka_conn *live; /* its tracked connections, in this layout's form */
+	__u32 nlive;
 };
 
 static int old_map(const struct pindir *pd, const char *name, __u32 type)
@@ -317,15 +311,71 @@ static int old_map(const struct pindir *pd, const char *name, __u32 type)
 	return fd;
 }
 
+static __s64 clock_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* The live slots of conns map FD (this layout's array), into O->live. */
+static int live_slots(int fd, __u32 slots, struct old *o)
+{
+	struct sipka_conn *all = calloc(slots, sizeof(*all));
+	__u32 i;
+
+	if (!all || array_read(fd, slots, sizeof(*all), all)) {
+		p_err("cannot read the tracked connections: %s", strerror(all ? errno : ENOMEM));
+		free(all);
+		return -1;
+	}
+	for (i = 0; i < slots; i++) /* compacted in place: nlive <= i */
+		if (all[i].cookie)
+			all[o->nlive++] = all[i];
+	o->live = all;
+	return 0;
+}
+
+/* The entries of layout 2's conns map FD (a hash keyed by the cookie,
+ * CLOCK_BOOTTIME), into O->live. */
+static int live_hashed(int fd, __u32 max, struct old *o)
+{
+	struct {
+		__u64 born_ns;
+		__u32 port, pad;
+	} v;
+	__s64 boot_to_mono = clock_ns(CLOCK_MONOTONIC) - clock_ns(CLOCK_BOOTTIME);
+	__u64 key, next, *prev = NULL;
+	__s64 born;
+
+	o->live = calloc(max, sizeof(*o->live));
+	if (!o->live)
+		return -1;
+	while (o->nlive < max && !bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			continue; /* closed meanwhile */
+		born = (__s64)v.born_ns + boot_to_mono;
+		o->live[o->nlive++] = (struct sipka_conn){ .cookie = key,
+							   .born_ns = born > 0 ? born : 1,
+							   .port = v.port };
+	}
+	return 0;
+}
+
 static int old_open(const struct pindir *pd, int layout, struct old *o)
 {
 	struct bpf_map_info info = { 0 };
 	__u32 len = sizeof(info);
-	int rules;
+	int rules, ret = 0;
 
 	o->layout = layout;
-	o->conns = o->untracked = -1;
+	o->slots = o->conns = o->untracked = -1;
 	o->conns_max = 0;
+	o->live = NULL;
+	o->nlive = 0;
 	if (layout == 1) {
 		o->config = old_map(pd, SIPKA_PIN_CONFIG, BPF_MAP_TYPE_HASH);
 	} else {
@@ -333,14 +383,24 @@ static int old_open(const struct pindir *pd, int layout, struct old *o)
 		o->config = rules < 0 ? -1 : state_live_config(pd, rules);
 		if (rules >= 0)
 			close(rules);
-		o->conns = old_map(pd, SIPKA_PIN_CONNS, BPF_MAP_TYPE_HASH);
-		if (o->conns >= 0 && !bpf_obj_get_info_by_fd(o->conns, &info, &len))
-			o->conns_max = info.max_entries;
+		o->conns = old_map(pd, SIPKA_PIN_CONNS,
+				   layout == 2 ? BPF_MAP_TYPE_HASH : BPF_MAP_TYPE_ARRAY);
+		if (o->conns >= 0 && !bpf_obj_get_info_by_fd(o->conns, &info, &len)) {
+			o->conns_max = layout == 2 ? info.max_entries : info.max_entries / 2;
+			ret = layout == 2 ? live_hashed(o->conns, info.max_entries, o) :
+					    live_slots(o->conns, info.max_entries, o);
+		}
 	}
-	o->stats = old_map(pd, SIPKA_PIN_STATS, BPF_MAP_TYPE_PERCPU_HASH);
+	/* Counters: keyed by port up to layout 2, in slots since. */
+	o->stats = old_map(pd, SIPKA_PIN_STATS,
+			   layout < 3 ? BPF_MAP_TYPE_PERCPU_HASH : BPF_MAP_TYPE_PERCPU_ARRAY);
+	if (layout >= 3)
+		o->slots = old_map(pd, SIPKA_PIN_SLOTS, BPF_MAP_TYPE_ARRAY);
 	o->events = old_map(pd, SIPKA_PIN_EVENTS, BPF_MAP_TYPE_RINGBUF);
 	o->untracked = old_map(pd, SIPKA_PIN_UNTRACKED, BPF_MAP_TYPE_SK_STORAGE);
-	if (o->config < 0 || o->stats < 0) {
+	if (ret)
+		return -1;
+	if (o->config < 0 || o->stats < 0 || (layout >= 3 && o->slots < 0)) {
 		p_err("the pins in %s (layout %d) are incomplete or not sipka's; run 'sipka detach' and attach again",
 		      pd->path, layout);
 		return -1;
@@ -350,27 +410,130 @@ static int old_open(const struct pindir *pd, int layout, struct old *o)
 
 static void old_close(struct old *o)
 {
-	int *each[] = { &o->config, &o->stats, &o->conns, &o->events, &o->untracked };
+	int *each[] = { &o->config, &o->stats, &o->slots, &o->conns, &o->events, &o->untracked };
 	size_t i;
 
 	for (i = 0; i < sizeof(each) / sizeof(each[0]); i++)
 		if (*each[i] >= 0)
 			(void)close(*each[i]);
+	free(o->live);
 }
 
-/* Live entries in map FD, counted (bounded). */
-static __u32 entries(int fd)
+/* The ports OLD has counters for, into PORTS (SIPKA_MAX_STATS of them),
+ * with their keys in OLD's stats map into KEYS: how many, or -1. */
+static int old_counted(const struct old *o, __u32 *ports, __u32 *keys)
 {
-	__u64 key[2], next[2];
-	void *prev = NULL;
-	__u32 n = 0;
+	__u32 key, next, *prev = NULL, *slots, port;
+	int n = 0;
 
-	while (n < SIPKA_CONNS_MAX && !bpf_map_get_next_key(fd, prev, next)) {
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		n++;
+	if (o->slots < 0) { /* keyed by port */
+		while (n < SIPKA_MAX_STATS && !bpf_map_get_next_key(o->stats, prev, &next)) {
+			key = next;
+			prev = &key;
+			ports[n] = keys[n] = key;
+			n++;
+		}
+		return n;
 	}
+	slots = malloc(SIPKA_PORTS * sizeof(*slots));
+	if (!slots || array_read(o->slots, SIPKA_PORTS, sizeof(*slots), slots)) {
+		free(slots);
+		return -1;
+	}
+	for (port = 1; port < SIPKA_PORTS && n < SIPKA_MAX_STATS; port++)
+		if (counters_slot_valid(slots[port])) {
+			ports[n] = port;
+			keys[n++] = slots[port];
+		}
+	free(slots);
 	return n;
+}
+
+/*
+ * Carries OLD's counters into the new STATS and SLOTS maps, a slot per port
+ * (values may grow, zero-filled). A port's active count becomes the number
+ * of its connections carried in the table: the old program goes on arming
+ * and closing while the maps are copied, and a count that disagreed with
+ * the table would never come back to 0. READOPT: the old layout tracked
+ * none (0.1.0), so its active ones leave armed too: re-arming counts them
+ * again.
+ */
+static int stats_carry(const struct old *o, int stats, int slots, bool readopt)
+{
+	__u32 ports[SIPKA_MAX_STATS], keys[SIPKA_MAX_STATS], slot, zero = 0;
+	__u32 ov = value_size(o->stats);
+	int ncpu = libbpf_num_possible_cpus(), n, i, cpu, ret = 0;
+	size_t os = (ov + 7) / 8 * 8; /* per-CPU values are 8-byte aligned */
+	__u32 *carried = calloc(SIPKA_PORTS, sizeof(*carried)); /* per port */
+	struct sipka_counters *nb = NULL;
+	__u8 *ob = NULL;
+
+	n = old_counted(o, ports, keys);
+	if (ncpu > 0 && ov) {
+		ob = calloc(ncpu, os);
+		nb = calloc(ncpu, sizeof(*nb));
+	}
+	for (i = 0; carried && i < (int)o->nlive; i++)
+		carried[o->live[i].port % SIPKA_PORTS]++;
+	if (n < 0 || !ob || !nb || !carried) {
+		p_err("cannot read the counters to carry over: %s", strerror(errno));
+		ret = -1;
+	}
+	for (i = 0; !ret && i < n; i++) {
+		if (bpf_map_lookup_elem(o->stats, &keys[i], ob))
+			continue;
+		memset(nb, 0, ncpu * sizeof(*nb));
+		for (cpu = 0; cpu < ncpu; cpu++) {
+			memcpy(&nb[cpu], ob + cpu * os, ov < sizeof(*nb) ? ov : sizeof(*nb));
+			if (readopt) /* per CPU: wraps back in the sum */
+				nb[cpu].armed -= nb[cpu].active;
+			nb[cpu].active = 0;
+		}
+		nb[0].active = readopt ? 0 : carried[ports[i]];
+		slot = i + 1; /* slot 0 is never used */
+		if (bpf_map_update_elem(stats, &slot, nb, BPF_ANY) ||
+		    bpf_map_update_elem(slots, &ports[i], &slot, BPF_ANY)) {
+			p_err("cannot carry the counters over: %s", strerror(errno));
+			ret = -1;
+		}
+	}
+	slot = n > 0 ? n : 0;
+	if (!ret && bpf_map_update_elem(slots, &zero, &slot, BPF_ANY)) /* slots handed out */
+		ret = -1;
+	free(ob);
+	free(nb);
+	free(carried);
+	return ret;
+}
+
+/* Puts the connections OLD tracks in the slots of FD (SLOTS of them, not in
+ * use yet), each where the program looks for it. */
+static int conns_carry(const struct old *o, int fd, __u32 slots)
+{
+	__u8 *taken = calloc(slots, 1);
+	__u32 n, i, slot = 0;
+	int ret = 0;
+
+	for (n = 0; taken && !ret && n < o->nlive; n++) {
+		for (i = 0; i < SIPKA_CONN_WINDOW; i++) {
+			slot = sipka_conn_slot(o->live[n].cookie, i, slots - 1);
+			if (!taken[slot])
+				break;
+		}
+		if (i == SIPKA_CONN_WINDOW) {
+			p_err("the tracked connections do not fit in %u slots; give a larger --max-connections",
+			      slots);
+			ret = -1;
+		} else if (bpf_map_update_elem(fd, &slot, &o->live[n], BPF_ANY)) {
+			p_err("cannot carry a tracked connection over: %s", strerror(errno));
+			ret = -1;
+		}
+		taken[slot] = 1;
+	}
+	if (!taken)
+		ret = -1;
+	free(taken);
+	return ret;
 }
 
 /*
@@ -396,25 +559,27 @@ static int load_new(struct pindir *pd, struct old *old, const struct conf *rules
 	skel = open_skel(ITER_NONE, &none, 0);
 	if (!skel)
 		return -1;
-	bpf_map__set_max_entries(skel->maps.sipka_conns, max_conns);
+	conns_size(skel, sipka_conns_slots(max_conns));
 	if (load_skel(skel))
 		goto out;
 	/* OLD's rules are copied value by value: a longer rule is zero-filled. */
 	set = rules_new_set(rules ? rules : &none_rules);
-	if (set < 0 || (!rules && old && copy_entries(old->config, set, false, false)) ||
+	if (set < 0 || (!rules && old && copy_entries(old->config, set)) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.sipka_rules), &slot, &set, BPF_ANY))
 		goto out;
 	if (old) {
 		*readopt = old->conns < 0;
-		if (copy_entries(old->stats, bpf_map__fd(skel->maps.sipka_stats), true, *readopt) ||
-		    (old->conns >= 0 &&
-		     copy_entries(old->conns, bpf_map__fd(skel->maps.sipka_conns), false, false)))
+		if (stats_carry(old, bpf_map__fd(skel->maps.sipka_stats),
+				bpf_map__fd(skel->maps.sipka_slots), *readopt) ||
+		    conns_carry(old, bpf_map__fd(skel->maps.sipka_conns),
+				sipka_conns_slots(max_conns)))
 			goto out;
 	}
 	{
 		struct maps m = {
 			bpf_map__fd(skel->maps.sipka_rules),
 			bpf_map__fd(skel->maps.sipka_stats),
+			bpf_map__fd(skel->maps.sipka_slots),
 			bpf_map__fd(skel->maps.sipka_conns),
 			bpf_map__fd(skel->maps.sipka_events),
 			bpf_map__fd(skel->maps.sipka_meta),
@@ -426,6 +591,7 @@ static int load_new(struct pindir *pd, struct old *old, const struct conf *rules
 		fd = bpf_program__fd(skel->progs.sipka_sockops);
 		ret = stage(pd, m.rules, SIPKA_PIN_RULES) || stage(pd, set, SIPKA_PIN_CONFIG) ||
 				      stage(pd, m.stats, SIPKA_PIN_STATS) ||
+				      stage(pd, m.slots, SIPKA_PIN_SLOTS) ||
 				      stage(pd, m.conns, SIPKA_PIN_CONNS) ||
 				      (none.events < 0 && stage(pd, m.events, SIPKA_PIN_EVENTS)) ||
 				      (none.untracked < 0 &&
@@ -496,7 +662,9 @@ int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result 
 	if (layout == SIPKA_LAYOUT) {
 		if (state_open(pd, &s))
 			return -1;
-		if (!opts->max_conns || opts->max_conns == s.conns_max) {
+		/* Sizes round up to a power of two: an equal one is no change. */
+		if (!opts->max_conns ||
+		    sipka_conns_slots(opts->max_conns) == sipka_conns_slots(s.conns_max)) {
 			ret = load_same(pd, &s, res);
 			state_close(&s);
 			return ret;
@@ -510,9 +678,9 @@ int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result 
 	max = opts->max_conns ? opts->max_conns :
 	      old.conns_max   ? old.conns_max :
 				SIPKA_CONNS_DEFAULT;
-	if (old.conns >= 0 && entries(old.conns) > max) {
+	if (old.nlive > max) {
 		p_err("%u connections are tracked now; --max-connections must be at least that",
-		      entries(old.conns));
+		      old.nlive);
 		old_close(&old);
 		return -1;
 	}
@@ -520,7 +688,7 @@ int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result 
 	ret = load_new(pd, &old, NULL, max, readopt);
 	if (!ret)
 		p_info("sipka: moved the maps from layout %d to layout %d (%u connections tracked at most); rules and counters kept",
-		       layout, SIPKA_LAYOUT, max);
+		       layout, SIPKA_LAYOUT, sipka_conns_slots(max) / 2);
 	old_close(&old);
 	return ret;
 }

@@ -7,37 +7,33 @@
 
 #include "cli.h"
 #include "rules.h"
-
-static int by_port(const void *a, const void *b)
-{
-	const struct conf_rule *x = a, *y = b;
-
-	return (x->port > y->port) - (x->port < y->port);
-}
+#include "state.h"
 
 int rules_read(int fd, struct conf *c)
 {
-	__u32 key, next, *prev = NULL;
-	unsigned int i, n = 0, steps;
+	struct sipka_rule *all = malloc(SIPKA_PORTS * sizeof(*all));
+	__u32 port, present = 0;
 
 	c->n = 0;
-	/* Bounded: a hash walked while bpftool edits it may restart. */
-	for (steps = 0; steps < 4 * SIPKA_MAX_RULES && c->n < SIPKA_MAX_RULES; steps++) {
-		if (bpf_map_get_next_key(fd, prev, &next))
-			break;
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &c->rules[c->n].rule))
-			continue;				     /* deleted meanwhile */
+	if (!all || array_read(fd, SIPKA_PORTS, sizeof(*all), all)) {
+		p_err("cannot read the rule set: %s", strerror(all ? errno : ENOMEM));
+		free(all);
+		return -1;
+	}
+	for (port = 0; port < SIPKA_PORTS; port++) { /* in port order, each once */
+		if (!sipka_rule_present(&all[port]) || ++present > SIPKA_MAX_RULES)
+			continue;
+		c->rules[c->n].port = port;
+		c->rules[c->n].rule = all[port];
 		c->rules[c->n].rule.name[SIPKA_NAME_LEN - 1] = '\0'; /* bpftool may not */
-		c->rules[c->n].port = key;
 		c->n++;
 	}
-	qsort(c->rules, c->n, sizeof(c->rules[0]), by_port);
-	for (i = 0; i < c->n; i++) /* each port once, whatever the walk did */
-		if (!n || c->rules[n - 1].port != c->rules[i].port)
-			c->rules[n++] = c->rules[i];
-	c->n = n;
+	free(all);
+	/* Only bpftool can write more: the program arms them all, but sipka's
+	 * commands see (and a change keeps) the lowest ports' only. */
+	if (present > SIPKA_MAX_RULES)
+		p_info("warning: the live rule set holds %u rules, written by hand; sipka holds %d: its commands see ports up to %u only, and a 'sipka config' change keeps those only",
+		       present, SIPKA_MAX_RULES, c->rules[c->n - 1].port);
 	return 0;
 }
 
@@ -46,14 +42,15 @@ int rules_new_set(const struct conf *c)
 	unsigned int i;
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "sipka_config", sizeof(__u32),
-			    sizeof(struct sipka_rule), SIPKA_MAX_RULES, NULL);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sipka_config", sizeof(__u32),
+			    sizeof(struct sipka_rule), SIPKA_PORTS, NULL);
 	if (fd < 0) {
 		p_err("cannot create a rule set: %s", strerror(errno));
 		return -1;
 	}
 	for (i = 0; i < c->n; i++) {
-		if (bpf_map_update_elem(fd, &c->rules[i].port, &c->rules[i].rule, BPF_NOEXIST)) {
+		/* An array's entries all exist: BPF_NOEXIST would fail. */
+		if (bpf_map_update_elem(fd, &c->rules[i].port, &c->rules[i].rule, BPF_ANY)) {
 			p_err("cannot write the rule for port %u: %s", c->rules[i].port,
 			      strerror(errno));
 			close(fd);

@@ -10,7 +10,8 @@
 #include "conf.h"
 #include "pindir.h"
 
-/* Every rule in rule set CONFIG_FD, sorted by port, each port once. */
+/* Every rule in rule set CONFIG_FD (its present entries, the SIPKA_MAX_RULES
+ * lowest ports), sorted by port, each port once: 0, or -1 (said why). */
 int rules_read(int config_fd, struct conf *c);
 /* A new rule set holding exactly C: a new fd, or -1 (said why). */
 int rules_new_set(const struct conf *c);

@@ -21,6 +21,32 @@ static int map_info(int fd, struct bpf_map_info *info)
 	return bpf_obj_get_info_by_fd(fd, info, &len);
 }
 
+int array_read(int fd, __u32 entries, size_t vsize, void *out)
+{
+	enum { CHUNK = 4096 };
+	__u32 keys[CHUNK], pos, n, done = 0;
+	void *from = NULL;
+	int err;
+
+	/* An array walks its keys in order: batch after batch fills OUT. */
+	while (done < entries) {
+		n = entries - done < CHUNK ? entries - done : CHUNK;
+		err = bpf_map_lookup_batch(fd, from, &pos, keys, (char *)out + (size_t)done * vsize,
+					   &n, NULL);
+		done += n;
+		if (err && errno != ENOENT)
+			return -1;
+		if (err || !n) /* ENOENT: that was the last batch */
+			break;
+		from = &pos; /* on from where this batch left off */
+	}
+	if (done < entries) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 /* "sipka_" + NAME, as the kernel keeps it (15 characters). */
 static bool named(const struct bpf_map_info *info, const char *name)
 {
@@ -235,13 +261,14 @@ int state_open(const struct pindir *pd, struct state *s)
 	s->prog_fd = pin_get(pd, SIPKA_PIN_PROG, "prog");
 	if (s->prog_fd < 0 || open_map(pd, SIPKA_PIN_RULES, &s->rules_fd) ||
 	    open_map(pd, SIPKA_PIN_STATS, &s->stats_fd) ||
+	    open_map(pd, SIPKA_PIN_SLOTS, &s->slots_fd) ||
 	    open_map(pd, SIPKA_PIN_CONNS, &s->conns_fd) ||
 	    open_map(pd, SIPKA_PIN_EVENTS, &s->events_fd) ||
 	    open_map(pd, SIPKA_PIN_UNTRACKED, &s->untracked_fd) ||
 	    open_map(pd, SIPKA_PIN_META, &s->meta_fd))
 		goto fail;
 	s->prog_id = obj_id(s->prog_fd);
-	s->conns_max = map_info(s->conns_fd, &info) ? 0 : info.max_entries;
+	s->conns_max = map_info(s->conns_fd, &info) ? 0 : info.max_entries / 2; /* 2 slots each */
 	/* The truth is slot 0 of rules; the config pin is its name for bpftool. */
 	s->config_fd = state_live_config(pd, s->rules_fd);
 	if (s->config_fd < 0 ||
@@ -258,7 +285,7 @@ fail:
 
 void state_close(struct state *s)
 {
-	int *each[] = { &s->prog_fd,  &s->rules_fd,  &s->config_fd, &s->stats_fd,
+	int *each[] = { &s->prog_fd,  &s->rules_fd,  &s->config_fd, &s->stats_fd,    &s->slots_fd,
 			&s->conns_fd, &s->events_fd, &s->meta_fd,   &s->untracked_fd };
 	size_t i;
 

@@ -20,17 +20,18 @@
 #include "sipka.h"
 
 struct state {
-	int prog_fd, rules_fd, config_fd, stats_fd, conns_fd, events_fd, meta_fd, untracked_fd;
+	int prog_fd, rules_fd, config_fd, stats_fd, slots_fd, conns_fd, events_fd, meta_fd,
+		untracked_fd;
 	__u32 prog_id;
 	__u32 conns_max; /* capacity of the conns table */
 	struct sipka_meta meta;
 };
-#define STATE_INIT                                    \
-	{                                             \
-		-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, \
-		{                                     \
-			0                             \
-		}                                     \
+#define STATE_INIT                                        \
+	{                                                 \
+		-1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 0, \
+		{                                         \
+			0                                 \
+		}                                         \
 	}
 
 /* What makes a program sipka's: it uses a map pinned in the pin dir under
@@ -42,6 +43,10 @@ struct ours {
 };
 int ours_collect(const struct pindir *pd, struct ours *o);
 bool ours_prog(const struct ours *o, __u32 prog_id);
+
+/* Every value of array map FD (keys 0 to ENTRIES - 1, VSIZE bytes each)
+ * into OUT, in a few batched reads: 0, or -1 with errno set. */
+int array_read(int fd, __u32 entries, size_t vsize, void *out);
 
 /* Checks that map FD is sipka's map SPEC (type, sizes, name). WHY gets what
  * differs. */

@@ -322,6 +322,13 @@ def host_sock_ops():
         f = entry.get("formatted", {}).get(field)
         return f if isinstance(f, int) else int.from_bytes(bytes(int(b, 16) for b in entry[field]), "little")
 
+    def present(entry):
+        """sipka_rule_present: time, intvl or probes not 0 (an array has every port)."""
+        f = entry.get("formatted", {}).get("value")
+        if isinstance(f, dict):
+            return any(f.get(k) for k in ("time", "intvl", "probes"))
+        return any(int(b, 16) for b in entry["value"][:12])
+
     _host_progs = []
     for pid, name in sorted(progs.items()):
         ports = None
@@ -333,8 +340,9 @@ def host_sock_ops():
                 rules = [mid]           # sipka up to 0.1: the rules' hash, keyed by port
             elif m.get("type") == "array_of_maps" and m.get("name", "").endswith("rules"):
                 rules = [e.get("inner_map_id") or u32(e, "value") for e in _bpftool_json("map", "dump", "id", mid)]
-            for rid in rules:           # then: the live rules' hash inside an array of maps
-                ports = (ports or set()) | {u32(e, "key") for e in _bpftool_json("map", "dump", "id", rid)}
+            for rid in rules:           # then: the live rule set (a hash, now an array) in an array of maps
+                ports = (ports or set()) | {u32(e, "key") for e in _bpftool_json("map", "dump", "id", rid)
+                                            if present(e)}
         what = "sock_ops program %d (%s)" % (pid, name or "no name")
         what += " with rules for ports %s" % sorted(ports) if ports is not None else ", rules unknown"
         _host_progs.append((what, ports))

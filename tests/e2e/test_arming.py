@@ -97,6 +97,18 @@ class Arming(Env):
         self.assertEqual(shown, [{"port": 5060, "name": "byhand", "time": 30, "intvl": 3,
                                   "probes": 5, "user_timeout_ms": 45000, "reset_events": False, "valid": True}])
 
+    def test_zeros_by_hand_remove_a_rule(self):
+        """config is an array of every port: a value of zeros is no rule (README), not an invalid one."""
+        self.bpftool_rule(5060, 0, 0, 0, 0, "")
+        plain, _ = self.inbound("127.0.0.1", "127.0.0.1", 5060)
+        self.assertEqual(plain, KERNEL_DEFAULT)
+        # No row at all: a port without a rule has no counters.
+        row = {r["port"]: r for r in self.sipka("stats", json_out=True)}.get(5060, {"armed": 0, "errors": 0})
+        self.assertEqual((row["armed"], row["errors"]), (0, 0))
+        self.assertEqual([r["port"] for r in self.sipka("config", "show", json_out=True)], [5061])
+        armed, _ = self.inbound("::1", "::1", 5061)
+        self.assertEqual(armed, DEFAULT_5060, "the other rule stays")
+
     def test_invalid_rule_by_hand_is_skipped_and_counted(self):
         for n, (time, intvl, probes) in enumerate(((0, 10, 3), (60, 40000, 3), (60, 10, 128)), 1):
             self.bpftool_rule(5060, time, intvl, probes, 0, "bad")

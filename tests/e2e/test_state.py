@@ -11,8 +11,7 @@ import threading
 from harness import ROOT, SIPKA, Env, Peer, defer, need_root, run, skip_if_host_sock_ops, undo
 
 NEXT = os.path.join(ROOT, "build", "next", "sipka")          # another build, same layout
-LAYOUT3 = os.path.join(ROOT, "build", "layout3", "sipka")    # a field appended: layout 3
-OLD = os.path.join(ROOT, "build", "v0.1.0", "sipka")         # the last release: layout 1
+LAYOUT4 = os.path.join(ROOT, "build", "layout4", "sipka")    # a field appended: layout 4
 ROUNDS = int(os.environ.get("SIPKA_ROUNDS", "8"))
 KILL_ALL = os.environ.get("SIPKA_KILL_ALL") == "1"
 # Under strace LeakSanitizer cannot stop the world (it ptraces too): leaks
@@ -269,6 +268,30 @@ class State(Env):
         self.sipka("detach")
         undo(entry)
 
+    def test_nested_attachments_count_each_socket_once_when_the_table_is_full(self):
+        child = os.path.join(self.cg, "pbx")
+        os.mkdir(child)
+        entry = defer(lambda: os.rmdir(child), "cgroup pbx")
+        self.attach("--max-connections", "8")     # 16 slots, each connection's window all of them
+        self.sipka("attach", "--cgroup", child)
+        both = Peer(cgroup=child, netns=self.ns)
+        lid = both("listen", "127.0.0.1", 5060)["id"]
+        pairs = []
+        for _ in range(20):                       # 40 sockets, each run by both attachments
+            c = both("connect", "127.0.0.1", 5060)["id"]
+            pairs.append((c, both("accept", lid)["id"]))
+        row = self.stats(5060)
+        self.assertEqual((row["armed"], row["active"], row["untracked"], row["errors"]), (40, 16, 24, 0),
+                         "each socket armed and counted once, tracked or not")
+        for c, a in pairs:
+            both("close", c)
+            both("close", a)
+        row, _ = self.wait_stats(5060, 5, active=0, closed=16)
+        self.assertEqual((row["armed"], row["untracked"]), (40, 24))
+        both.close()
+        self.sipka("detach")
+        undo(entry)
+
     def test_another_instance_above_is_named_and_wins(self):
         skip_if_host_sock_ops()     # it counts the programs above its cgroup
         other = os.path.join(self.mnt, "other")
@@ -365,16 +388,16 @@ class State(Env):
         ids = [phone("connect", "127.0.0.1", 5060)["id"] for _ in range(3)]
         pbx_ids = [pbx("accept", lid)["id"] for _ in ids]
         self.wait_stats(5060, 5, armed=3, active=3)
-        p = run(LAYOUT3, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
+        p = run(LAYOUT4, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
-        self.assertIn("moved the maps from layout 2 to layout 3", p.stderr)
-        self.assertEqual(self.rules(LAYOUT3), [(5060, 33), (5061, 60)])
+        self.assertIn("moved the maps from layout 3 to layout 4", p.stderr)
+        self.assertEqual(self.rules(LAYOUT4), [(5060, 33), (5061, 60)])
         for i, j in zip(ids, pbx_ids):
             phone("close", i)
             pbx("close", j)
         row = None
         for _ in range(100):
-            row = [r for r in json.loads(run(LAYOUT3, "--pin-dir", self.pin_dir, "-j", "stats").stdout)
+            row = [r for r in json.loads(run(LAYOUT4, "--pin-dir", self.pin_dir, "-j", "stats").stdout)
                    if r["port"] == 5060][0]
             if row["closed"] == 3:
                 break
@@ -382,20 +405,45 @@ class State(Env):
         self.assertEqual((row["armed"], row["active"], row["closed"]), (3, 0, 3), "tracked across")
         p = self.sipka("config", "show", check=False)
         self.assertEqual(p.returncode, 1)
-        self.assertIn("have layout 3, newer than this sipka's 2", p.stderr)
+        self.assertIn("have layout 4, newer than this sipka's 3", p.stderr)
         p = self.sipka("attach", "--cgroup", self.cg, check=False)
-        self.assertIn("have layout 3, newer than this sipka's 2", p.stderr)
-        run(LAYOUT3, "--pin-dir", self.pin_dir, "detach")
+        self.assertIn("have layout 4, newer than this sipka's 3", p.stderr)
+        run(LAYOUT4, "--pin-dir", self.pin_dir, "detach")
 
-    def test_the_last_release_upgrades_to_this_layout(self):
-        if not os.access(OLD, os.X_OK):
-            raise unittest_skip("build/v0.1.0/sipka was not built (make test builds it from git)")
-        run(OLD, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg)
-        run(OLD, "--pin-dir", self.pin_dir, "config", "set", "5060", "--time", "44", "--name", "tcp")
+    def under_release(self, version, n):
+        """N connections to port 5060 (rule: time 44), armed by sipka VERSION
+        (built from git by make test): pbx, phone, their ids."""
+        old = os.path.join(ROOT, "build", "v" + version, "sipka")
+        if not os.access(old, os.X_OK):
+            raise unittest_skip("build/v%s/sipka was not built (make test builds it from git)" % version)
+        run(old, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg)
+        run(old, "--pin-dir", self.pin_dir, "config", "set", "5060", "--time", "44", "--name", "tcp")
         pbx, phone = self.pbx(), self.outsider()
         lid = pbx("listen", "127.0.0.1", 5060)["id"]
-        ids = [phone("connect", "127.0.0.1", 5060)["id"] for _ in range(2)]
-        pbx_ids = [pbx("accept", lid)["id"] for _ in ids]
+        ids = [phone("connect", "127.0.0.1", 5060)["id"] for _ in range(n)]
+        return pbx, phone, ids, [pbx("accept", lid)["id"] for _ in ids]
+
+    def test_0_2_0_carries_its_tracked_connections_over(self):
+        pbx, phone, ids, pbx_ids = self.under_release("0.2.0", 3)
+        run("sleep", "1.2")     # an age the carried arming time must show
+        p = self.sipka("-j", "attach", "--cgroup", self.cg)
+        self.assertEqual(json.loads(p.stdout)["program"], "migrated")
+        self.assertIn("moved the maps from layout 2 to layout 3", p.stderr)
+        self.assertEqual(self.rules(), [(5060, 44), (5061, 60)])
+        self.assertEqual((self.stats(5060)["armed"], self.stats(5060)["active"]), (3, 3),
+                         "carried over, not armed again")
+        conns = [c for c in json.loads(self.sipka("-j", "connections").stdout) if c["rule_port"] == 5060]
+        self.assertEqual(len(conns), 3, conns)
+        for c in conns:
+            self.assertTrue(c["tracked"], c)
+            self.assertTrue(1 <= c["armed_s_ago"] <= 30, c)
+        for i, j in zip(ids, pbx_ids):
+            phone("close", i)
+            pbx("close", j)
+        self.wait_stats(5060, 5, armed=3, active=0, closed=3)
+
+    def test_0_1_0_upgrades_to_this_layout(self):
+        pbx, phone, ids, pbx_ids = self.under_release("0.1.0", 2)
         p = self.sipka("-j", "attach", "--cgroup", self.cg)
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
         self.assertEqual(self.rules(), [(5060, 44), (5061, 60)])
@@ -482,25 +530,30 @@ class State(Env):
     # -- a table of fixed capacity ----------------------------------------------
 
     def test_a_full_table_arms_all_counts_the_rest_and_resizes(self):
-        self.attach("--max-connections", "20")
-        self.assertEqual(self.sipka("status", json_out=True)["max_connections"], 20)
+        self.attach("--max-connections", "16")      # 32 slots; a connection may sit in 16 of them
+        self.assertEqual(self.sipka("status", json_out=True)["max_connections"], 16)
         pbx, phone = self.pbx(), self.outsider()
         lid = pbx("listen", "127.0.0.1", 5060)["id"]
         pairs = []
-        for _ in range(24):
+        for _ in range(40):
             c = phone("connect", "127.0.0.1", 5060)["id"]
             a = pbx("accept", lid)
             self.assertEqual(a["opts"]["keepalive"], 1, "armed, tracked or not")
             pairs.append((c, a["id"]))
         row = self.stats(5060)
-        self.assertEqual((row["armed"], row["active"], row["untracked"], row["errors"]), (24, 20, 4, 0))
-        p = self.sipka("attach", "--cgroup", self.cg, "--max-connections", "16", check=False)
-        self.assertIn("20 connections are tracked now; --max-connections must be at least that", p.stderr)
+        tracked = row["active"]
+        # No more than the slots; untracked only once some window of 16 is full.
+        self.assertTrue(16 <= tracked <= 32, row)
+        self.assertEqual((row["armed"], row["untracked"], row["errors"]), (40, 40 - tracked, 0))
+        p = self.sipka("attach", "--cgroup", self.cg, "--max-connections", "8", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("%d connections are tracked now; --max-connections must be at least that" % tracked,
+                      p.stderr)
         p = self.sipka("-j", "attach", "--cgroup", self.cg, "--max-connections", "4096")
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
         self.assertEqual(self.sipka("status", json_out=True)["max_connections"], 4096)
         for c, a in pairs:
             phone("close", c)
             pbx("close", a)
-        row, _ = self.wait_stats(5060, 5, active=0, closed=20)
-        self.assertEqual((row["armed"], row["untracked"]), (24, 4), "the tracked ones carried over")
+        row, _ = self.wait_stats(5060, 5, active=0, closed=tracked)
+        self.assertEqual((row["armed"], row["untracked"]), (40, 40 - tracked), "the tracked ones carried over")
