@@ -258,32 +258,33 @@ static __u32 value_size(int fd)
 	return bpf_obj_get_info_by_fd(fd, &info, &len) ? 0 : info.value_size;
 }
 
-/* Copies every entry of map FROM into map TO, whose values may be longer
- * (zero-filled) or shorter. */
-static int copy_entries(int from, int to)
+/* Copies the rules of the old rule set FROM (a hash up to layout 2, an
+ * array since) into the new set TO; a longer rule is zero-filled. A port
+ * above 65535 (bpftool writes any key into a hash) can match no connection:
+ * it is left behind. */
+static int rules_carry(int from, int to)
 {
-	__u32 ov = value_size(from), nv = value_size(to), steps;
-	__u8 *ob = calloc(1, ov), *nb = calloc(1, nv);
-	__u64 key[2], next[2];
-	void *prev = NULL;
-	int ret = ob && nb && ov && nv ? 0 : -1;
+	__u32 ov = value_size(from), key, next, *prev = NULL, steps;
+	__u8 *ob = calloc(1, ov ? ov : 1);
+	struct sipka_rule r;
+	int ret = ob && ov ? 0 : -1;
 
-	for (steps = 0; !ret && steps < 4 * SIPKA_CONNS_MAX; steps++) {
-		if (bpf_map_get_next_key(from, prev, next))
+	for (steps = 0; !ret && steps < 2 * SIPKA_PORTS; steps++) {
+		if (bpf_map_get_next_key(from, prev, &next))
 			break;
-		memcpy(key, next, sizeof(key));
-		prev = key;
-		if (bpf_map_lookup_elem(from, key, ob))
+		key = next;
+		prev = &key;
+		if (key >= SIPKA_PORTS || bpf_map_lookup_elem(from, &key, ob))
 			continue;
-		memset(nb, 0, nv);
-		memcpy(nb, ob, ov < nv ? ov : nv);
-		if (bpf_map_update_elem(to, key, nb, BPF_ANY)) {
-			p_err("cannot copy an entry into the new map: %s", strerror(errno));
+		memset(&r, 0, sizeof(r));
+		memcpy(&r, ob, ov < sizeof(r) ? ov : sizeof(r));
+		if (sipka_rule_present(&r) && bpf_map_update_elem(to, &key, &r, BPF_ANY)) {
+			p_err("cannot copy the rule of port %u into the new rule set: %s", key,
+			      strerror(errno));
 			ret = -1;
 		}
 	}
 	free(ob);
-	free(nb);
 	return ret;
 }
 
@@ -564,7 +565,7 @@ static int load_new(struct pindir *pd, struct old *old, const struct conf *rules
 		goto out;
 	/* OLD's rules are copied value by value: a longer rule is zero-filled. */
 	set = rules_new_set(rules ? rules : &none_rules);
-	if (set < 0 || (!rules && old && copy_entries(old->config, set)) ||
+	if (set < 0 || (!rules && old && rules_carry(old->config, set)) ||
 	    bpf_map_update_elem(bpf_map__fd(skel->maps.sipka_rules), &slot, &set, BPF_ANY))
 		goto out;
 	if (old) {
