@@ -3,7 +3,8 @@
 """sipka's systemd units under real systemd as PID 1 (vmtest's guest, after
 `make install`): sipka.service at boot, a PBX unit with the shipped drop-in
 armed at start, after two restarts, after stop and start, and after a reboot,
-and sipka-prometheus.timer writing its file.
+`systemctl reload sipka` retuning live and new connections to the edited
+file, and sipka-prometheus.timer writing its file.
 
 Prints "ok NAME" or "FAIL NAME: why" per check on stderr. Phase 1 ends by
 printing "reboot" on stdout (the caller reboots); phase 2, after the reboot,
@@ -107,6 +108,46 @@ def pbx_is_armed(name):
         check(name + ": sipka counts it armed", after, "armed %s, then %s" % (before, armed_5060()))
 
 
+def keepalive_time(peer_port):
+    """The keepalive time in force on the PBX's end of the connection from
+    PEER_PORT, as `sipka connections` reads it from the socket."""
+    for c in json.loads(run(SIPKA, "-j", "connections", check_rc=False).stdout or "[]"):
+        if c["remote_port"] == peer_port:
+            return c["keepalive"]["time"]
+    return None
+
+
+def reload_retunes():
+    """systemctl reload sipka.service with the config file edited: the time
+    of a connection held since before changes, and a new one gets it."""
+    conf = "/etc/sipka/sipka.conf"
+    with open(conf) as f:
+        orig = f.read()
+    edited = re.sub(r"(?m)^tcp_keepalive_time = 60$", "tcp_keepalive_time = 45", orig)
+    if not check("reload: the installed config has the time 60 to edit", edited != orig, orig):
+        return
+    with socket.create_connection(("127.0.0.1", PORT), timeout=5) as held:
+        me = held.getsockname()[1]
+        check("reload: the held connection has 60 s before", wait(lambda: keepalive_time(me) == 60, 5),
+              "time %s" % keepalive_time(me))
+        with open(conf, "w") as f:
+            f.write(edited)
+        try:
+            p = run("systemctl", "reload", "sipka.service", check_rc=False)
+            check("systemctl reload sipka.service", p.returncode == 0,
+                  p.stderr + run("systemctl", "status", "sipka.service", check_rc=False).stdout)
+            check("reload: the held connection retuned to 45 s", keepalive_time(me) == 45,
+                  "time %s" % keepalive_time(me))
+            with socket.create_connection(("127.0.0.1", PORT), timeout=5) as new:
+                port = new.getsockname()[1]
+                check("reload: a new connection gets 45 s", wait(lambda: keepalive_time(port) == 45, 5),
+                      "time %s" % keepalive_time(port))
+        finally:
+            with open(conf, "w") as f:
+                f.write(orig)
+            run("systemctl", "reload", "sipka.service", check_rc=False)
+
+
 def attachments():
     """sipka's attachments: only the PBX's are made in this guest."""
     return json.loads(run(SIPKA, "-j", "status", check_rc=False).stdout).get("attachments")
@@ -144,6 +185,7 @@ def phase1():
           "have %s" % att)
     restart(["stop", "start"])
     pbx_is_armed("stop, start")
+    reload_retunes()
     os.makedirs(os.path.dirname(STATE), exist_ok=True)
     with open(STATE, "w") as f:
         json.dump(results, f)
