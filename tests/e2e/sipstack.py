@@ -96,6 +96,18 @@ class Kamailio(Env):
         out = self.ns_run(self.ns, "ss", "-tnoH", "state", "established").stdout
         return [line for line in out.splitlines() if line.strip()]
 
+    def vanish_unnoticed(self, n, wait_s):
+        """The controls without sipka: black-holes the phones, waits WAIT_S, and
+        checks that the PBX's N connections stay ESTABLISHED with the kernel's
+        keepalive timer (first probe after 7200 s)."""
+        self.black_hole(self.phone_ns)
+        time.sleep(wait_s)
+        conns = self.established()
+        self.assertEqual(len(conns), n, "the dead phones stay ESTABLISHED")
+        for line in conns:
+            minutes = re.search(r"timer:\(keepalive,(\d+)min", line)
+            self.assertTrue(minutes and int(minutes.group(1)) >= 110, line)
+
     def wait_idle(self, n, timeout=5):
         """Waits until the PBX has N established connections, each with
         nothing unacknowledged (the phones' delayed ACKs are in) and its
