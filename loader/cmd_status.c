@@ -94,8 +94,8 @@ int cmd_status(int argc, char **argv)
 		printf("program  id %u  pinned %s  loaded by sipka %s  layout %u\n", s.prog_id,
 		       prog_pin, s.meta.version, s.meta.layout);
 		print_features(s.meta.features);
-		printf("rules    %u (sipka config show)\nconns    at most %u tracked\n", rules.n,
-		       s.conns_max);
+		printf("rules    %u (sipka config show)\nconns    room for %u tracked (%u slots)\n",
+		       rules.n, s.conns_max, 2 * s.conns_max);
 	}
 	for (i = 0; i < as.n; i++) {
 		const struct attachment *a = &as.a[i];

@@ -688,7 +688,7 @@ int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result 
 	*res = LOAD_MIGRATED;
 	ret = load_new(pd, &old, NULL, max, readopt);
 	if (!ret)
-		p_info("sipka: moved the maps from layout %d to layout %d (%u connections tracked at most); rules and counters kept",
+		p_info("sipka: moved the maps from layout %d to layout %d (room for %u tracked connections); rules and counters kept",
 		       layout, SIPKA_LAYOUT, sipka_conns_slots(max) / 2);
 	old_close(&old);
 	return ret;
