@@ -26,14 +26,25 @@ PKG_CONFIG ?= pkg-config
 VERSION := $(shell cat VERSION)
 OUT     ?= build
 BIN     ?= sipka
+# The BPF program's instruction set (clang -mcpu) and optimisation level.
 BPF_CPU ?= v3
-ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+BPF_OPT ?= -O2
+# The target architecture, from the compiler (a cross compiler names its target), for
+# bpf_tracing.h's __TARGET_ARCH_*; DEB_HOST_ARCH wins when a Debian build gives it.
+ifdef DEB_HOST_ARCH
+ARCH    := $(subst amd64,x86,$(subst ppc64el,powerpc,$(DEB_HOST_ARCH)))
+else
+ARCH    := $(shell $(CC) -dumpmachine | sed -e 's/-.*//' -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
+		-e 's/powerpc64le/powerpc/' -e 's/s390x/s390/')
+endif
 
 LIBS    := libbpf inih jansson
 # bpftool's extra warnings (tools/scripts/Makefile.include) as bpftool uses them, that is
 # without -Wswitch-enum, which wants every enum value listed even beside a default.
 # (-Wstrict-aliasing=3 is in -Wall already.)
-WARNINGS := -Wall -Wextra -Werror -Wbad-function-cast -Wdeclaration-after-statement \
+# WERROR=0 turns warnings back into warnings (a packager's newer compiler may find new ones).
+WERROR  ?= 1
+WARNINGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wbad-function-cast -Wdeclaration-after-statement \
 	    -Wformat -Wformat-security -Wformat-y2k -Winit-self -Wmissing-declarations \
 	    -Wmissing-prototypes -Wnested-externs -Wno-system-headers -Wold-style-definition \
 	    -Wpacked -Wredundant-decls -Wshadow -Wstrict-prototypes -Wundef -Wno-type-limits
@@ -46,17 +57,19 @@ STRICT_WARNINGS := -Wswitch-default -Wwrite-strings
 ifeq ($(STRICT),1)
 WARNINGS += $(STRICT_WARNINGS)
 endif
-# The project's own flags stay apart from the user's CFLAGS and EXTRA_CFLAGS, which come
-# last: `make CFLAGS+=-fsanitize=address` or `EXTRA_CFLAGS=--coverage` keep -Iinclude.
+# The project's own flags stay apart from the user's CPPFLAGS, CFLAGS and EXTRA_CFLAGS, which
+# come last: `make CFLAGS+=-fsanitize=address` or `EXTRA_CFLAGS=--coverage` keep -Iinclude, and
+# a packager's CPPFLAGS (-D_FORTIFY_SOURCE=2) reach every loader file.
 # -ffile-prefix-map keeps the build directory out of the binary: two clones, same bytes.
 SIPKA_CFLAGS := -O2 -g -std=gnu11 $(WARNINGS) -Iinclude -I$(OUT) -DSIPKA_VERSION='"$(VERSION)"' \
 		$(shell $(PKG_CONFIG) --cflags $(LIBS)) -ffile-prefix-map=$(CURDIR)=. $(SIPKA_DEFS)
 # Each object's headers, as the compiler found them, in $(OUT)/*.d (included at the end).
 DEPFLAGS := -MMD -MP
-ALL_CFLAGS = $(SIPKA_CFLAGS) $(DEPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
+ALL_CFLAGS = $(SIPKA_CFLAGS) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS)) -lelf -lz
-BPF_CFLAGS := -g -O2 -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude \
+# The BPF compile keeps its own flags: the user's CFLAGS are for the host compiler.
+BPF_CFLAGS := -g $(BPF_OPT) -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude \
 	      -ffile-prefix-map=$(CURDIR)=. $(DEPFLAGS) $(SIPKA_DEFS)
 
 ifeq ($(V),1)
@@ -81,8 +94,19 @@ TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus
 	      python3-websockets baresip-core
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
-	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell
+	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
+	check-docs help
+## all             build ./sipka (the BPF object, its skeleton, the loader); V=1 shows each command
 all: $(BIN)
+
+## deps            install the Debian packages the build needs (root)
+# Install what the build, and then the tests, need (root; apt-get).
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS)
+
+## test-deps       install the Debian packages the tests need (root)
+test-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_DEPS)
 
 $(OUT):
 	$(Q)mkdir -p $@ $(dir $(BIN))
@@ -123,7 +147,7 @@ $(OUT)/unit: $(patsubst tests/unit/%.c,$(OUT)/unit-%.o,$(UNIT_SRCS)) $(PURE_OBJS
 # The upgrade test's "newer build": the same sources optimized less, so
 # another program (another tag).
 $(OUT)/next/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
-	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/next BIN=$@ BPF_CPU="v3 -O1" $@
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/next BIN=$@ BPF_OPT=-O1 $@
 
 # The layout test's later layout: a field appended to the rule, layout 4.
 $(OUT)/layout4/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
@@ -141,6 +165,7 @@ $(OUT)/v%/sipka:
 	    $(MAKE) --no-print-directory -C $(OUT)/v$* sipka >/dev/null; } || \
 	  echo "  (no git history of $(RELEASE_$*): the $* migration test is skipped)"
 
+## test            unit tests, then the tests on this kernel (root); ends "N passed, N failed"
 # Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
 test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout4/sipka $(OUT)/v0.1.0/sipka \
       $(OUT)/v0.2.0/sipka
@@ -151,6 +176,7 @@ test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout4/sipka $(OUT)/v0.1.0/si
 # the install test's binary stay the plain ones.
 SAN_OUT   ?= $(OUT)/san
 SAN_FLAGS := -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+## test-sanitize   the same tests with sipka built with ASan and UBSan (root)
 test-sanitize: $(BIN) $(OUT)/next/sipka
 	$(Q)$(MAKE) --no-print-directory OUT=$(SAN_OUT) BIN=$(SAN_OUT)/sipka \
 		EXTRA_CFLAGS="$(EXTRA_CFLAGS) $(SAN_FLAGS)" $(SAN_OUT)/sipka $(SAN_OUT)/unit
@@ -170,11 +196,14 @@ C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] bench
 SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench -type f ! -path '*/__pycache__/*'); do \
 		head -n 1 "$$f" | grep -qE '^\#!.*[/ ](ba)?sh$$' && echo "$$f"; done)) loader/sipka.bash
 
-check: check-format check-cppcheck check-analyzer check-shell
+## check           every static check below; no root; CI runs it
+check: check-format check-cppcheck check-analyzer check-shell check-docs
 
+## check-deps      install the Debian packages the checks need (root)
 check-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(CHECK_DEPS)
 
+## check-format    C files against .clang-format (clang-format 14)
 # .clang-format: kernel style at 100 columns. `clang-format -i FILE` formats a file.
 check-format: | $(OUT)
 	$(call msg,FORMAT,$(words $(C_SRCS)) C files)
@@ -185,6 +214,7 @@ check-format: | $(OUT)
 	done; rm -f $(OUT)/format.tmp; \
 	[ $$n -eq 0 ] || { echo "$$n files: see clang-format FILE | diff FILE -"; exit 1; }
 
+## check-cppcheck  cppcheck over the C files
 # Without -I$(OUT) the skeleton is not read. Globally off, with the reason:
 # variableScope: kernel style declares variables at the top of a block
 # (-Wdeclaration-after-statement); readdirCalled: readdir_r is the deprecated one.
@@ -199,6 +229,7 @@ check-cppcheck:
 		'-D__type(name, val)=typeof(val) *name' '-D__always_inline=inline' \
 		$(filter %.c,$(C_SRCS))
 
+## check-analyzer  gcc -fanalyzer over the loader
 # GCC's static analyzer over the loader, a compile of its own.
 check-analyzer: $(OUT)/sipka.skel.h
 	$(call msg,ANALYZER,loader/*.c)
@@ -206,6 +237,7 @@ check-analyzer: $(OUT)/sipka.skel.h
 		$(ANALYZER_CC) $(SIPKA_CFLAGS) $(CFLAGS) $(EXTRA_CFLAGS) -fanalyzer -c "$$f" -o /dev/null || rc=1; \
 	done; exit $$rc
 
+## check-shell     shellcheck over the shell scripts and the completion
 # -S warning: info and style notes are advice. The completion's COMPREPLY=($$(compgen ...))
 # is bash-completion's own idiom (SC2207): its words hold no spaces.
 check-shell:
@@ -213,12 +245,11 @@ check-shell:
 	$(Q)$(SHELLCHECK) -S warning $(filter-out loader/sipka.bash,$(SHELL_SCRIPTS))
 	$(Q)$(SHELLCHECK) -S warning -s bash -e SC2207 loader/sipka.bash
 
-# Install what the build, and then the tests, need (root; apt-get).
-deps:
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(BUILD_DEPS)
-
-test-deps:
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(TEST_DEPS)
+## check-docs      the docs against the code: man page, completion, links, counters (no root)
+# tests/docs: Python unittest, no root; they read ./sipka's tables (sipka -j help) and the sources.
+check-docs: $(BIN)
+	$(call msg,DOCS,tests/docs)
+	$(Q)/usr/bin/python3 -m unittest discover -s tests/docs -t . $(if $(V),-v,-q)
 
 $(OUT)/bench-%: bench/%.c | $(OUT)
 	$(call msg,CC,$@)
@@ -232,6 +263,7 @@ $(BENCH_BPF): $(OUT)/%.bpf.o: bench/%.bpf.c bpf/uapi.h vmlinux.h | $(OUT)
 
 BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 
+## bench           benchmarks (root); their figures go in bench/RESULTS.md
 # Benchmarks, as root; figures in bench/RESULTS.md.
 bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(BENCH_BPF)
 	$(Q)bench/run
@@ -240,20 +272,25 @@ bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(BENCH_BPF)
 # runs `make test` in each, then the systemd units. See tests/vm/run.
 # VMTEST="e2e-6.1 systemd" boots only those.
 VM_DEPS := qemu-system-x86 debootstrap e2fsprogs
+## vm-deps         install QEMU and debootstrap for vmtest (root)
 vm-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(VM_DEPS)
 
+## vmtest          Debian's own kernels and systemd in QEMU (root; VMTEST= picks boots)
 vmtest:
 	$(Q)BUILD_DEPS="$(BUILD_DEPS)" TEST_DEPS="$(TEST_DEPS)" tests/vm/run $(VMTEST)
 
+## demo            Kamailio phones vanish and sipka finds them, to watch (root)
 # For a person to watch (root): phones register to Kamailio, vanish, and die.
 demo: $(BIN)
 	$(Q)tests/demo.sh
 
+## vmlinux         regenerate vmlinux.h from the running kernel's BTF
 # Regenerate vmlinux.h from the running kernel's BTF.
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
 
+## install         install sipka, its units, man page, completion and example config
 install: $(BIN)
 	install -D -m 0755 $(BIN) $(DESTDIR)$(BINDIR)/sipka
 	# A config ops have edited is theirs: never overwrite it.
@@ -269,6 +306,7 @@ install: $(BIN)
 	sed 's/@VERSION@/$(VERSION)/' man/sipka.8 > $(DESTDIR)$(MANDIR)/man8/sipka.8
 	install -m 0644 loader/sipka.bash $(DESTDIR)$(COMPLETIONDIR)/sipka
 
+## uninstall       remove what install put (an edited /etc/sipka/sipka.conf stays)
 # Leaves /etc/sipka/sipka.conf if it was edited, as package managers do.
 uninstall:
 	@# The binary goes, but a loaded sipka stays in the kernel: say how to remove it.
@@ -283,8 +321,15 @@ uninstall:
 	-cmp -s examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
 
+## clean           remove build/ and ./sipka
 clean:
 	rm -rf $(OUT) $(BIN)
+
+## help            this list
+# The lines that start with two hashes, above each target.
+help:
+	@echo "make TARGET (variables: see the top of the Makefile and HACKING.md):"
+	@sed -n 's/^## /  /p' $(firstword $(MAKEFILE_LIST))
 
 # Each object's header dependencies, written by -MMD.
 -include $(wildcard $(OUT)/*.d)
