@@ -10,6 +10,7 @@
 #include "attachments.h"
 #include "cli.h"
 #include "existing.h"
+#include "format.h"
 #include "output.h"
 #include "rules.h"
 #include "state.h"

@@ -9,6 +9,7 @@
 #include "conf.h"
 #include "attachments.h"
 #include "existing.h"
+#include "format.h"
 #include "output.h"
 #include "parse.h"
 #include "rules.h"

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "counters.h"
+#include "format.h"
 #include "output.h"
 #include "parse.h"
 #include "attachments.h"
