@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* A clock's time in nanoseconds. */
+/* The time on a clock, in nanoseconds. */
 #ifndef SIPKA_CLOCK_H
 #define SIPKA_CLOCK_H
 

@@ -143,44 +143,30 @@ static void reader_close(struct reader *r)
 	r->lost_seen = 0;
 }
 
-/* Map pin NAME, checked to be sipka's as every pin is before use; -1,
- * quietly, when it is missing or not sipka's. */
-static int map_pin(const struct pindir *pd, const char *name)
-{
-	int fd = pin_get(pd, name, "map");
-	char why[400];
-
-	if (fd >= 0 && map_check(fd, pin_spec(name), why, sizeof(why))) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static void ring_error(void)
-{
-	p_err("cannot read the events ring buffer: %s", strerror(errno));
-}
-
 /* Opens the pinned ring buffer (the one with id ID) and stats map quietly:
  * while sipka is being loaded, one may be pinned before the other. */
 static int reader_open(struct reader *r, __u32 id)
 {
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
+	char why[400];
 
 	if (pindir_open(&pd, false))
 		return -1;
-	r->events_fd = map_pin(&pd, SIPKA_PIN_EVENTS);
-	r->stats_fd = map_pin(&pd, SIPKA_PIN_STATS);
-	r->slots_fd = map_pin(&pd, SIPKA_PIN_SLOTS);
+	/* Each checked to be sipka's, as every pin is before use. */
+	r->events_fd = pin_get(&pd, SIPKA_PIN_EVENTS, "map");
+	r->stats_fd = pin_get(&pd, SIPKA_PIN_STATS, "map");
+	r->slots_fd = pin_get(&pd, SIPKA_PIN_SLOTS, "map");
 	pindir_close(&pd);
-	if (r->events_fd < 0 || r->stats_fd < 0 || r->slots_fd < 0) {
+	if (r->events_fd < 0 || r->stats_fd < 0 || r->slots_fd < 0 ||
+	    map_check(r->events_fd, pin_spec(SIPKA_PIN_EVENTS), why, sizeof(why)) ||
+	    map_check(r->stats_fd, pin_spec(SIPKA_PIN_STATS), why, sizeof(why)) ||
+	    map_check(r->slots_fd, pin_spec(SIPKA_PIN_SLOTS), why, sizeof(why))) {
 		reader_close(r);
 		return -1;
 	}
 	r->rb = ring_buffer__new(r->events_fd, print_event, NULL, NULL);
 	if (!r->rb) {
-		ring_error();
+		p_err("cannot read the events ring buffer: %s", strerror(errno));
 		reader_close(r);
 		return -2;
 	}
@@ -238,7 +224,7 @@ static int follow_events(struct reader *r)
 			continue;
 		}
 		if (ring_buffer__poll(r->rb, 500) < 0 && errno != EINTR) {
-			ring_error();
+			p_err("cannot read the events ring buffer: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
 		report_lost(r->stats_fd, r->slots_fd, &r->lost_seen);
@@ -284,7 +270,7 @@ int cmd_events(int argc, char **argv)
 		goto out;
 	r.rb = ring_buffer__new(p.events_fd, print_event, NULL, NULL);
 	if (!r.rb || ring_buffer__consume(r.rb) < 0) {
-		ring_error();
+		p_err("cannot read the events ring buffer: %s", strerror(errno));
 		goto out;
 	}
 	report_lost(p.stats_fd, p.slots_fd, &r.lost_seen);
