@@ -57,8 +57,7 @@ static int read_rows(const struct pins *p, struct stats_row *rows)
 {
 	struct port_counters *all = malloc(SIPKA_MAX_STATS * sizeof(*all));
 	struct conf rules;
-	int n = 0, na, i = 0;
-	unsigned int r = 0;
+	int n, na;
 
 	na = all ? counters_all(p->stats_fd, p->slots_fd, all) : -1;
 	if (na < 0) {
@@ -70,21 +69,7 @@ static int read_rows(const struct pins *p, struct stats_row *rows)
 		free(all);
 		return -1;
 	}
-	/* Both come in port order: merged. */
-	while (r < rules.n || i < na) {
-		memset(&rows[n], 0, sizeof(rows[n]));
-		if (i < na && (r == rules.n || all[i].port < rules.rules[r].port)) {
-			rows[n].port = all[i].port; /* its rule is gone */
-			rows[n++].c = all[i++].c;
-			continue;
-		}
-		rows[n].port = rules.rules[r].port;
-		memcpy(rows[n].name, rules.rules[r].rule.name, SIPKA_NAME_LEN);
-		if (i < na && all[i].port == rows[n].port)
-			rows[n].c = all[i++].c;
-		n++;
-		r++;
-	}
+	n = stats_rows(&rules, all, na, rows);
 	free(all);
 	return n;
 }

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <string.h>
+
 #include "counter_table.h"
 
 #define OFF(field) offsetof(struct sipka_counters, field)
@@ -25,3 +27,26 @@ const struct counter counters[NCOUNTERS] = {
 	  "Armed connections whose close cannot be counted (the table was full, or an existing connection on a kernel that cannot track it).",
 	  NULL },
 };
+
+int stats_rows(const struct conf *rules, const struct port_counters *all, int na,
+	       struct stats_row *rows)
+{
+	unsigned int r = 0;
+	int n = 0, i = 0;
+
+	while (r < rules->n || i < na) {
+		memset(&rows[n], 0, sizeof(rows[n]));
+		if (i < na && (r == rules->n || all[i].port < rules->rules[r].port)) {
+			rows[n].port = all[i].port; /* its rule is gone */
+			rows[n++].c = all[i++].c;
+			continue;
+		}
+		rows[n].port = rules->rules[r].port;
+		memcpy(rows[n].name, rules->rules[r].rule.name, SIPKA_NAME_LEN);
+		if (i < na && all[i].port == rows[n].port)
+			rows[n].c = all[i++].c;
+		n++;
+		r++;
+	}
+	return n;
+}

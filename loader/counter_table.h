@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "conf.h"
+#include "counters.h"
 #include "sipka.h"
 
 /* A metric with a NULL type continues the family above it (another reason label). */
@@ -33,5 +35,11 @@ struct stats_row {
 	char name[SIPKA_NAME_LEN];
 	struct sipka_counters c;
 };
+
+/* The rows of RULES and of the counters of NA ports (ALL), both in port
+ * order: one per rule, and one per port whose rule is gone but whose
+ * counters stay. ROWS: room for RULES->n + NA. Returns how many. */
+int stats_rows(const struct conf *rules, const struct port_counters *all, int na,
+	       struct stats_row *rows);
 
 #endif

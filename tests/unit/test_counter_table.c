@@ -77,3 +77,45 @@ TEST(counters_names_are_unique_and_metrics_well_typed)
 			      !ends_with(counters[k].metric, "_total"));
 	}
 }
+
+static void rule(struct conf *c, __u32 port, const char *name)
+{
+	memset(&c->rules[c->n], 0, sizeof(c->rules[c->n]));
+	c->rules[c->n].port = port;
+	strncpy(c->rules[c->n].rule.name, name, SIPKA_NAME_LEN - 1);
+	c->n++;
+}
+
+TEST(stats_rows_one_per_rule_and_one_per_port_whose_rule_is_gone)
+{
+	static struct conf rules;
+	struct port_counters all[3] = { { 5000, { .armed = 5 } },
+					{ 5060, { .armed = 3, .closed = 2 } },
+					{ 5070, { .armed = 1 } } };
+	struct stats_row rows[6];
+
+	rule(&rules, 5060, "tcp");
+	rule(&rules, 5061, "tls");
+	memset(rows, 0xff, sizeof(rows));
+	CHECK(stats_rows(&rules, all, 3, rows) == 4);
+	CHECK(rows[0].port == 5000 && !rows[0].name[0] && rows[0].c.armed == 5);
+	CHECK(rows[1].port == 5060 && !strcmp(rows[1].name, "tcp") && rows[1].c.armed == 3 &&
+	      rows[1].c.closed == 2);
+	CHECK(rows[2].port == 5061 && !strcmp(rows[2].name, "tls") && rows[2].c.armed == 0 &&
+	      rows[2].c.untracked == 0);
+	CHECK(rows[3].port == 5070 && !rows[3].name[0] && rows[3].c.armed == 1);
+}
+
+TEST(stats_rows_of_nothing)
+{
+	static struct conf rules, one;
+	struct port_counters all[1] = { { 5060, { .reset = 4 } } };
+	struct stats_row rows[2];
+
+	CHECK(stats_rows(&rules, all, 0, rows) == 0);
+	CHECK(stats_rows(&rules, all, 1, rows) == 1);
+	CHECK(rows[0].port == 5060 && !rows[0].name[0] && rows[0].c.reset == 4);
+	rule(&one, 5061, "tls");
+	CHECK(stats_rows(&one, all, 0, rows) == 1);
+	CHECK(rows[0].port == 5061 && !strcmp(rows[0].name, "tls") && !rows[0].c.reset);
+}
