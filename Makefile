@@ -83,7 +83,8 @@ endif
 LOADER_SRCS := $(wildcard loader/*.c)
 LOADER_OBJS := $(patsubst loader/%.c,$(OUT)/%.o,$(LOADER_SRCS))
 # The pure modules the unit tests link against.
-PURE_OBJS   := $(OUT)/parse.o $(OUT)/conf.o
+PURE_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table.o \
+	       $(OUT)/prometheus.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
 # Debian 12 packages: to build, then to run the tests.

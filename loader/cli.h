@@ -13,12 +13,14 @@ struct globals {
 };
 extern struct globals cli_opts;
 
-/* Exit codes. */
-#define EXIT_OK		  0
-#define EXIT_FAIL	  1
-#define EXIT_USAGE	  2
-#define EXIT_NOT_ATTACHED 3 /* sipka status: loaded nowhere, or not loaded */
-#define EXIT_PARTIAL	  4 /* done, but not all: the message says what not */
+/* Exit codes: each means one thing in every command. The table is man/sipka.8's
+ * EXIT STATUS; a new code goes there too. */
+#define EXIT_OK		  0 /* done, or all checks ok */
+#define EXIT_FAIL	  1 /* failed, said why; nothing changed (check: a check failed) */
+#define EXIT_USAGE	  2 /* a usage error: bad option, argument or value */
+#define EXIT_NOT_ATTACHED 3 /* status: not loaded, or attached to no live cgroup */
+#define EXIT_PARTIAL	  4 /* done in part: the message says what not (attach, load, config) */
+#define EXIT_WARN	  5 /* check: no check failed, some warned */
 
 /* "Error: ..." on stderr, as bpftool does. */
 __attribute__((format(printf, 1, 2))) void p_err(const char *fmt, ...);

@@ -251,7 +251,7 @@ int cmd_attach(int argc, char **argv)
 	enum load_result res;
 	json_t *others = NULL;
 	int c, ret, rc = EXIT_FAIL;
-	struct conf conf;
+	struct conf conf, live;
 	struct ours o;
 	__u64 cg_id;
 
@@ -293,10 +293,8 @@ int cmd_attach(int argc, char **argv)
 		goto out;
 	}
 	rc = existing_partial(&x) ? EXIT_PARTIAL : EXIT_OK;
+	rules_read(s.config_fd, &live);
 	if (cli_opts.json) {
-		struct conf live;
-
-		rules_read(s.config_fd, &live);
 		print_json(json_pack("{s:s, s:I, s:s, s:b, s:i, s:s?, s:o, s:O}", "cgroup", cg_path,
 				     "cgroup_id", (json_int_t)cg_id, "program",
 				     load_result_name[res], "already_attached", existed, "rules",
@@ -304,9 +302,6 @@ int cmd_attach(int argc, char **argv)
 				     a.new_only && !readopt ? json_null() : existing_json(&x),
 				     "other_programs", others));
 	} else {
-		struct conf live;
-
-		rules_read(s.config_fd, &live);
 		printf("sipka: %s %s; %u rules%s%s\n",
 		       existed ? "already attached to" : "attached to", cg_path, live.n,
 		       source ? " from " : "", source ? source : "");

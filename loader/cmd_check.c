@@ -10,6 +10,7 @@
 #include "attachments.h"
 #include "cli.h"
 #include "existing.h"
+#include "format.h"
 #include "output.h"
 #include "rules.h"
 #include "state.h"
@@ -26,7 +27,7 @@ static const struct cmd_help help = {
 	"  rules        each rule port against the sockets listening in the attached\n"
 	"               cgroups, and SIP-looking listeners without a rule\n"
 	"  others       other sock_ops programs whose keepalive settings win\n"
-	"Exit status: 0 all ok, 4 warnings only, 1 any fail.\n",
+	"Exit status: 0 all ok, 5 warnings only, 1 any fail.\n",
 };
 
 enum level { OK, WARN, FAIL };
@@ -225,5 +226,5 @@ out:
 			json_pack("{s:s, s:o}", "result", level_name[r.worst], "checks", r.lines));
 	else
 		json_decref(r.lines);
-	return r.worst == FAIL ? EXIT_FAIL : r.worst == WARN ? EXIT_PARTIAL : EXIT_OK;
+	return r.worst == FAIL ? EXIT_FAIL : r.worst == WARN ? EXIT_WARN : EXIT_OK;
 }

@@ -2,6 +2,7 @@
 /* sipka config show|set|del|load: the port rules in the pinned config map. */
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -9,6 +10,7 @@
 #include "conf.h"
 #include "attachments.h"
 #include "existing.h"
+#include "format.h"
 #include "output.h"
 #include "parse.h"
 #include "rules.h"
@@ -92,13 +94,22 @@ static int parse_port(const char *s, __u32 *port)
 	return 0;
 }
 
+/* A rule as JSON, as config show and config set print it. */
+static json_t *rule_json(__u32 port, const struct sipka_rule *r)
+{
+	return json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}", "port", port, "name", r->name,
+			 "time", (json_int_t)r->time, "intvl", (json_int_t)r->intvl, "probes",
+			 (json_int_t)r->probes, "user_timeout_ms", (json_int_t)r->user_timeout_ms,
+			 "reset_events", !!(r->flags & SIPKA_RULE_RESET_EVENTS));
+}
+
 static int config_show(int argc, char **argv)
 {
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct conf rules;
 	unsigned int i;
-	json_t *j;
+	json_t *j, *o;
 	int c, rc;
 
 	while ((c = next_opt(argc, argv, &show_help, NULL, &rc)) != -1)
@@ -117,14 +128,9 @@ static int config_show(int argc, char **argv)
 		for (i = 0; i < rules.n; i++) {
 			const struct sipka_rule *r = &rules.rules[i].rule;
 
-			json_array_append_new(
-				j, json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b, s:b}", "port",
-					     rules.rules[i].port, "name", r->name, "time",
-					     (json_int_t)r->time, "intvl", (json_int_t)r->intvl,
-					     "probes", (json_int_t)r->probes, "user_timeout_ms",
-					     (json_int_t)r->user_timeout_ms, "reset_events",
-					     !!(r->flags & SIPKA_RULE_RESET_EVENTS), "valid",
-					     sipka_rule_valid(r)));
+			o = rule_json(rules.rules[i].port, r);
+			json_object_set_new(o, "valid", json_boolean(sipka_rule_valid(r)));
+			json_array_append_new(j, o);
 		}
 		return print_json(j);
 	}
@@ -200,6 +206,28 @@ static void end_change(struct pindir *pd, struct state *s)
 	pindir_close(pd);
 }
 
+/* The end of config set and config load: publishes RULES, says SAID (a line
+ * for people; under -j, J is printed last, with "existing"), then the
+ * existing connections follow unless NEW_ONLY. Returns the exit status. */
+static int finish_change(struct pindir *pd, struct state *s, const struct conf *rules,
+			 bool new_only, json_t *j, const char *said)
+{
+	int rc;
+
+	if (rules_publish(pd, s->rules_fd, rules)) {
+		end_change(pd, s);
+		json_decref(j);
+		return EXIT_FAIL;
+	}
+	if (!cli_opts.json)
+		printf("%s\n", said);
+	rc = follow_existing(pd, s, new_only, j);
+	end_change(pd, s);
+	if (j)
+		print_json(j);
+	return rc;
+}
+
 static int config_set(int argc, char **argv)
 {
 	static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
@@ -221,8 +249,7 @@ static int config_set(int argc, char **argv)
 	struct conf rules;
 	bool new_only = false;
 	struct sipka_rule r;
-	char why[192];
-	json_t *j;
+	char why[192], said[256];
 	int c, rc;
 
 	while ((c = next_opt(argc, argv, &set_help, opts, &rc)) != -1) {
@@ -256,25 +283,11 @@ static int config_set(int argc, char **argv)
 		rules.rules[rules.n].port = d.port;
 		rules.rules[rules.n++].rule = r;
 	}
-	if (rules_publish(&pd, s.rules_fd, &rules)) {
-		end_change(&pd, &s);
-		return EXIT_FAIL;
-	}
-	j = cli_opts.json ? json_pack("{s:i, s:s, s:I, s:I, s:I, s:I, s:b}", "port", d.port, "name",
-				      r.name, "time", (json_int_t)r.time, "intvl",
-				      (json_int_t)r.intvl, "probes", (json_int_t)r.probes,
-				      "user_timeout_ms", (json_int_t)r.user_timeout_ms,
-				      "reset_events", !!(r.flags & SIPKA_RULE_RESET_EVENTS)) :
-			    NULL;
-	if (!cli_opts.json)
-		printf("sipka: port %u%s%s: time %us, intvl %us, probes %u, user timeout %ums\n",
-		       d.port, r.name[0] ? " " : "", r.name, r.time, r.intvl, r.probes,
-		       r.user_timeout_ms);
-	rc = follow_existing(&pd, &s, new_only, j);
-	end_change(&pd, &s);
-	if (j)
-		print_json(j);
-	return rc;
+	snprintf(said, sizeof(said),
+		 "sipka: port %u%s%s: time %us, intvl %us, probes %u, user timeout %ums", d.port,
+		 r.name[0] ? " " : "", r.name, r.time, r.intvl, r.probes, r.user_timeout_ms);
+	return finish_change(&pd, &s, &rules, new_only,
+			     cli_opts.json ? rule_json(d.port, &r) : NULL, said);
 }
 
 static int config_del(int argc, char **argv)
@@ -318,7 +331,7 @@ static int config_load(int argc, char **argv)
 	struct state s = STATE_INIT;
 	struct conf conf, live;
 	bool new_only = false;
-	char why[512];
+	char why[512], said[PATH_MAX + 64];
 	json_t *j;
 	int c, rc;
 
@@ -335,18 +348,9 @@ static int config_load(int argc, char **argv)
 	}
 	if (begin_change(&pd, &s, &live))
 		return EXIT_FAIL;
-	if (rules_publish(&pd, s.rules_fd, &conf)) {
-		end_change(&pd, &s);
-		return EXIT_FAIL;
-	}
 	j = cli_opts.json ? json_pack("{s:i, s:s}", "rules", conf.n, "file", argv[optind]) : NULL;
-	if (!cli_opts.json)
-		printf("sipka: %u rules loaded from %s\n", conf.n, argv[optind]);
-	rc = follow_existing(&pd, &s, new_only, j);
-	end_change(&pd, &s);
-	if (j)
-		print_json(j);
-	return rc;
+	snprintf(said, sizeof(said), "sipka: %u rules loaded from %s", conf.n, argv[optind]);
+	return finish_change(&pd, &s, &conf, new_only, j, said);
 }
 
 static int config_check(int argc, char **argv)

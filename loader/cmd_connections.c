@@ -12,6 +12,7 @@
 #include "attachments.h"
 #include "cli.h"
 #include "existing.h"
+#include "format.h"
 #include "output.h"
 #include "parse.h"
 #include "rules.h"
@@ -79,15 +80,12 @@ static json_t *info_json(const struct sipka_conn_info *c, const char *name)
 
 static void print_row(const struct sipka_conn_info *c, const char *name)
 {
-	char local[INET6_ADDRSTRLEN + 8], remote[INET6_ADDRSTRLEN + 8], a[INET6_ADDRSTRLEN];
+	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN];
 	char armed[32], ka[32], dead[32], idle[32];
 	__u64 idle_s = c->idle_ms / 1000;
-	bool v4;
 
-	addr_format(c->family, c->remote_addr, a, &v4);
-	snprintf(remote, sizeof(remote), v4 ? "%s:%u" : "[%s]:%u", a, c->remote_port);
-	addr_format(c->family, c->local_addr, a, &v4);
-	snprintf(local, sizeof(local), v4 ? "%s:%u" : "[%s]:%u", a, c->local_port);
+	endpoint_format(c->family, c->remote_addr, c->remote_port, remote);
+	endpoint_format(c->family, c->local_addr, c->local_port, local);
 	if (c->armed_ns)
 		duration_format(c->now_ns - c->armed_ns, armed, sizeof(armed));
 	else

@@ -1,11 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sipka events: which peer died, when, why, and how long it had been connected. */
-#include <arpa/inet.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
@@ -13,9 +11,12 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "counters.h"
+#include "format.h"
 #include "output.h"
 #include "pins.h"
+#include "signals.h"
 #include "sipka.h"
 
 static const struct cmd_help help = {
@@ -31,45 +32,7 @@ static const struct cmd_help help = {
 	"                stderr), and while sipka is not loaded (said once)\n",
 };
 
-static const char *const reasons[] = {
-	[SIPKA_CLOSED] = "closed",
-	[SIPKA_DEAD_KEEPALIVE] = "keepalive",
-	[SIPKA_DEAD_RETRANSMIT] = "retransmit",
-	[SIPKA_RESET] = "reset",
-};
-
-static volatile sig_atomic_t stop;
 static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-static __s64 now_ns(clockid_t clock)
-{
-	struct timespec ts;
-
-	clock_gettime(clock, &ts);
-	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
-
-/* "2026-11-22T17:03:12.123+01:00", local time. */
-static void iso8601(__u64 boot_ns, char *buf, size_t len)
-{
-	__s64 wall = boot_ns + boot_to_wall_ns;
-	time_t secs = wall / 1000000000LL;
-	char zone[8];
-	struct tm tm;
-	size_t n;
-
-	localtime_r(&secs, &tm);
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	strftime(zone, sizeof(zone), "%z", &tm); /* +0100 */
-	snprintf(buf + n, len - n, ".%03lld%.3s:%.2s", (long long)(wall % 1000000000LL) / 1000000,
-		 zone, zone + 3);
-}
 
 static int print_event(void *ctx, void *data, size_t size)
 {
@@ -83,13 +46,13 @@ static int print_event(void *ctx, void *data, size_t size)
 	(void)ctx;
 	if (size < sizeof(*e))
 		return 0;
-	iso8601(e->time_ns, when, sizeof(when));
-	addr_format(e->family, e->local_addr, local, &v4);
-	addr_format(e->family, e->remote_addr, remote, &v4);
+	time_format(e->time_ns + boot_to_wall_ns, when, sizeof(when));
 	snprintf(name, sizeof(name), "%s", e->name);
 	ms = (e->lifetime_ns + 500000) / 1000000;
-	reason = e->reason < sizeof(reasons) / sizeof(reasons[0]) ? reasons[e->reason] : "unknown";
+	reason = reason_name(e->reason);
 	if (cli_opts.json) {
+		addr_format(e->family, e->local_addr, local, &v4);
+		addr_format(e->family, e->remote_addr, remote, &v4);
 		/* Milliseconds are what matters, and all a reader should see. */
 		print_json(json_pack(
 			"{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:o, s:I}", "time",
@@ -99,11 +62,14 @@ static int print_event(void *ctx, void *data, size_t size)
 			"retransmits", e->retransmits, "lifetime_s", json_real(ms / 1e3),
 			"lifetime_ms", (json_int_t)ms));
 	} else {
+		char peer[ENDPOINT_LEN], end[ENDPOINT_LEN];
+
 		duration_format(e->lifetime_ns, lived, sizeof(lived));
-		printf(v4 ? "%s %-10s peer %s:%u  local %s:%u (%s)  lived %s  probes %u  retransmits %u\n" :
-			    "%s %-10s peer [%s]:%u  local [%s]:%u (%s)  lived %s  probes %u  retransmits %u\n",
-		       when, reason, remote, e->remote_port, local, e->local_port, rule_name(name),
-		       lived, e->probes, e->retransmits);
+		printf("%s %-10s peer %s  local %s (%s)  lived %s  probes %u  retransmits %u\n",
+		       when, reason,
+		       endpoint_format(e->family, e->remote_addr, e->remote_port, peer),
+		       endpoint_format(e->family, e->local_addr, e->local_port, end),
+		       rule_name(name), lived, e->probes, e->retransmits);
 	}
 	fflush(stdout);
 	return 0;
@@ -229,7 +195,7 @@ static int follow_events(struct reader *r)
 	__u32 id;
 	int ret;
 
-	while (!stop) {
+	while (!stopped()) {
 		id = pinned_events_id();
 		if (id != r->id) {
 			if (r->id)
@@ -254,9 +220,7 @@ static int follow_events(struct reader *r)
 			waiting = true;
 		}
 		if (!r->rb) {
-			struct timespec t = { 0, 500000000 };
-
-			nanosleep(&t, NULL);
+			sleep_unless_stopped(0, 500000000);
 			continue;
 		}
 		if (ring_buffer__poll(r->rb, 500) < 0 && errno != EINTR) {
@@ -284,9 +248,8 @@ int cmd_events(int argc, char **argv)
 	}
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
-	boot_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
+	stop_on_signals();
 	if (follow) {
 		struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 

@@ -1,24 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0
-/* sipka stats: the counters of every rule port, as a table, JSON or Prometheus text. */
-#include <bpf/bpf.h>
+/* sipka stats: the counters of every rule port, as a table (once, or redrawn with
+ * --watch), JSON, or Prometheus text (written by prometheus.c). */
 #include <errno.h>
-#include <signal.h>
-#include <stddef.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "attachments.h"
 #include "cli.h"
+#include "counter_table.h"
 #include "counters.h"
+#include "format.h"
 #include "output.h"
 #include "parse.h"
-#include "attachments.h"
 #include "pins.h"
+#include "prometheus.h"
 #include "rules.h"
+#include "signals.h"
 
 static const struct cmd_help help = {
 	"stats",
@@ -47,22 +49,15 @@ static const struct cmd_help help = {
 	"                     since the last draw, until interrupted\n",
 };
 
-struct row {
-	__u32 port;
-	char name[SIPKA_NAME_LEN];
-	struct sipka_counters c;
-};
-
 #define MAX_ROWS (SIPKA_MAX_RULES + SIPKA_MAX_STATS)
 
 /* One row per rule, and one per port whose rule is gone but counters stay;
  * -1 having said why. */
-static int read_rows(const struct pins *p, struct row *rows)
+static int read_rows(const struct pins *p, struct stats_row *rows)
 {
 	struct port_counters *all = malloc(SIPKA_MAX_STATS * sizeof(*all));
 	struct conf rules;
-	int n = 0, na, i = 0;
-	unsigned int r = 0;
+	int n, na;
 
 	na = all ? counters_all(p->stats_fd, p->slots_fd, all) : -1;
 	if (na < 0) {
@@ -74,63 +69,12 @@ static int read_rows(const struct pins *p, struct row *rows)
 		free(all);
 		return -1;
 	}
-	/* Both come in port order: merged. */
-	while (r < rules.n || i < na) {
-		memset(&rows[n], 0, sizeof(rows[n]));
-		if (i < na && (r == rules.n || all[i].port < rules.rules[r].port)) {
-			rows[n].port = all[i].port; /* its rule is gone */
-			rows[n++].c = all[i++].c;
-			continue;
-		}
-		rows[n].port = rules.rules[r].port;
-		memcpy(rows[n].name, rules.rules[r].rule.name, SIPKA_NAME_LEN);
-		if (i < na && all[i].port == rows[n].port)
-			rows[n].c = all[i++].c;
-		n++;
-		r++;
-	}
+	n = stats_rows(&rules, all, na, rows);
 	free(all);
 	return n;
 }
 
-#define OFF(field) offsetof(struct sipka_counters, field)
-
-/* Each counter: its table column, JSON name and Prometheus metric. A metric
- * with a NULL type continues the family above it (another reason label). */
-static const struct counter {
-	const char *column, *json;
-	size_t off;
-	const char *metric, *type, *help, *reason;
-} counters[] = {
-	{ "ARMED", "armed", OFF(armed), "sipka_connections_armed_total", "counter",
-	  "Connections sipka set TCP keepalive on.", NULL },
-	{ "ACTIVE", "active", OFF(active), "sipka_connections_active", "gauge",
-	  "Armed connections still open.", NULL },
-	{ "DEAD_KA", "dead_keepalive", OFF(dead_keepalive), "sipka_dead_peers_total", "counter",
-	  "Dead peers found: keepalive probes unanswered, or sent data unacknowledged (retransmission limit or TCP_USER_TIMEOUT).",
-	  "keepalive" },
-	{ "DEAD_RTX", "dead_retransmit", OFF(dead_retransmit), "sipka_dead_peers_total", NULL, NULL,
-	  "retransmit" },
-	{ "RESET", "reset", OFF(reset), "sipka_connections_reset_total", "counter",
-	  "Armed connections reset by the peer.", NULL },
-	{ "CLOSED", "closed", OFF(closed), "sipka_connections_closed_total", "counter",
-	  "Closes of armed connections, whatever the reason.", NULL },
-	{ "ERRORS", "errors", OFF(errors), "sipka_errors_total", "counter",
-	  "Invalid rules, failed setsockopt calls, no memory for socket state.", NULL },
-	{ "LOST", "events_lost", OFF(events_lost), "sipka_events_lost_total", "counter",
-	  "Dead-peer events lost because the ring buffer was full.", NULL },
-	{ "UNTRACKED", "untracked", OFF(untracked), "sipka_connections_untracked_total", "counter",
-	  "Armed connections whose close cannot be counted (the table was full, or an existing connection on a kernel that cannot track it).",
-	  NULL },
-};
-#define NCOUNTERS (sizeof(counters) / sizeof(counters[0]))
-
-static __u64 value(const struct sipka_counters *c, const struct counter *k)
-{
-	return *(const __u64 *)((const char *)c + k->off);
-}
-
-static json_t *rows_json(const struct row *rows, int n)
+static json_t *rows_json(const struct stats_row *rows, int n)
 {
 	json_t *all = json_array(), *o;
 	size_t k;
@@ -140,7 +84,7 @@ static json_t *rows_json(const struct row *rows, int n)
 		o = json_pack("{s:i, s:s}", "port", rows[i].port, "name", rows[i].name);
 		for (k = 0; k < NCOUNTERS; k++)
 			json_object_set_new(o, counters[k].json,
-					    json_integer(value(&rows[i].c, &counters[k])));
+					    json_integer(counter_value(&rows[i].c, &counters[k])));
 		json_array_append_new(all, o);
 	}
 	return all;
@@ -150,16 +94,19 @@ static json_t *rows_json(const struct row *rows, int n)
 static int out_width(void)
 {
 	const char *env = getenv("COLUMNS");
+	unsigned long long cols;
 	struct winsize ws;
+	char why[64];
 
 	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
 		return ws.ws_col;
-	if (env && atoi(env) >= 40)
-		return atoi(env);
+	/* A terminal's width is an unsigned short; narrower than 40 is no table. */
+	if (env && !parse_uint(env, 40, USHRT_MAX, &cols, why, sizeof(why)))
+		return cols;
 	return 100;
 }
 
-static const struct row *find_row(const struct row *rows, int n, __u32 port)
+static const struct stats_row *find_row(const struct stats_row *rows, int n, __u32 port)
 {
 	int i;
 
@@ -169,18 +116,19 @@ static const struct row *find_row(const struct row *rows, int n, __u32 port)
 	return NULL;
 }
 
-static long long delta(const struct row *r, const struct row *prev, int nprev,
+static long long delta(const struct stats_row *r, const struct stats_row *prev, int nprev,
 		       const struct counter *k)
 {
-	const struct row *was = find_row(prev, nprev, r->port);
+	const struct stats_row *was = find_row(prev, nprev, r->port);
 
-	return value(&r->c, k) - (was ? value(&was->c, k) : 0);
+	return counter_value(&r->c, k) - (was ? counter_value(&was->c, k) : 0);
 }
 
 /* PREV (NPREV rows, or NULL): show each counter's change since then, beside
  * the count when that fits the width, else on a line of its own below. Each
  * column is as wide as its header or its widest cell, no wider. */
-static void print_table(const struct row *rows, int n, const struct row *prev, int nprev)
+static void print_table(const struct stats_row *rows, int n, const struct stats_row *prev,
+			int nprev)
 {
 	int wname = 4, wk[NCOUNTERS], wd[NCOUNTERS], inline_width, i, l;
 	char cell[48];
@@ -195,7 +143,8 @@ static void print_table(const struct row *rows, int n, const struct row *prev, i
 	for (k = 0; k < NCOUNTERS; k++) {
 		wk[k] = wd[k] = strlen(counters[k].column);
 		for (i = 0; i < n; i++) {
-			l = snprintf(cell, sizeof(cell), "%llu", value(&rows[i].c, &counters[k]));
+			l = snprintf(cell, sizeof(cell), "%llu",
+				     counter_value(&rows[i].c, &counters[k]));
 			if (l > wk[k])
 				wk[k] = l;
 			d = prev ? delta(&rows[i], prev, nprev, &counters[k]) : 0;
@@ -221,10 +170,10 @@ static void print_table(const struct row *rows, int n, const struct row *prev, i
 			any |= d != 0;
 			if (d && inline_delta)
 				snprintf(cell, sizeof(cell), "%llu (%+lld)",
-					 value(&rows[i].c, &counters[k]), d);
+					 counter_value(&rows[i].c, &counters[k]), d);
 			else
 				snprintf(cell, sizeof(cell), "%llu",
-					 value(&rows[i].c, &counters[k]));
+					 counter_value(&rows[i].c, &counters[k]));
 			printf("  %*s", wk[k], cell);
 		}
 		printf("\n");
@@ -241,28 +190,6 @@ static void print_table(const struct row *rows, int n, const struct row *prev, i
 		printf("\n");
 	}
 }
-
-/* A label value: a name written by hand with bpftool may hold anything. */
-static void print_label(FILE *f, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			fputc('\\', f);
-		if (*s == '\n')
-			fputs("\\n", f);
-		else
-			fputc(*s, f);
-	}
-}
-
-/* What the Prometheus output says besides the counters. */
-struct health {
-	bool up;      /* sipka's pins are there */
-	int attached; /* live cgroups: links and direct attachments */
-	int defunct;  /* pinned links whose cgroup is gone */
-	struct conf rules;
-	char version[64]; /* the loaded program's */
-};
 
 static void read_health(const struct pins *p, struct health *h)
 {
@@ -287,163 +214,17 @@ static void read_health(const struct pins *p, struct health *h)
 	snprintf(h->version, sizeof(h->version), "%s", p->s.meta.version);
 }
 
-static void gauge(FILE *f, const char *metric, const char *help_text)
-{
-	fprintf(f, "# HELP %s %s\n# TYPE %s gauge\n", metric, help_text, metric);
-}
-
-static void rule_labels(FILE *f, const char *metric, const struct conf_rule *r)
-{
-	fprintf(f, "%s{port=\"%u\",transport=\"", metric, r->port);
-	print_label(f, r->rule.name);
-	fputs("\"} ", f);
-}
-
-/* The rules as gauges, so a dashboard shows what is in force and an alert can
- * compare it with what was meant. */
-static void print_rules(FILE *f, const struct conf *c)
-{
-	static const struct {
-		const char *metric, *help;
-	} g_rules[] = {
-		{ "sipka_rule_keepalive_time_seconds",
-		  "Idle seconds before the first keepalive probe (TCP_KEEPIDLE)." },
-		{ "sipka_rule_keepalive_intvl_seconds",
-		  "Seconds between keepalive probes (TCP_KEEPINTVL)." },
-		{ "sipka_rule_keepalive_probes",
-		  "Unanswered probes before the peer is dead (TCP_KEEPCNT)." },
-		{ "sipka_rule_user_timeout_seconds",
-		  "TCP_USER_TIMEOUT; 0: the kernel's (not set)." },
-		{ "sipka_rule_reset_events", "1 when resets make events too." },
-		{ "sipka_rule_valid",
-		  "1 when the rule is valid; 0: the program skips it and counts an error." },
-	};
-	unsigned int i, m;
-
-	for (m = 0; m < sizeof(g_rules) / sizeof(g_rules[0]); m++) {
-		gauge(f, g_rules[m].metric, g_rules[m].help);
-		for (i = 0; i < c->n; i++) {
-			const struct sipka_rule *r = &c->rules[i].rule;
-
-			rule_labels(f, g_rules[m].metric, &c->rules[i]);
-			switch (m) {
-			case 0: fprintf(f, "%u\n", r->time); break;
-			case 1: fprintf(f, "%u\n", r->intvl); break;
-			case 2: fprintf(f, "%u\n", r->probes); break;
-			case 3:
-				if (r->user_timeout_ms % 1000)
-					fprintf(f, "%u.%03u\n", r->user_timeout_ms / 1000,
-						r->user_timeout_ms % 1000);
-				else
-					fprintf(f, "%u\n", r->user_timeout_ms / 1000);
-				break;
-			case 4: fprintf(f, "%d\n", !!(r->flags & SIPKA_RULE_RESET_EVENTS)); break;
-			default: fprintf(f, "%d\n", sipka_rule_valid(r)); break;
-			}
-		}
-	}
-}
-
-/* The Prometheus text exposition format, version 0.0.4. H: what is loaded
- * and attached; when !H->up only that is said (no counters to read). */
-static void print_prometheus(FILE *f, const struct row *rows, int n, const struct health *h)
-{
-	const struct counter *k;
-	int i;
-
-	gauge(f, "sipka_up", "1 when sipka's program and maps are loaded (pinned), 0 when not.");
-	fprintf(f, "sipka_up %d\n", h->up);
-	gauge(f, "sipka_attached_cgroups",
-	      "Live cgroups sipka's program is attached to (sipka's links and direct attachments).");
-	fprintf(f, "sipka_attached_cgroups %d\n", h->attached);
-	gauge(f, "sipka_defunct_links",
-	      "Pinned links whose cgroup is gone; 'sipka attach' removes them.");
-	fprintf(f, "sipka_defunct_links %d\n", h->defunct);
-	if (h->up) {
-		for (k = counters; k < counters + NCOUNTERS; k++) {
-			if (k->type)
-				fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", k->metric, k->help,
-					k->metric, k->type);
-			for (i = 0; i < n; i++) {
-				fprintf(f, "%s{port=\"%u\",transport=\"", k->metric, rows[i].port);
-				print_label(f, rows[i].name);
-				fputc('"', f);
-				if (k->reason)
-					fprintf(f, ",reason=\"%s\"", k->reason);
-				fprintf(f, "} %llu\n", value(&rows[i].c, k));
-			}
-		}
-		print_rules(f, &h->rules);
-		if (h->version[0]) {
-			gauge(f, "sipka_program_info", "The loaded program's version.");
-			fputs("sipka_program_info{version=\"", f);
-			print_label(f, h->version);
-			fputs("\"} 1\n", f);
-		}
-	}
-	fprintf(f,
-		"# HELP sipka_build_info The version of the sipka command that wrote this.\n"
-		"# TYPE sipka_build_info gauge\n"
-		"sipka_build_info{version=\"%s\"} 1\n",
-		SIPKA_VERSION);
-}
-
-static int prometheus_to_file(const char *path, const struct row *rows, int n,
-			      const struct health *h)
-{
-	char tmp[PATH_MAX];
-	bool ok;
-	FILE *f;
-	int fd;
-
-	/* Same directory, so rename() is atomic: the collector never reads half. */
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
-		p_err("--output path is too long");
-		return EXIT_FAIL;
-	}
-	fd = mkstemp(tmp);
-	if (fd < 0 || fchmod(fd, 0644) || !(f = fdopen(fd, "w"))) {
-		p_err("cannot write %s: %s (does its directory exist and is it writable?)", tmp,
-		      strerror(errno));
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
-		return EXIT_FAIL;
-	}
-	print_prometheus(f, rows, n, h);
-	/* fclose() always, and a failed write or sync leaves no file behind. */
-	ok = !fflush(f) && !fsync(fd);
-	ok = !fclose(f) && ok;
-	if (!ok || rename(tmp, path)) {
-		p_err("cannot write %s: %s", path, strerror(errno));
-		unlink(tmp);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
-}
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
 static int watch(const struct pins *p, unsigned int secs)
 {
-	static struct row rows[MAX_ROWS], prev[MAX_ROWS];
-	struct timespec left = { 0 };
+	static struct stats_row rows[MAX_ROWS], prev[MAX_ROWS];
 	bool tty = isatty(STDOUT_FILENO);
 	int n, nprev = -1;
 	char when[64];
 	struct tm tm;
 	time_t now;
 
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	while (!stop) {
+	stop_on_signals();
+	while (!stopped()) {
 		n = read_rows(p, rows);
 		if (n < 0)
 			return EXIT_FAIL;
@@ -462,9 +243,7 @@ static int watch(const struct pins *p, unsigned int secs)
 		fflush(stdout);
 		memcpy(prev, rows, n * sizeof(rows[0]));
 		nprev = n;
-		left.tv_sec = secs;
-		while (!stop && nanosleep(&left, &left) && errno == EINTR)
-			;
+		sleep_unless_stopped(secs, 0);
 	}
 	return EXIT_OK;
 }
@@ -494,18 +273,53 @@ static int open_for_metrics(struct pins *p, bool *loaded)
 	return 0;
 }
 
+/* --prometheus [--output FILE]: never leaves an old file behind (a collector
+ * would serve its numbers as if sipka were working): writes what is known. */
+static int stats_prometheus(const char *output)
+{
+	static struct stats_row rows[MAX_ROWS];
+	static struct health h;
+	struct pins p = PINS_INIT;
+	char why[PATH_MAX + 128];
+	bool loaded;
+	int n = 0, rc;
+
+	rc = open_for_metrics(&p, &loaded) ? EXIT_FAIL : EXIT_OK;
+	memset(&h, 0, sizeof(h));
+	if (loaded) {
+		n = read_rows(&p, rows);
+		if (n < 0) { /* said why; the rules' metrics stay out */
+			rc = EXIT_FAIL;
+			n = 0;
+		}
+		read_health(&p, &h);
+	} else if (rc == EXIT_OK) {
+		p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",
+		       cli_opts.pin_dir);
+	}
+	pins_close(&p);
+	if (!output) {
+		prometheus_print(stdout, rows, n, &h);
+		return rc;
+	}
+	if (prometheus_write(output, rows, n, &h, why, sizeof(why))) {
+		p_err("%s", why);
+		return EXIT_FAIL;
+	}
+	return rc;
+}
+
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option opts[] = { { "prometheus", no_argument, NULL, 'P' },
 					      { "output", required_argument, NULL, 'o' },
 					      { "watch", required_argument, NULL, 'w' },
 					      { 0 } };
-	static struct row rows[MAX_ROWS];
-	static struct health h;
+	static struct stats_row rows[MAX_ROWS];
 	const char *output = NULL;
 	struct pins p = PINS_INIT;
 	unsigned long long secs = 0;
-	bool prometheus = false, loaded;
+	bool prometheus = false;
 	char why[128];
 	int c, n = 0, rc;
 
@@ -532,31 +346,8 @@ int cmd_stats(int argc, char **argv)
 		p_err("--watch redraws a table; for Prometheus run 'sipka stats --prometheus --output FILE' from a timer");
 		return EXIT_USAGE;
 	}
-	if (prometheus) {
-		/* Never leave an old file behind: a collector would serve its
-		 * numbers as if sipka were working. Write what is known. */
-		rc = open_for_metrics(&p, &loaded) ? EXIT_FAIL : EXIT_OK;
-		memset(&h, 0, sizeof(h));
-		if (loaded) {
-			n = read_rows(&p, rows);
-			if (n < 0) { /* said why; the rules' metrics stay out */
-				rc = EXIT_FAIL;
-				n = 0;
-			}
-			read_health(&p, &h);
-		} else if (rc == EXIT_OK) {
-			p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",
-			       cli_opts.pin_dir);
-		}
-		pins_close(&p);
-		if (output) {
-			if (prometheus_to_file(output, rows, n, &h))
-				return EXIT_FAIL;
-		} else {
-			print_prometheus(stdout, rows, n, &h);
-		}
-		return rc;
-	}
+	if (prometheus)
+		return stats_prometheus(output);
 	if (pins_open(&p))
 		return EXIT_FAIL;
 	if (secs) {

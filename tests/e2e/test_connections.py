@@ -75,7 +75,7 @@ class Check(Env):
         pbx("listen", "127.0.0.1", 5060)
         pbx("listen", "127.0.0.1", 5070)
         rc, result, lines = self.lines()
-        self.assertEqual((rc, result), (4, "warn"), lines)
+        self.assertEqual((rc, result), (5, "warn"), lines)
         levels = {(c, t.split(":")[0]): lvl for c, lvl, t in lines}
         self.assertEqual(levels[("rules", "port 5060 (tcp)")], "ok")
         self.assertEqual(levels[("rules", "port 5061 (tls)")], "warn")

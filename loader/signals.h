@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* SIGINT and SIGTERM end a command that runs until stopped (events --follow,
+ * stats --watch): it asks stopped() between rounds. */
+#ifndef SIPKA_SIGNALS_H
+#define SIPKA_SIGNALS_H
+
+#include <stdbool.h>
+#include <time.h>
+
+/* From now on SIGINT and SIGTERM make stopped() true, and interrupt a sleep. */
+void stop_on_signals(void);
+bool stopped(void);
+/* Sleeps SECS seconds plus NSECS, or until stopped. */
+void sleep_unless_stopped(time_t secs, long nsecs);
+
+#endif

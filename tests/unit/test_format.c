@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "format.h"
+#include "sipka.h"
+#include "unit.h"
+
+/* ADDR (text, as inet_pton reads it) in an event's or a connection's 16 bytes. */
+static __u8 family_of(const char *text, __u8 *addr)
+{
+	memset(addr, 0xaa, 16); /* what follows an IPv4 address is not read */
+	if (inet_pton(AF_INET, text, addr) == 1)
+		return AF_INET;
+	memset(addr, 0, 16);
+	return inet_pton(AF_INET6, text, addr) == 1 ? AF_INET6 : 0;
+}
+
+static int addr_is(const char *in, const char *want, bool want_v4)
+{
+	char buf[INET6_ADDRSTRLEN];
+	bool v4 = !want_v4;
+	__u8 a[16];
+	__u8 family = family_of(in, a);
+
+	return family && !strcmp(addr_format(family, a, buf, &v4), want) && v4 == want_v4;
+}
+
+static int endpoint_is(const char *in, __u16 port, const char *want)
+{
+	char buf[ENDPOINT_LEN];
+	__u8 a[16];
+	__u8 family = family_of(in, a);
+
+	return family && !strcmp(endpoint_format(family, a, port, buf), want);
+}
+
+static int duration_is(__u64 ns, const char *want)
+{
+	char buf[32];
+
+	duration_format(ns, buf, sizeof(buf));
+	return !strcmp(buf, want);
+}
+
+#define S 1000000000ULL
+
+TEST(rule_name_is_a_dash_for_no_name)
+{
+	CHECK(!strcmp(rule_name(""), "-"));
+	CHECK(!strcmp(rule_name("tcp"), "tcp"));
+}
+
+TEST(reason_name_says_each_reason_and_unknown_beyond)
+{
+	CHECK(!strcmp(reason_name(SIPKA_CLOSED), "closed"));
+	CHECK(!strcmp(reason_name(SIPKA_DEAD_KEEPALIVE), "keepalive"));
+	CHECK(!strcmp(reason_name(SIPKA_DEAD_RETRANSMIT), "retransmit"));
+	CHECK(!strcmp(reason_name(SIPKA_RESET), "reset"));
+	CHECK(!strcmp(reason_name(SIPKA_RESET + 1), "unknown"));
+	CHECK(!strcmp(reason_name(255), "unknown"));
+}
+
+TEST(addr_format_ipv4)
+{
+	CHECK(addr_is("192.0.2.1", "192.0.2.1", true));
+	CHECK(addr_is("0.0.0.0", "0.0.0.0", true));
+	CHECK(addr_is("255.255.255.255", "255.255.255.255", true));
+}
+
+TEST(addr_format_v4_mapped_ipv6_as_ipv4)
+{
+	CHECK(addr_is("::ffff:198.51.100.7", "198.51.100.7", true));
+	CHECK(addr_is("::ffff:127.0.0.1", "127.0.0.1", true));
+}
+
+TEST(addr_format_ipv6)
+{
+	CHECK(addr_is("2001:db8::1", "2001:db8::1", false));
+	CHECK(addr_is("::1", "::1", false));
+	CHECK(addr_is("::", "::", false));
+	/* Almost mapped: one bit off is IPv6. */
+	CHECK(addr_is("::fffe:198.51.100.7", "::fffe:c633:6407", false));
+	CHECK(addr_is("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+		      "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", false));
+}
+
+TEST(endpoint_format_brackets_ipv6_only)
+{
+	CHECK(endpoint_is("192.0.2.1", 5060, "192.0.2.1:5060"));
+	CHECK(endpoint_is("::ffff:198.51.100.7", 65535, "198.51.100.7:65535"));
+	CHECK(endpoint_is("2001:db8::1", 5061, "[2001:db8::1]:5061"));
+	CHECK(endpoint_is("::1", 0, "[::1]:0"));
+	/* The longest fits whole. */
+	CHECK(endpoint_is("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+			  "[ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"));
+}
+
+TEST(duration_format_seconds_to_a_tenth_under_a_minute)
+{
+	CHECK(duration_is(0, "0.0s"));
+	CHECK(duration_is(4200000000ULL, "4.2s"));
+	CHECK(duration_is(12345678, "0.0s"));
+	CHECK(duration_is(59 * S + 900000000ULL, "59.9s"));
+}
+
+TEST(duration_format_minutes_hours_days)
+{
+	CHECK(duration_is(60 * S, "1m00s"));
+	CHECK(duration_is(185 * S + 999999999ULL, "3m05s")); /* whole seconds, not rounded */
+	CHECK(duration_is(3599 * S, "59m59s"));
+	CHECK(duration_is(3600 * S, "1h00m00s"));
+	CHECK(duration_is(7260 * S, "2h01m00s"));
+	CHECK(duration_is(86399 * S, "23h59m59s"));
+	CHECK(duration_is(86400 * S, "1d00h00m"));
+	CHECK(duration_is((3 * 86400 + 4 * 3600 + 5 * 60 + 7) * S, "3d04h05m"));
+	CHECK(duration_is(400 * 86400 * S, "400d00h00m"));
+}
+
+TEST(duration_format_truncates_to_the_buffer)
+{
+	char buf[4] = "xxx";
+
+	duration_format(185 * S, buf, sizeof(buf));
+	CHECK(!strcmp(buf, "3m0"));
+}
+
+static int time_is(const char *tz, __s64 wall_ns, const char *want)
+{
+	char buf[48];
+
+	setenv("TZ", tz, 1);
+	tzset();
+	time_format(wall_ns, buf, sizeof(buf));
+	unsetenv("TZ");
+	tzset();
+	return !strcmp(buf, want);
+}
+
+TEST(time_format_iso8601_local_to_the_millisecond)
+{
+	const __s64 t = 1795366992LL * 1000000000LL; /* 2026-11-22T17:03:12Z */
+
+	CHECK(time_is("UTC0", t + 123456789, "2026-11-22T17:03:12.123+00:00"));
+	CHECK(time_is("UTC0", t + 999999999, "2026-11-22T17:03:12.999+00:00"));
+	CHECK(time_is("UTC0", t, "2026-11-22T17:03:12.000+00:00"));
+	CHECK(time_is("CET-1", t + 5000000, "2026-11-22T18:03:12.005+01:00"));
+	CHECK(time_is("IST-5:30", t, "2026-11-22T22:33:12.000+05:30"));
+	CHECK(time_is("EST5", t, "2026-11-22T12:03:12.000-05:00"));
+}
