@@ -4,7 +4,6 @@ section for the command and the bash completion must say the same; and a
 short option means one thing in every command."""
 import os
 import re
-import shutil
 import subprocess
 import unittest
 
@@ -245,10 +244,3 @@ class LivePorts(Env):
 def setUpModule():
     if not os.path.exists(SIPKA):
         raise unittest.SkipTest("build sipka first")
-
-
-class Manual(unittest.TestCase):
-    @unittest.skipUnless(shutil.which("groff"), "needs groff")
-    def test_man_page_renders_without_warnings(self):
-        p = run("groff", "-man", "-Tutf8", "-ww", "-z", MAN)
-        self.assertEqual(p.stderr, "")
