@@ -35,10 +35,10 @@ def c_sources(*dirs):
 
 
 def c_table(name, dirs=("loader",)):
-    """The initializer of the array NAME[] = { ... }; (its one definition)."""
+    """The initializer of the array NAME[] = { ... }; or NAME[SIZE] (its one definition)."""
     found = []
     for path, text in c_sources(*dirs).items():
-        for m in re.finditer(r"\b%s\[\]\s*=\s*\{(.*?)\n\};" % re.escape(name), text, re.S):
+        for m in re.finditer(r"\b%s\[[A-Z_0-9]*\]\s*=\s*\{(.*?)\n\};" % re.escape(name), text, re.S):
             found.append(m.group(1))
     if len(found) != 1:
         raise AssertionError("%d definitions of %s[] in %s" % (len(found), name, ", ".join(dirs)))
