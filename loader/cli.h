@@ -6,6 +6,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "log.h"
+
 struct globals {
 	const char *pin_dir;
 	bool json;
@@ -19,11 +21,6 @@ extern struct globals cli_opts;
 #define EXIT_USAGE	  2
 #define EXIT_NOT_ATTACHED 3 /* sipka status: loaded nowhere, or not loaded */
 #define EXIT_PARTIAL	  4 /* done, but not all: the message says what not */
-
-/* "Error: ..." on stderr, as bpftool does. */
-__attribute__((format(printf, 1, 2))) void p_err(const char *fmt, ...);
-/* A note for the person at the terminal (stderr, so JSON stays clean). */
-__attribute__((format(printf, 1, 2))) void p_info(const char *fmt, ...);
 
 /* A command's name, synopsis and --help text. */
 struct cmd_help {
