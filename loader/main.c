@@ -53,9 +53,7 @@ static int global_opt(int c, const char *arg, int *rc)
 		cli_opts.json = true;
 		log_set_json(true);
 		return 1;
-	case 'v':
-		log_set_verbose(++cli_opts.verbose);
-		return 1;
+	case 'v': log_set_verbose(++cli_opts.verbose); return 1;
 	case 'V':
 		printf("sipka %s\n", SIPKA_VERSION);
 		*rc = EXIT_OK;
