@@ -467,7 +467,7 @@ static int watch(const struct state *p, unsigned int secs)
 }
 
 /* For --prometheus: sipka not loaded is a state to report (sipka_up 0), not
- * an error; *LOADED says which. Other problems are errors (-1). */
+ * an error; *LOADED says which. Other problems are errors (-errno, said). */
 static int open_for_metrics(struct pindir *pd, struct state *s, bool *loaded)
 {
 	int ret;
