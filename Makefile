@@ -82,9 +82,9 @@ endif
 
 LOADER_SRCS := $(wildcard loader/*.c)
 LOADER_OBJS := $(patsubst loader/%.c,$(OUT)/%.o,$(LOADER_SRCS))
-# The pure modules the unit tests link against.
-PURE_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table.o \
-	       $(OUT)/prometheus.o
+# The modules the unit tests link against: none reads the command line's options.
+UNIT_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table.o \
+	       $(OUT)/prometheus.o $(OUT)/pinspec.o $(OUT)/maps.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
 # Debian 12 packages: to build, then to run the tests.
@@ -141,7 +141,7 @@ $(OUT)/unit-%.o: tests/unit/%.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Iloader -c $< -o $@
 
-$(OUT)/unit: $(patsubst tests/unit/%.c,$(OUT)/unit-%.o,$(UNIT_SRCS)) $(PURE_OBJS)
+$(OUT)/unit: $(patsubst tests/unit/%.c,$(OUT)/unit-%.o,$(UNIT_SRCS)) $(UNIT_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 

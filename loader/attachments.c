@@ -11,7 +11,9 @@
 
 #include "attachments.h"
 #include "cgroup.h"
-#include "cli.h"
+#include "log.h"
+#include "maps.h"
+#include "sipka.h"
 
 #define MAX_QUERY 64
 
@@ -21,14 +23,15 @@ static int append(struct attachments *as, const struct attachment *a)
 
 	if (!more) {
 		p_err("out of memory");
-		return -1;
+		return -ENOMEM;
 	}
 	as->a = more;
 	as->a[as->n++] = *a;
 	return 0;
 }
 
-/* The pinned link NAME, if it is a cgroup sock_ops link of a sipka program. */
+/* The pinned link NAME, if it is a cgroup sock_ops link of a sipka program:
+ * 0, or -ENOENT if it is not (nothing printed). */
 static int link_of(const struct pindir *pd, const char *name, const struct ours *o,
 		   struct attachment *a)
 {
@@ -39,11 +42,11 @@ static int link_of(const struct pindir *pd, const char *name, const struct ours 
 	memset(a, 0, sizeof(*a));
 	fd = pin_get(pd, name, "link");
 	if (fd < 0)
-		return -1;
+		return -ENOENT;
 	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != BPF_LINK_TYPE_CGROUP ||
 	    info.cgroup.attach_type != BPF_CGROUP_SOCK_OPS || !ours_prog(o, info.prog_id)) {
 		close(fd);
-		return -1;
+		return -ENOENT;
 	}
 	close(fd);
 	a->via_link = true;
@@ -109,119 +112,156 @@ static int visit(const char *path, const struct stat *st, int type, struct FTW *
 	return walk.failed;
 }
 
-int attachments_list(const struct pindir *pd, const struct ours *o, struct attachments *out,
-		     bool quiet)
+/* Notes the link-N pin NAME that is not sipka's link. */
+static int add_foreign(struct attachments *as, const char *name)
+{
+	char(*more)[256] = realloc(as->foreign_pin, (as->foreign + 1) * sizeof(*more));
+
+	if (!more) {
+		p_err("out of memory");
+		return -ENOMEM;
+	}
+	as->foreign_pin = more;
+	snprintf(as->foreign_pin[as->foreign++], sizeof(*more), "%s", name);
+	return 0;
+}
+
+int attachments_list(const struct pindir *pd, struct attachments *out)
 {
 	struct attachment a;
-	struct entry *e;
+	struct entry *e = NULL;
 	char mnt[PATH_MAX];
-	int i, n;
+	int i, n, err;
 
 	memset(out, 0, sizeof(*out));
+	err = ours_collect(pd, &out->ours);
+	if (err)
+		return err;
 	n = pindir_entries(pd, &e);
 	if (n < 0)
-		return -1;
+		return n;
 	for (i = 0; i < n; i++) {
 		if (e[i].kind != ENTRY_LINK)
 			continue;
-		if (e[i].symlink || link_of(pd, e[i].name, o, &a)) {
-			out->foreign++;
-			if (!quiet)
-				p_info("warning: %s/%s is not a link of sipka's program: left alone; remove it if it is stale",
-				       pd->path, e[i].name);
-			continue;
-		}
-		if (append(out, &a))
+		if (e[i].symlink || link_of(pd, e[i].name, &out->ours, &a))
+			err = add_foreign(out, e[i].name);
+		else
+			err = append(out, &a);
+		if (err)
 			goto fail;
 	}
 	free(e);
 	e = NULL;
-	if (cgroup2_mount(mnt))
+	err = cgroup2_mount(mnt);
+	if (err)
 		goto fail;
-	walk.o = o;
+	walk.o = &out->ours;
 	walk.as = out;
 	walk.failed = 0;
 	nftw(mnt, visit, 16, FTW_PHYS | FTW_MOUNT);
-	if (walk.failed)
+	err = walk.failed;
+	if (err)
 		goto fail;
 	return 0;
 fail:
 	free(e);
 	attachments_free(out);
-	return -1;
+	return err;
+}
+
+void attachments_warn_foreign(const struct pindir *pd, const struct attachments *as)
+{
+	int i;
+
+	for (i = 0; i < as->foreign; i++)
+		p_info("warning: %s/%s is not a link of sipka's program: left alone; remove it if it is stale",
+		       pd->path, as->foreign_pin[i]);
 }
 
 void attachments_free(struct attachments *as)
 {
 	free(as->a);
+	free(as->foreign_pin);
 	memset(as, 0, sizeof(*as));
+}
+
+/* What acting on attachment A needs: its link, or its program and cgroup. */
+struct handle {
+	int link, prog, cg;
+};
+
+static void handle_close(struct handle *h)
+{
+	int *each[] = { &h->link, &h->prog, &h->cg };
+
+	fds_close(each, sizeof(each) / sizeof(each[0]));
+}
+
+/* Opens what A needs: 0, or -errno (nothing printed). */
+static int handle_open(const struct attachment *a, struct handle *h)
+{
+	int err = 0;
+
+	h->link = h->prog = h->cg = -1;
+	if (a->via_link) {
+		h->link = bpf_obj_get(a->pin);
+		return h->link < 0 ? -errno : 0;
+	}
+	h->prog = bpf_prog_get_fd_by_id(a->prog_id);
+	if (h->prog >= 0)
+		h->cg = open(a->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (h->prog < 0 || h->cg < 0) {
+		err = -errno;
+		handle_close(h);
+	}
+	return err;
 }
 
 int attachment_replace(const struct attachment *a, int new_fd)
 {
-	int fd, cg, ret;
+	struct handle h;
+	int err = handle_open(a, &h);
 
-	if (a->via_link) {
-		fd = bpf_obj_get(a->pin);
-		ret = fd < 0 ? -1 : bpf_link_update(fd, new_fd, NULL);
-		if (ret)
-			p_err("cannot put the new program in %s: %s", a->pin, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return ret;
-	}
-	fd = bpf_prog_get_fd_by_id(a->prog_id);
-	cg = open(a->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || cg < 0) {
-		ret = -1;
-	} else {
+	if (!err && a->via_link) {
+		err = bpf_link_update(h.link, new_fd, NULL) ? -errno : 0;
+	} else if (!err) {
 		LIBBPF_OPTS(bpf_prog_attach_opts, opts, .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
-			    .replace_prog_fd = fd);
+			    .replace_prog_fd = h.prog);
 		/* One step: no connection made meanwhile goes unarmed. */
-		ret = bpf_prog_attach_opts(new_fd, cg, BPF_CGROUP_SOCK_OPS, &opts);
+		err = bpf_prog_attach_opts(new_fd, h.cg, BPF_CGROUP_SOCK_OPS, &opts) ? -errno : 0;
 	}
-	if (ret)
+	if (err && a->via_link)
+		p_err("cannot put the new program in %s: %s", a->pin, strerror(-err));
+	else if (err)
 		p_err("cannot put the new program in place of program %u in %s: %s", a->prog_id,
-		      a->cgroup, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	if (cg >= 0)
-		close(cg);
-	return ret;
+		      a->cgroup, strerror(-err));
+	handle_close(&h);
+	return err;
 }
 
-int attachment_detach(const struct pindir *pd, const struct attachment *a)
+int attachment_detach(const struct attachment *a)
 {
-	int fd, cg, ret = 0;
+	struct handle h;
+	int err = handle_open(a, &h);
 
-	(void)pd;
 	if (a->via_link) {
 		/* Detach even if another process holds the link open, then unpin. */
-		fd = bpf_obj_get(a->pin);
-		if (fd >= 0 && bpf_link_detach(fd) && errno != ENOLINK) {
-			p_err("cannot detach %s: %s", a->pin, strerror(errno));
-			ret = -1;
+		err = 0;
+		if (h.link >= 0 && bpf_link_detach(h.link) && errno != ENOLINK) {
+			err = -errno;
+			p_err("cannot detach %s: %s", a->pin, strerror(-err));
 		}
-		if (fd >= 0)
-			close(fd);
-		if (!ret && unlink(a->pin) && errno != ENOENT) {
-			p_err("cannot remove %s: %s", a->pin, strerror(errno));
-			ret = -1;
+		if (!err && unlink(a->pin) && errno != ENOENT) {
+			err = -errno;
+			p_err("cannot remove %s: %s", a->pin, strerror(-err));
 		}
-		return ret;
-	}
-	fd = bpf_prog_get_fd_by_id(a->prog_id);
-	cg = open(a->cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 || cg < 0 || bpf_prog_detach2(fd, cg, BPF_CGROUP_SOCK_OPS)) {
+	} else if (err || bpf_prog_detach2(h.prog, h.cg, BPF_CGROUP_SOCK_OPS)) {
+		err = -errno;
 		p_err("cannot detach program %u from %s: %s", a->prog_id, a->cgroup,
-		      strerror(errno));
-		ret = -1;
+		      strerror(-err));
 	}
-	if (fd >= 0)
-		close(fd);
-	if (cg >= 0)
-		close(cg);
-	return ret;
+	handle_close(&h);
+	return err;
 }
 
 /* The nearest cgroup from PATH up to the mount MNT with ID in its own list. */
@@ -253,7 +293,7 @@ static void attached_where(const char *path, const char *mnt, __u32 id, char *ou
 	}
 }
 
-json_t *attachments_others(const char *cgroup, const struct ours *o, bool *nested, bool quiet)
+json_t *attachments_others(const char *cgroup, const struct ours *o, bool *nested)
 {
 	__u32 ids[MAX_QUERY], cnt = MAX_QUERY, i, first = MAX_QUERY, seen = 0;
 	char mnt[PATH_MAX], where[PATH_MAX];
@@ -294,13 +334,29 @@ json_t *attachments_others(const char *cgroup, const struct ours *o, bool *neste
 				      json_pack("{s:I, s:s, s:s, s:s}", "prog_id",
 						(json_int_t)ids[i], "name", info.name, "cgroup",
 						where, "runs", after ? "after" : "before"));
-		if (!quiet)
-			p_info("warning: sock_ops program %u (%s%s) attached to %s also runs on the sockets of %s, %s sipka: %s",
-			       ids[i], info.name[0] ? info.name : "no name",
-			       !strcmp(info.name, "sipka_sockops") ? ", another sipka" : "", where,
-			       cgroup, after ? "after" : "before",
-			       after ? "the keepalive settings it makes win over sipka's" :
-				       "sipka's keepalive settings win over any it makes");
 	}
 	return all;
+}
+
+void attachments_warn_others(const char *cgroup, json_t *others)
+{
+	const char *name, *runs;
+	bool after;
+	size_t i;
+	json_t *x;
+
+	for (i = 0; i < json_array_size(others); i++) {
+		x = json_array_get(others, i);
+		name = json_string_value(json_object_get(x, "name"));
+		runs = json_string_value(json_object_get(x, "runs"));
+		after = runs && !strcmp(runs, "after");
+		p_info("warning: sock_ops program %lld (%s%s) attached to %s also runs on the sockets of %s, %s sipka: %s",
+		       (long long)json_integer_value(json_object_get(x, "prog_id")),
+		       name && name[0] ? name : "no name",
+		       name && !strcmp(name, "sipka_sockops") ? ", another sipka" : "",
+		       json_string_value(json_object_get(x, "cgroup")), cgroup,
+		       after ? "after" : "before",
+		       after ? "the keepalive settings it makes win over sipka's" :
+			       "sipka's keepalive settings win over any it makes");
+	}
 }

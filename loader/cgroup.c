@@ -13,17 +13,18 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cli.h"
+#include "log.h"
 
 int cgroup2_mount(char *buf)
 {
 	char line[4096], mnt[PATH_MAX], *sep;
 	FILE *f = fopen("/proc/self/mountinfo", "r");
-	int found = -1;
+	int found = -ENOENT;
 
 	if (!f) {
-		p_err("cannot read /proc/self/mountinfo: %s", strerror(errno));
-		return -1;
+		found = -errno;
+		p_err("cannot read /proc/self/mountinfo: %s", strerror(-found));
+		return found;
 	}
 	/* "36 35 0:30 / /sys/fs/cgroup rw,... - cgroup2 cgroup2 rw" */
 	while (found && fgets(line, sizeof(line), f)) {
@@ -52,34 +53,37 @@ static int is_cgroup2_dir(const char *path)
 int cgroup_resolve(const char *arg, char *path)
 {
 	char mnt[PATH_MAX], rel[PATH_MAX];
+	int err = cgroup2_mount(mnt);
 
-	if (cgroup2_mount(mnt))
-		return -1;
+	if (err)
+		return err;
 	if (!arg) {
 		snprintf(path, PATH_MAX, "%s", mnt);
 		return 0;
 	}
 	if (!*arg) {
 		p_err("--cgroup needs a cgroup v2 directory; an empty one is refused (the root is what no --cgroup means)");
-		return -1;
+		return -EINVAL;
 	}
 	/* Else "system.slice/asterisk.service", as /proc/PID/cgroup shows it. */
 	if (snprintf(rel, sizeof(rel), "%s/%s", mnt, arg + (arg[0] == '/')) >= (int)sizeof(rel))
 		rel[0] = '\0';
 	if (is_cgroup2_dir(arg) || is_cgroup2_dir(rel)) {
 		if (!realpath(is_cgroup2_dir(arg) ? arg : rel, path)) {
-			p_err("cannot resolve cgroup path %s: %s", arg, strerror(errno));
-			return -1;
+			err = -errno;
+			p_err("cannot resolve cgroup path %s: %s", arg, strerror(-err));
+			return err;
 		}
 		return 0;
 	}
-	if (access(arg, F_OK) == 0)
+	if (access(arg, F_OK) == 0) {
 		p_err("%s is not a cgroup v2 directory (cgroup v2 is mounted at %s); give a directory under it, e.g. the PBX's from 'cat /proc/PID/cgroup'",
 		      arg, mnt);
-	else
-		p_err("cgroup %s does not exist; give a cgroup v2 directory under %s, e.g. the PBX's from 'cat /proc/PID/cgroup'",
-		      arg, mnt);
-	return -1;
+		return -ENOTDIR;
+	}
+	p_err("cgroup %s does not exist; give a cgroup v2 directory under %s, e.g. the PBX's from 'cat /proc/PID/cgroup'",
+	      arg, mnt);
+	return -ENOENT;
 }
 
 __u64 cgroup_id(const char *path)
@@ -107,10 +111,10 @@ int cgroup_path(__u64 id, char *buf)
 	char mnt[PATH_MAX];
 
 	if (!id || cgroup2_mount(mnt))
-		return -1;
+		return -ENOENT;
 	wanted_id = id;
 	found_path = buf;
-	return nftw(mnt, match_id, 16, FTW_PHYS | FTW_MOUNT) == 1 ? 0 : -1;
+	return nftw(mnt, match_id, 16, FTW_PHYS | FTW_MOUNT) == 1 ? 0 : -ENOENT;
 }
 
 int cgroup_of(const char *pid, char *path)
@@ -118,7 +122,7 @@ int cgroup_of(const char *pid, char *path)
 	char file[64], line[PATH_MAX + 8], mnt[PATH_MAX], *end;
 	unsigned long n;
 	FILE *f;
-	int found = -1;
+	int found;
 	bool seen = false;
 
 	if (strcmp(pid, "self")) {
@@ -126,16 +130,19 @@ int cgroup_of(const char *pid, char *path)
 		n = strtoul(pid, &end, 10);
 		if (!*pid || *end || errno || !n || n > 4194304) {
 			p_err("--cgroup-of takes a process id or 'self', not '%s'", pid);
-			return -1;
+			return -EINVAL;
 		}
 	}
-	if (cgroup2_mount(mnt))
-		return -1;
+	found = cgroup2_mount(mnt);
+	if (found)
+		return found;
+	found = -ENOENT;
 	snprintf(file, sizeof(file), "/proc/%s/cgroup", pid);
 	f = fopen(file, "r");
 	if (!f) {
-		p_err("cannot read %s: %s (is process %s running?)", file, strerror(errno), pid);
-		return -1;
+		found = -errno;
+		p_err("cannot read %s: %s (is process %s running?)", file, strerror(-found), pid);
+		return found;
 	}
 	/* The cgroup v2 line is "0::/system.slice/x.service", also on hybrid hosts. */
 	while (found && fgets(line, sizeof(line), f)) {

@@ -20,7 +20,7 @@ int cgroup_of(const char *pid, char *path);
 /* The cgroup id of PATH (the id bpf links and bpftool report), or 0. */
 __u64 cgroup_id(const char *path);
 
-/* The path of the cgroup with id ID into BUF (PATH_MAX); -1 if it is gone. */
+/* The path of the cgroup with id ID into BUF (PATH_MAX); -ENOENT if it is gone. */
 int cgroup_path(__u64 id, char *buf);
 
 #endif

@@ -6,6 +6,8 @@
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "log.h"
+
 struct globals {
 	const char *pin_dir;
 	bool json;
@@ -21,11 +23,6 @@ extern struct globals cli_opts;
 #define EXIT_NOT_ATTACHED 3 /* status: not loaded, or attached to no live cgroup */
 #define EXIT_PARTIAL	  4 /* done in part: the message says what not (attach, load, config) */
 #define EXIT_WARN	  5 /* check: no check failed, some warned */
-
-/* "Error: ..." on stderr, as bpftool does. */
-__attribute__((format(printf, 1, 2))) void p_err(const char *fmt, ...);
-/* A note for the person at the terminal (stderr, so JSON stays clean). */
-__attribute__((format(printf, 1, 2))) void p_info(const char *fmt, ...);
 
 /* A command's name, synopsis and --help text. */
 struct cmd_help {

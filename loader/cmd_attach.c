@@ -91,8 +91,7 @@ static int attach_link(const struct pindir *pd, int prog_fd, const char *cg_path
 		p_err("cannot attach to %s: %s (the kernel needs cgroup BPF links: Linux 5.7 or later)",
 		      cg_path, strerror(errno));
 		ret = -1;
-	} else if (bpf_obj_pin(fd, pin)) {
-		p_err("cannot pin the link at %s: %s", pin, strerror(errno));
+	} else if (pin_link(pd, fd, cg_id)) {
 		ret = -1;
 	} else if (cli_opts.verbose) {
 		p_info("sipka: attached with a bpf_link pinned at %s", pin);
@@ -108,13 +107,12 @@ static int attach_link(const struct pindir *pd, int prog_fd, const char *cg_path
 static json_t *neighbours(const struct pindir *pd, const char *cg)
 {
 	struct attachments as;
-	struct ours o;
 	json_t *others;
 	size_t n = strlen(cg), m;
 	bool nested;
 	int i;
 
-	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, true))
+	if (attachments_list(pd, &as))
 		return json_array();
 	for (i = 0; i < as.n; i++) {
 		if (as.a[i].defunct)
@@ -127,8 +125,9 @@ static json_t *neighbours(const struct pindir *pd, const char *cg)
 			p_info("sipka: %s is above %s, where this sipka is attached too: each socket is armed and counted once",
 			       cg, as.a[i].cgroup);
 	}
+	others = attachments_others(cg, &as.ours, &nested);
+	attachments_warn_others(cg, others);
 	attachments_free(&as);
-	others = attachments_others(cg, &o, &nested, false);
 	return others;
 }
 
@@ -216,13 +215,12 @@ static int follow(const struct pindir *pd, struct existing *x)
 {
 	struct state s = STATE_INIT;
 	struct attachments as;
-	struct ours o;
 	int ret = -1;
 
 	memset(x, 0, sizeof(*x));
 	if (state_open(pd, &s))
 		return -1;
-	if (!ours_collect(pd, &o) && !attachments_list(pd, &o, &as, true)) {
+	if (!attachments_list(pd, &as)) {
 		ret = arm_existing(&s, &as, x);
 		attachments_free(&as);
 	}
@@ -252,7 +250,6 @@ int cmd_attach(int argc, char **argv)
 	json_t *others = NULL;
 	int c, ret, rc = EXIT_FAIL;
 	struct conf conf, live;
-	struct ours o;
 	__u64 cg_id;
 
 	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
@@ -280,8 +277,9 @@ int cmd_attach(int argc, char **argv)
 	if (load_with_rules(&pd, a.conf_file ? &conf : NULL, a.conf_file, a.max_conns, &res,
 			    &readopt, &source))
 		goto out;
-	if (state_open(&pd, &s) || ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, false))
+	if (state_open(&pd, &s) || attachments_list(&pd, &as))
 		goto out;
+	attachments_warn_foreign(&pd, &as);
 	remove_defunct(&pd, &as);
 	existed = link_for(&as, cg_id) != NULL;
 	if (!existed && attach_link(&pd, s.prog_fd, cg_path, cg_id))

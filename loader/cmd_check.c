@@ -9,6 +9,7 @@
 
 #include "attachments.h"
 #include "cli.h"
+#include "env.h"
 #include "existing.h"
 #include "format.h"
 #include "output.h"
@@ -118,7 +119,6 @@ int cmd_check(int argc, char **argv)
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
 	int c, rc, i, live = 0, ret;
-	struct ours o;
 
 	while ((c = next_opt(argc, argv, &help, NULL, &rc)) != -1)
 		return rc;
@@ -130,16 +130,16 @@ int cmd_check(int argc, char **argv)
 		     "no BTF (/sys/kernel/btf/vmlinux): sipka needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)");
 	else
 		line(&r, "kernel", OK, "BTF present");
-	if (pindir_check_env(&pd)) {
+	if (env_check(pd.path)) {
 		line(&r, "privileges", FAIL, "see the error above: run sipka as root");
 		goto out;
 	}
-	line(&r, "privileges", pindir_can_setns() ? OK : WARN, "%s",
-	     pindir_can_setns() ?
+	line(&r, "privileges", env_can_setns() ? OK : WARN, "%s",
+	     env_can_setns() ?
 		     "root (or the capabilities sipka needs)" :
 		     "no CAP_SYS_ADMIN: existing connections in the PBX's network namespace cannot be armed");
 	ret = pindir_open(&pd, false);
-	if (ret == -ENOENT) {
+	if (!ret && pindir_missing(&pd)) {
 		line(&r, "loaded", FAIL,
 		     "not loaded: %s does not exist. Run: sipka attach --cgroup PBX_CGROUP",
 		     pd.path);
@@ -150,12 +150,13 @@ int cmd_check(int argc, char **argv)
 		goto out;
 	}
 	line(&r, "bpffs", OK, "%s is on bpffs, root's, mode 0700", pd.path);
-	ret = state_open(&pd, &s);
-	if (ret) {
+	if (!state_loaded(&pd)) {
 		line(&r, "loaded", FAIL,
-		     ret == -ENOENT ?
-			     "not loaded: nothing pinned. Run: sipka attach --cgroup PBX_CGROUP" :
-			     "the pins are not a whole sipka: see the error above");
+		     "not loaded: nothing pinned. Run: sipka attach --cgroup PBX_CGROUP");
+		goto out;
+	}
+	if (state_open(&pd, &s)) {
+		line(&r, "loaded", FAIL, "the pins are not a whole sipka: see the error above");
 		goto out;
 	}
 	line(&r, "loaded", OK, "program %u, loaded by sipka %s, layout %u", s.prog_id,
@@ -168,7 +169,7 @@ int cmd_check(int argc, char **argv)
 		     "existing connections are armed but their ends are not counted (Linux 6.1; 6.12 can)");
 	else
 		line(&r, "kernel", OK, "existing connections are armed and counted");
-	if (ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, true)) {
+	if (attachments_list(&pd, &as)) {
 		line(&r, "attached", FAIL, "cannot list the attachments");
 		goto out;
 	}
@@ -200,7 +201,7 @@ int cmd_check(int argc, char **argv)
 
 		if (as.a[i].defunct)
 			continue;
-		others = attachments_others(as.a[i].cgroup, &o, &nested, true);
+		others = attachments_others(as.a[i].cgroup, &as.ours, &nested);
 		for (k = 0; k < json_array_size(others); k++) {
 			json_t *x = json_array_get(others, k);
 			bool after =

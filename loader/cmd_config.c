@@ -154,7 +154,6 @@ static int follow_existing(const struct pindir *pd, const struct state *s, bool 
 {
 	struct attachments as;
 	struct existing x;
-	struct ours o;
 	int ret;
 
 	if (new_only) {
@@ -162,7 +161,7 @@ static int follow_existing(const struct pindir *pd, const struct state *s, bool 
 			json_object_set_new(j, "existing", json_null());
 		return EXIT_OK;
 	}
-	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, true))
+	if (attachments_list(pd, &as))
 		return EXIT_FAIL;
 	ret = arm_existing(s, &as, &x);
 	attachments_free(&as);
@@ -188,10 +187,7 @@ static int begin_change(struct pindir *pd, struct state *s, struct conf *live)
 	int rc = state_begin_write(pd, false);
 
 	if (!rc)
-		rc = state_open(pd, s);
-	if (rc == -ENOENT)
-		p_err("sipka is not loaded (nothing pinned in %s); run 'sipka attach' first",
-		      pd->path);
+		rc = state_open(pd, s); /* says so when sipka is not loaded */
 	if (rc) {
 		pindir_close(pd);
 		return -1;

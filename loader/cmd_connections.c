@@ -126,7 +126,6 @@ int cmd_connections(int argc, char **argv)
 	struct conf rules;
 	json_t *j = NULL;
 	char why[128];
-	struct ours o;
 	int c, rc;
 	size_t i;
 
@@ -148,8 +147,7 @@ int cmd_connections(int argc, char **argv)
 	if (state_begin_read(&pd, &s))
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
-	if (ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, true) ||
-	    connections_list(&s, &as, &list, &n, &skipped))
+	if (attachments_list(&pd, &as) || connections_list(&s, &as, &list, &n, &skipped))
 		goto out;
 	if (skipped)
 		p_info("warning: connections in %u network namespaces are not listed: entering them needs CAP_SYS_ADMIN",

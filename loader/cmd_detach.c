@@ -32,17 +32,17 @@ static int detach_one(struct pindir *pd, const char *cg_path)
 	struct attachments as;
 	json_t *done = json_array();
 	__u64 id = cgroup_id(cg_path);
-	struct ours o;
 	int i, rc = EXIT_OK;
 
-	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, false)) {
+	if (attachments_list(pd, &as)) {
 		json_decref(done);
 		return EXIT_FAIL;
 	}
+	attachments_warn_foreign(pd, &as);
 	for (i = 0; i < as.n; i++) {
 		if (as.a[i].defunct || as.a[i].cgroup_id != id)
 			continue;
-		if (attachment_detach(pd, &as.a[i])) {
+		if (attachment_detach(&as.a[i])) {
 			rc = EXIT_FAIL;
 			continue;
 		}
@@ -68,15 +68,15 @@ static int detach_all(struct pindir *pd)
 	struct attachments as;
 	json_t *done = json_array(), *kept = json_array();
 	struct entry *e = NULL;
-	struct ours o;
 	int i, n, rc = EXIT_OK;
 
-	if (ours_collect(pd, &o) || attachments_list(pd, &o, &as, false)) {
+	if (attachments_list(pd, &as)) {
 		rc = EXIT_FAIL;
 		goto out;
 	}
+	attachments_warn_foreign(pd, &as);
 	for (i = 0; i < as.n; i++) {
-		if (attachment_detach(pd, &as.a[i])) {
+		if (attachment_detach(&as.a[i])) {
 			rc = EXIT_FAIL;
 			continue;
 		}
@@ -149,15 +149,14 @@ int cmd_detach(int argc, char **argv)
 	if ((cg_arg || cg_of) &&
 	    (cg_of ? cgroup_of(cg_of, cg_path) : cgroup_resolve(cg_arg, cg_path)))
 		return EXIT_FAIL;
-	rc = state_begin_write(&pd, false);
-	if (rc == -ENOENT) {
+	if (state_begin_write(&pd, false))
+		return EXIT_FAIL;
+	if (pindir_missing(&pd)) {
 		if (cli_opts.json)
 			return print_json(json_pack("{s:[], s:b}", "detached", "removed", 0));
 		printf("sipka: nothing to detach (%s does not exist)\n", pd.path);
 		return EXIT_OK;
 	}
-	if (rc)
-		return EXIT_FAIL;
 	rc = cg_arg || cg_of ? detach_one(&pd, cg_path) : detach_all(&pd);
 	pindir_close(&pd);
 	return rc;

@@ -13,11 +13,13 @@
 #include "cli.h"
 #include "clock.h"
 #include "counters.h"
+#include "env.h"
 #include "format.h"
+#include "lock.h"
 #include "output.h"
-#include "pins.h"
 #include "signals.h"
 #include "sipka.h"
+#include "state.h"
 
 static const struct cmd_help help = {
 	"events",
@@ -98,15 +100,14 @@ static void report_lost(int stats_fd, int slots_fd, __u64 *seen)
 	*seen = lost;
 }
 
-/* The id of the pinned ring buffer, or 0 when there is none (not loaded). */
-static __u32 pinned_events_id(void)
+/* The id of the ring buffer pinned in PIN_DIR, or 0 when there is none (not loaded). */
+static __u32 pinned_events_id(const char *pin_dir)
 {
+	struct pindir pd = PINDIR_INIT(pin_dir);
 	struct bpf_map_info info;
 	char path[PATH_MAX];
 	__u32 len = sizeof(info);
 	int fd;
-
-	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 
 	if (pindir_path(&pd, SIPKA_PIN_EVENTS, path))
 		return 0;
@@ -120,10 +121,11 @@ static __u32 pinned_events_id(void)
 	return info.id;
 }
 
-/* The ring buffer and stats map being read, and the events map's id. */
+/* The ring buffer being read, the maps it needs (events, stats, slots),
+ * and the events map's id. */
 struct reader {
 	struct ring_buffer *rb;
-	int events_fd, stats_fd, slots_fd;
+	struct state s;
 	__u32 id;
 	__u64 lost_seen;
 };
@@ -131,54 +133,52 @@ struct reader {
 static void reader_close(struct reader *r)
 {
 	ring_buffer__free(r->rb);
-	if (r->events_fd >= 0)
-		close(r->events_fd);
-	if (r->stats_fd >= 0)
-		close(r->stats_fd);
-	if (r->slots_fd >= 0)
-		close(r->slots_fd);
+	state_close(&r->s);
 	r->rb = NULL;
-	r->events_fd = r->stats_fd = r->slots_fd = -1;
 	r->id = 0;
 	r->lost_seen = 0;
 }
 
-/* Opens the pinned ring buffer (the one with id ID) and stats map quietly:
- * while sipka is being loaded, one may be pinned before the other. */
-static int reader_open(struct reader *r, __u32 id)
+/* Opens the ring buffer pinned in PIN_DIR (the one with id ID) and the
+ * stats map. While sipka is being loaded, one may be pinned before the
+ * other: then nothing is open (r->rb NULL), to try again. Fails (-errno,
+ * said why) only when the ring buffer cannot be read. */
+static int reader_open(struct reader *r, const char *pin_dir, __u32 id)
 {
-	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
+	struct pindir pd = PINDIR_INIT(pin_dir);
 	char why[400];
+	int err;
 
-	if (pindir_open(&pd, false))
-		return -1;
+	if (pindir_open(&pd, false) || pindir_missing(&pd))
+		return 0;
 	/* Each checked to be sipka's, as every pin is before use. */
-	r->events_fd = pin_get(&pd, SIPKA_PIN_EVENTS, "map");
-	r->stats_fd = pin_get(&pd, SIPKA_PIN_STATS, "map");
-	r->slots_fd = pin_get(&pd, SIPKA_PIN_SLOTS, "map");
+	r->s.events_fd = pin_get(&pd, SIPKA_PIN_EVENTS, "map");
+	r->s.stats_fd = pin_get(&pd, SIPKA_PIN_STATS, "map");
+	r->s.slots_fd = pin_get(&pd, SIPKA_PIN_SLOTS, "map");
 	pindir_close(&pd);
-	if (r->events_fd < 0 || r->stats_fd < 0 || r->slots_fd < 0 ||
-	    map_check(r->events_fd, pin_spec(SIPKA_PIN_EVENTS), why, sizeof(why)) ||
-	    map_check(r->stats_fd, pin_spec(SIPKA_PIN_STATS), why, sizeof(why)) ||
-	    map_check(r->slots_fd, pin_spec(SIPKA_PIN_SLOTS), why, sizeof(why))) {
+	if (r->s.events_fd < 0 || r->s.stats_fd < 0 || r->s.slots_fd < 0 ||
+	    map_check(r->s.events_fd, pin_spec(SIPKA_PIN_EVENTS), why, sizeof(why)) ||
+	    map_check(r->s.stats_fd, pin_spec(SIPKA_PIN_STATS), why, sizeof(why)) ||
+	    map_check(r->s.slots_fd, pin_spec(SIPKA_PIN_SLOTS), why, sizeof(why))) {
 		reader_close(r);
-		return -1;
+		return 0;
 	}
-	r->rb = ring_buffer__new(r->events_fd, print_event, NULL, NULL);
+	r->rb = ring_buffer__new(r->s.events_fd, print_event, NULL, NULL);
 	if (!r->rb) {
-		p_err("cannot read the events ring buffer: %s", strerror(errno));
+		err = -errno;
+		p_err("cannot read the events ring buffer: %s", strerror(-err));
 		reader_close(r);
-		return -2;
+		return err;
 	}
 	r->id = id;
 	return 0;
 }
 
-/* The single reader's lock, for as long as this reader runs. */
-static int reader_lock(int *dir)
+/* The single reader's lock of PIN_DIR, for as long as this reader runs. */
+static int reader_lock(int *dir, const char *pin_dir)
 {
 	/* Two consumers of one ring buffer race for each event: allow one. */
-	*dir = pindir_reader_lock(cli_opts.pin_dir);
+	*dir = pindir_reader_lock(pin_dir);
 	if (*dir < 0) {
 		p_err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
 		return -1;
@@ -189,22 +189,22 @@ static int reader_lock(int *dir)
 /* --follow: reads until stopped, and follows the ring buffer pin: a detach
  * and attach (or a load after a detach) pins a new one, which the old fd
  * would never see an event in. Each round compares the pinned map's id. */
-static int follow_events(struct reader *r)
+static int follow_events(struct reader *r, const char *pin_dir)
 {
 	bool waiting = false, first = true;
 	__u32 id;
 	int ret;
 
 	while (!stopped()) {
-		id = pinned_events_id();
+		id = pinned_events_id(pin_dir);
 		if (id != r->id) {
 			if (r->id)
 				ring_buffer__consume(r->rb); /* what the old one still holds */
 			reader_close(r);
-			ret = id ? reader_open(r, id) : -1;
-			if (ret == -2)
+			ret = id ? reader_open(r, pin_dir, id) : 0;
+			if (ret < 0)
 				return EXIT_FAIL;
-			if (!ret) {
+			if (r->rb) {
 				if (waiting)
 					p_info("sipka is loaded: reading its ring buffer (map id %u)",
 					       id);
@@ -216,7 +216,7 @@ static int follow_events(struct reader *r)
 		}
 		if (!id && !waiting) {
 			p_info("sipka is not loaded (nothing pinned in %s): waiting for 'sipka attach' or 'sipka load'",
-			       cli_opts.pin_dir);
+			       pin_dir);
 			waiting = true;
 		}
 		if (!r->rb) {
@@ -227,7 +227,7 @@ static int follow_events(struct reader *r)
 			p_err("cannot read the events ring buffer: %s", strerror(errno));
 			return EXIT_FAIL;
 		}
-		report_lost(r->stats_fd, r->slots_fd, &r->lost_seen);
+		report_lost(r->s.stats_fd, r->s.slots_fd, &r->lost_seen);
 	}
 	return EXIT_OK;
 }
@@ -235,8 +235,9 @@ static int follow_events(struct reader *r)
 int cmd_events(int argc, char **argv)
 {
 	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
-	struct reader r = { NULL, -1, -1, -1, 0, 0 };
-	struct pins p = PINS_INIT;
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
+	struct reader r = { NULL, STATE_INIT, 0, 0 };
+	struct state s = STATE_INIT;
 	bool follow = false;
 	int c, rc, dir = -1;
 
@@ -251,34 +252,34 @@ int cmd_events(int argc, char **argv)
 	boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	stop_on_signals();
 	if (follow) {
-		struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
-
-		if (pindir_check_env(&pd))
+		if (env_check(pd.path))
 			return EXIT_FAIL;
 		/* The lock is named after the pin dir's path: held from the
 		 * start, across detach and attach, while waiting too. */
-		if (reader_lock(&dir))
+		if (reader_lock(&dir, pd.path))
 			return EXIT_FAIL;
-		rc = follow_events(&r);
+		rc = follow_events(&r, pd.path);
 		goto out;
 	}
 	/* Once: what is in the ring buffer now. */
-	if (pins_open(&p))
+	rc = state_begin_read(&pd, &s);
+	pindir_close(&pd);
+	if (rc)
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
-	if (reader_lock(&dir))
+	if (reader_lock(&dir, pd.path))
 		goto out;
-	r.rb = ring_buffer__new(p.events_fd, print_event, NULL, NULL);
+	r.rb = ring_buffer__new(s.events_fd, print_event, NULL, NULL);
 	if (!r.rb || ring_buffer__consume(r.rb) < 0) {
 		p_err("cannot read the events ring buffer: %s", strerror(errno));
 		goto out;
 	}
-	report_lost(p.stats_fd, p.slots_fd, &r.lost_seen);
+	report_lost(s.stats_fd, s.slots_fd, &r.lost_seen);
 	rc = EXIT_OK;
 out:
 	reader_close(&r);
 	if (dir >= 0)
 		close(dir);
-	pins_close(&p);
+	state_close(&s);
 	return rc;
 }

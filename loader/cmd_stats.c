@@ -17,8 +17,9 @@
 #include "format.h"
 #include "output.h"
 #include "parse.h"
-#include "pins.h"
+#include "env.h"
 #include "prometheus.h"
+#include "state.h"
 #include "rules.h"
 #include "signals.h"
 
@@ -53,15 +54,15 @@ static const struct cmd_help help = {
 
 /* One row per rule, and one per port whose rule is gone but counters stay;
  * -1 having said why. */
-static int read_rows(const struct pins *p, struct stats_row *rows)
+static int read_rows(const struct state *p, struct stats_row *rows)
 {
 	struct port_counters *all = malloc(SIPKA_MAX_STATS * sizeof(*all));
 	struct conf rules;
 	int n, na;
 
-	na = all ? counters_all(p->stats_fd, p->slots_fd, all) : -1;
+	na = all ? counters_all(p->stats_fd, p->slots_fd, all) : -ENOMEM;
 	if (na < 0) {
-		p_err("cannot read the counters: %s", strerror(all ? errno : ENOMEM));
+		p_err("cannot read the counters: %s", strerror(-na));
 		free(all);
 		return -1;
 	}
@@ -191,30 +192,26 @@ static void print_table(const struct stats_row *rows, int n, const struct stats_
 	}
 }
 
-static void read_health(const struct pins *p, struct health *h)
+static void read_health(const struct pindir *pd, const struct state *p, struct health *h)
 {
-	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct attachments as = { 0 };
-	struct ours o;
 	int i;
 
 	memset(h, 0, sizeof(*h));
 	h->up = true;
 	rules_read(p->config_fd, &h->rules);
-	if (!pindir_open(&pd, false) && !ours_collect(&pd, &o) &&
-	    !attachments_list(&pd, &o, &as, true)) {
+	if (!attachments_list(pd, &as)) {
 		for (i = 0; i < as.n; i++) {
 			h->attached += !as.a[i].defunct;
 			h->defunct += as.a[i].defunct;
 		}
 	}
 	attachments_free(&as);
-	pindir_close(&pd);
 	/* The loaded program's version, from the meta map: not this CLI's. */
-	snprintf(h->version, sizeof(h->version), "%s", p->s.meta.version);
+	snprintf(h->version, sizeof(h->version), "%s", p->meta.version);
 }
 
-static int watch(const struct pins *p, unsigned int secs)
+static int watch(const struct state *p, unsigned int secs)
 {
 	static struct stats_row rows[MAX_ROWS], prev[MAX_ROWS];
 	bool tty = isatty(STDOUT_FILENO);
@@ -249,42 +246,34 @@ static int watch(const struct pins *p, unsigned int secs)
 }
 
 /* For --prometheus: sipka not loaded is a state to report (sipka_up 0), not
- * an error; *LOADED says which. Other problems are errors (-1). */
-static int open_for_metrics(struct pins *p, bool *loaded)
+ * an error; *LOADED says which. Other problems are errors (-errno, said). */
+static int open_for_metrics(struct pindir *pd, struct state *s, bool *loaded)
 {
-	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
-	struct state s = STATE_INIT;
 	int ret;
 
 	*loaded = false;
-	if (pindir_check_env(&pd))
-		return -1;
-	ret = pindir_open(&pd, false);
-	if (!ret) {
-		ret = state_open(&pd, &s);
-		state_close(&s);
-	}
-	pindir_close(&pd);
-	if (ret == -ENOENT)
-		return 0;
-	if (ret || pins_open(p))
-		return -1;
-	*loaded = true;
-	return 0;
+	ret = env_check(pd->path);
+	if (!ret)
+		ret = pindir_open(pd, false);
+	if (ret || !state_loaded(pd))
+		return ret;
+	ret = state_open(pd, s);
+	*loaded = !ret;
+	return ret;
 }
 
 /* --prometheus [--output FILE]: never leaves an old file behind (a collector
  * would serve its numbers as if sipka were working): writes what is known. */
-static int stats_prometheus(const char *output)
+static int stats_prometheus(struct pindir *pd, const char *output)
 {
 	static struct stats_row rows[MAX_ROWS];
 	static struct health h;
-	struct pins p = PINS_INIT;
+	struct state p = STATE_INIT;
 	char why[PATH_MAX + 128];
 	bool loaded;
 	int n = 0, rc;
 
-	rc = open_for_metrics(&p, &loaded) ? EXIT_FAIL : EXIT_OK;
+	rc = open_for_metrics(pd, &p, &loaded) ? EXIT_FAIL : EXIT_OK;
 	memset(&h, 0, sizeof(h));
 	if (loaded) {
 		n = read_rows(&p, rows);
@@ -292,12 +281,13 @@ static int stats_prometheus(const char *output)
 			rc = EXIT_FAIL;
 			n = 0;
 		}
-		read_health(&p, &h);
+		read_health(pd, &p, &h);
 	} else if (rc == EXIT_OK) {
 		p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",
-		       cli_opts.pin_dir);
+		       pd->path);
 	}
-	pins_close(&p);
+	state_close(&p);
+	pindir_close(pd);
 	if (!output) {
 		prometheus_print(stdout, rows, n, &h);
 		return rc;
@@ -317,7 +307,8 @@ int cmd_stats(int argc, char **argv)
 					      { 0 } };
 	static struct stats_row rows[MAX_ROWS];
 	const char *output = NULL;
-	struct pins p = PINS_INIT;
+	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
+	struct state p = STATE_INIT;
 	unsigned long long secs = 0;
 	bool prometheus = false;
 	char why[128];
@@ -347,16 +338,18 @@ int cmd_stats(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (prometheus)
-		return stats_prometheus(output);
-	if (pins_open(&p))
+		return stats_prometheus(&pd, output);
+	rc = state_begin_read(&pd, &p);
+	pindir_close(&pd);
+	if (rc)
 		return EXIT_FAIL;
 	if (secs) {
 		rc = watch(&p, secs);
-		pins_close(&p);
+		state_close(&p);
 		return rc;
 	}
 	n = read_rows(&p, rows);
-	pins_close(&p);
+	state_close(&p);
 	if (n < 0)
 		return EXIT_FAIL;
 	if (cli_opts.json)

@@ -9,8 +9,8 @@
 
 #include "attachments.h"
 #include "cli.h"
+#include "iter.h"
 #include "output.h"
-#include "prog.h"
 #include "rules.h"
 #include "state.h"
 
@@ -63,7 +63,6 @@ int cmd_status(int argc, char **argv)
 	json_t *jatt, *jothers;
 	char prog_pin[PATH_MAX];
 	struct conf rules;
-	struct ours o;
 	int c, i, rc, live = 0;
 
 	while ((c = next_opt(argc, argv, &help, NULL, &rc)) != -1)
@@ -71,21 +70,21 @@ int cmd_status(int argc, char **argv)
 	if (want_args(argc, argv, 0, 0, &help))
 		return EXIT_USAGE;
 	/* A writer: a command killed half-way is brought to a whole state. */
-	rc = state_begin_write(&pd, false);
-	if (rc == -ENOENT)
-		return not_loaded(&pd, "no pin dir");
-	if (rc)
+	if (state_begin_write(&pd, false))
 		return EXIT_FAIL;
-	rc = state_open(&pd, &s);
-	if (rc == -ENOENT) {
+	if (pindir_missing(&pd))
+		return not_loaded(&pd, "no pin dir");
+	if (!state_loaded(&pd)) {
 		pindir_close(&pd);
 		return not_loaded(&pd, "nothing pinned");
 	}
-	if (rc || ours_collect(&pd, &o) || attachments_list(&pd, &o, &as, cli_opts.json)) {
+	if (state_open(&pd, &s) || attachments_list(&pd, &as)) {
 		state_close(&s);
 		pindir_close(&pd);
 		return EXIT_FAIL;
 	}
+	if (!cli_opts.json)
+		attachments_warn_foreign(&pd, &as);
 	rules_read(s.config_fd, &rules);
 	pindir_path(&pd, SIPKA_PIN_PROG, prog_pin);
 	jatt = json_array();
@@ -100,10 +99,11 @@ int cmd_status(int argc, char **argv)
 	for (i = 0; i < as.n; i++) {
 		const struct attachment *a = &as.a[i];
 		bool nested;
-		json_t *others = a->defunct ?
-					 json_array() :
-					 attachments_others(a->cgroup, &o, &nested, cli_opts.json);
+		json_t *others = a->defunct ? json_array() :
+					      attachments_others(a->cgroup, &as.ours, &nested);
 
+		if (!cli_opts.json)
+			attachments_warn_others(a->cgroup, others);
 		live += !a->defunct;
 		json_array_extend(jothers, others);
 		json_array_append_new(

@@ -20,7 +20,7 @@ static inline bool counters_slot_valid(__u32 slot)
 }
 
 /* Every port that has counters, ascending, into OUT (SIPKA_MAX_STATS
- * entries): how many, or -1 with errno set. */
+ * entries): how many, or -errno (nothing printed). */
 int counters_all(int stats_fd, int slots_fd, struct port_counters *out);
 
 #endif

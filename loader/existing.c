@@ -1,156 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
-#define _GNU_SOURCE
-#include <bpf/bpf.h>
 #include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
-#include <limits.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "existing.h"
-#include "prog.h"
-
-/*
- * A TCP iterator walks the sockets of the network namespace it is created
- * in, so it runs once in each namespace that a process of an attached cgroup
- * lives in. The cgroup filter itself is in the iterator (sipka_arm_cgroups).
- */
-#define MAX_NETNS 256
-
-static struct walk {
-	int cgroups_fd;		/* sipka_arm_cgroups */
-	ino_t netns[MAX_NETNS]; /* each namespace once */
-	pid_t pid[MAX_NETNS];	/* a process in it */
-	int nnetns;
-} w;
-
-static void add_netns_of(pid_t pid)
-{
-	char path[64];
-	struct stat st;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	if (stat(path, &st))
-		return; /* gone meanwhile */
-	for (i = 0; i < w.nnetns; i++)
-		if (w.netns[i] == st.st_ino)
-			return;
-	if (w.nnetns < MAX_NETNS) {
-		w.pid[w.nnetns] = pid;
-		w.netns[w.nnetns++] = st.st_ino;
-	}
-}
-
-static int add_cgroup(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	char procs[PATH_MAX];
-	__u64 id = st->st_ino;
-	__u8 yes = 1;
-	FILE *f;
-	int pid;
-
-	(void)ftw;
-	if (type != FTW_D)
-		return 0;
-	bpf_map_update_elem(w.cgroups_fd, &id, &yes, BPF_ANY);
-	snprintf(procs, sizeof(procs), "%s/cgroup.procs", path);
-	f = fopen(procs, "r");
-	while (f && fscanf(f, "%d", &pid) == 1)
-		add_netns_of(pid);
-	if (f)
-		fclose(f);
-	return 0;
-}
-
-/* Runs the iterator once in the current network namespace; READ gets it. */
-static int iterate(const struct iter *it, int (*read_it)(int fd, void *ctx), void *ctx)
-{
-	int fd, ret;
-
-	fd = iter_create(it);
-	if (fd < 0) {
-		p_err("cannot start the TCP iterator: %s", strerror(errno));
-		return -1;
-	}
-	ret = read_it(fd, ctx);
-	close(fd);
-	return ret;
-}
-
-/* Runs the iterator in the network namespace of PID. */
-static int iterate_in(const struct iter *it, pid_t pid, int (*read_it)(int fd, void *ctx),
-		      void *ctx)
-{
-	char path[64];
-	int ns;
-
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	ns = open(path, O_RDONLY | O_CLOEXEC);
-	if (ns < 0)
-		return 0; /* it exited meanwhile: so did its sockets, or another has them */
-	if (setns(ns, CLONE_NEWNET)) {
-		p_err("cannot enter the network namespace of process %d: %s", pid, strerror(errno));
-		close(ns);
-		return -1;
-	}
-	close(ns);
-	return iterate(it, read_it, ctx);
-}
-
-int iter_walk(const struct state *s, const struct attachments *as, enum iter_kind which,
-	      int (*read_it)(int fd, void *ctx), void *ctx, unsigned int *skipped)
-{
-	bool can_setns = pindir_can_setns();
-	struct iter *it = NULL;
-	int i, home = -1, ret = -1;
-	struct stat self;
-
-	*skipped = 0;
-	memset(&w, 0, sizeof(w));
-	if (!as->n)
-		return 0; /* attached nowhere: nothing to walk */
-	if (iter_open(s, which, &it))
-		return -1;
-	w.cgroups_fd = iter_cgroups_fd(it);
-	if (stat("/proc/self/ns/net", &self)) {
-		p_err("cannot read /proc/self/ns/net: %s", strerror(errno));
-		goto out;
-	}
-	add_netns_of(getpid());
-	for (i = 0; i < as->n; i++)
-		if (!as->a[i].defunct)
-			nftw(as->a[i].cgroup, add_cgroup, 16, FTW_PHYS | FTW_MOUNT);
-	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (home < 0) {
-		p_err("cannot open /proc/self/ns/net: %s", strerror(errno));
-		goto out;
-	}
-	ret = 0;
-	for (i = 0; i < w.nnetns && !ret; i++) {
-		if (w.netns[i] == self.st_ino)
-			ret = iterate(it, read_it, ctx);
-		else if (!can_setns) /* entering a namespace needs CAP_SYS_ADMIN */
-			(*skipped)++;
-		else
-			ret = iterate_in(it, w.pid[i], read_it, ctx);
-	}
-	if (w.nnetns > 1 && can_setns && setns(home, CLONE_NEWNET)) {
-		p_err("cannot return to sipka's network namespace: %s", strerror(errno));
-		ret = -1;
-	}
-out:
-	if (home >= 0)
-		close(home);
-	iter_close(it);
-	return ret;
-}
+#include "iter.h"
+#include "log.h"
 
 /* Adds up the bytes (enum sipka_existing) of one iteration. */
 static int count(int fd, void *ctx)
@@ -173,8 +30,9 @@ static int count(int fd, void *ctx)
 		}
 	}
 	if (n < 0) {
-		p_err("the TCP iterator failed: %s", strerror(errno));
-		return -1;
+		n = -errno;
+		p_err("the TCP iterator failed: %s", strerror(-n));
+		return n;
 	}
 	return 0;
 }
@@ -236,14 +94,15 @@ static int collect(int fd, void *ctx)
 		more = realloc(l->c, (l->n + 1) * sizeof(*more));
 		if (!more) {
 			p_err("out of memory");
-			return -1;
+			return -ENOMEM;
 		}
 		l->c = more;
 		l->c[l->n++] = info;
 	}
 	if (n < 0) {
-		p_err("the TCP iterator failed: %s", strerror(errno));
-		return -1;
+		n = -errno;
+		p_err("the TCP iterator failed: %s", strerror(-n));
+		return n;
 	}
 	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Arming the connections that already exist, with a TCP iterator. */
+/* What the iterators are run for: arming the connections that already
+ * exist, and listing the connections. */
 #ifndef SIPKA_EXISTING_H
 #define SIPKA_EXISTING_H
 
@@ -7,7 +8,6 @@
 #include <stdbool.h>
 
 #include "attachments.h"
-#include "prog.h"
 #include "state.h"
 
 struct existing {
@@ -20,13 +20,6 @@ struct existing {
 /* Arms every established connection with a rule in the cgroups of AS (and
  * their descendants), or retunes it to the current rule if armed already. */
 int arm_existing(const struct state *s, const struct attachments *as, struct existing *x);
-
-/* Runs iterator WHICH in every network namespace that a process of the
- * cgroups of AS (and descendants) lives in, limited to those cgroups;
- * READ_IT reads each iteration. *SKIPPED: namespaces not entered for want
- * of CAP_SYS_ADMIN. */
-int iter_walk(const struct state *s, const struct attachments *as, enum iter_kind which,
-	      int (*read_it)(int fd, void *ctx), void *ctx, unsigned int *skipped);
 
 /* The connections (and listening sockets) of the cgroups of AS whose rule
  * port has a rule or that sipka armed, in *OUT (free() it). */

@@ -2,8 +2,6 @@
 /* sipka: the command table and the global options. */
 #define _GNU_SOURCE
 #include <bpf/libbpf.h>
-#include <jansson.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,41 +10,6 @@
 #include "sipka.h"
 
 struct globals cli_opts = { .pin_dir = SIPKA_PIN_DIR_DEFAULT };
-
-void p_err(const char *fmt, ...)
-{
-	char *msg = NULL;
-	va_list ap;
-	json_t *j;
-
-	va_start(ap, fmt);
-	if (vasprintf(&msg, fmt, ap) < 0)
-		msg = NULL;
-	va_end(ap);
-	fprintf(stderr, "Error: %s\n", msg ? msg : fmt);
-	/* Under -j a script reads stdout: the error is a JSON object there too,
-	 * as bpftool does ({"error": "..."}); stderr keeps the line for people. */
-	if (cli_opts.json) {
-		j = json_pack("{s:s}", "error", msg ? msg : fmt);
-		if (j) {
-			json_dumpf(j, stdout, JSON_COMPACT);
-			fputc('\n', stdout);
-			fflush(stdout);
-			json_decref(j);
-		}
-	}
-	free(msg);
-}
-
-void p_info(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
 
 void print_help(const struct cmd_help *h)
 {
@@ -86,8 +49,11 @@ static int global_opt(int c, const char *arg, int *rc)
 			return -1;
 		}
 		return 1;
-	case 'j': cli_opts.json = true; return 1;
-	case 'v': cli_opts.verbose++; return 1;
+	case 'j':
+		cli_opts.json = true;
+		log_set_json(true);
+		return 1;
+	case 'v': log_set_verbose(++cli_opts.verbose); return 1;
 	case 'V':
 		printf("sipka %s\n", SIPKA_VERSION);
 		*rc = EXIT_OK;
@@ -267,15 +233,6 @@ static int cmd_help_cmd(int argc, char **argv)
 	return c->run(n, args);
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && cli_opts.verbose < 2)
-		return 0;
-	if (level == LIBBPF_INFO && cli_opts.verbose < 1)
-		return 0;
-	return vfprintf(stderr, fmt, ap); /* libbpf's lines say "libbpf: " */
-}
-
 /* Takes the global options right after the command out of ARGV (next_opt
  * sees those further on), so 'sipka config -j show' works too. Returns the
  * new ARGC, or -1 to exit with *RC. */
@@ -322,8 +279,10 @@ int main(int argc, char **argv)
 	 * and the pin dir is known before any command looks at cli_opts.pin_dir, even
 	 * when --pin-dir comes after the command's own options. */
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++)
-		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json"))
+		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
 			cli_opts.json = true;
+			log_set_json(true);
+		}
 	for (i = 1; i < argc && strcmp(argv[i], "--"); i++) {
 		const char *dir = NULL;
 
@@ -353,7 +312,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(log_libbpf_print);
 	cmd = find_command(argv[optind]);
 	if (!cmd)
 		return EXIT_USAGE;

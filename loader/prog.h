@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * sipka's BPF object (the one file that embeds it): loading the program
- * against the pinned maps, upgrading it, migrating the maps of an older
- * layout, probing the kernel's features, and the iterator for existing
- * connections.
+ * Loading sipka: a first load, a reuse of the pinned program, an upgrade
+ * (another build, same layout: its program put in every attachment) or a
+ * migration (another layout or table size), each staged and committed.
  */
 #ifndef SIPKA_PROG_H
 #define SIPKA_PROG_H
@@ -13,7 +12,6 @@
 
 #include "conf.h"
 #include "pindir.h"
-#include "state.h"
 
 enum load_result {
 	LOAD_LOADED,   /* nothing was loaded: loaded and pinned now */
@@ -34,19 +32,5 @@ struct load_opts {
  * carried over). */
 int prog_load(struct pindir *pd, const struct load_opts *opts, enum load_result *res,
 	      bool *readopt);
-
-/* The iterators, loaded against S's maps: ITER_ARM arms existing
- * connections (one byte of enum sipka_existing each), ITER_LIST lists them
- * (struct sipka_conn_info each). */
-enum iter_kind { ITER_NONE, ITER_ARM, ITER_LIST };
-struct iter;
-int iter_open(const struct state *s, enum iter_kind which, struct iter **it);
-int iter_cgroups_fd(const struct iter *it);
-/* A new iteration (read it to run it), in the caller's network namespace. */
-int iter_create(const struct iter *it);
-void iter_close(struct iter *it);
-
-/* SIPKA_FEAT_* names, for status. */
-const char *feature_name(unsigned int bit);
 
 #endif

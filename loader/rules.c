@@ -5,20 +5,21 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "log.h"
+#include "maps.h"
 #include "rules.h"
-#include "state.h"
 
 int rules_read(int fd, struct conf *c)
 {
 	struct sipka_rule *all = malloc(SIPKA_PORTS * sizeof(*all));
+	int err = all ? array_read(fd, SIPKA_PORTS, sizeof(*all), all) : -ENOMEM;
 	__u32 port, present = 0;
 
 	c->n = 0;
-	if (!all || array_read(fd, SIPKA_PORTS, sizeof(*all), all)) {
-		p_err("cannot read the rule set: %s", strerror(all ? errno : ENOMEM));
+	if (err) {
+		p_err("cannot read the rule set: %s", strerror(-err));
 		free(all);
-		return -1;
+		return err;
 	}
 	for (port = 0; port < SIPKA_PORTS; port++) { /* in port order, each once */
 		if (!sipka_rule_present(&all[port]) || ++present > SIPKA_MAX_RULES)
@@ -40,21 +41,23 @@ int rules_read(int fd, struct conf *c)
 int rules_new_set(const struct conf *c)
 {
 	unsigned int i;
-	int fd;
+	int fd, err;
 
 	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "sipka_config", sizeof(__u32),
 			    sizeof(struct sipka_rule), SIPKA_PORTS, NULL);
 	if (fd < 0) {
-		p_err("cannot create a rule set: %s", strerror(errno));
-		return -1;
+		err = -errno;
+		p_err("cannot create a rule set: %s", strerror(-err));
+		return err;
 	}
 	for (i = 0; i < c->n; i++) {
 		/* An array's entries all exist: BPF_NOEXIST would fail. */
 		if (bpf_map_update_elem(fd, &c->rules[i].port, &c->rules[i].rule, BPF_ANY)) {
+			err = -errno;
 			p_err("cannot write the rule for port %u: %s", c->rules[i].port,
-			      strerror(errno));
+			      strerror(-err));
 			close(fd);
-			return -1;
+			return err;
 		}
 	}
 	return fd;
@@ -67,11 +70,11 @@ int rules_publish(const struct pindir *pd, int rules_fd, const struct conf *c)
 
 	fd = rules_new_set(c);
 	if (fd < 0)
-		return -1;
+		return fd;
 	/* The switch: one update of slot 0. */
-	ret = bpf_map_update_elem(rules_fd, &slot, &fd, BPF_ANY);
+	ret = bpf_map_update_elem(rules_fd, &slot, &fd, BPF_ANY) ? -errno : 0;
 	if (ret)
-		p_err("cannot switch to the new rules: %s", strerror(errno));
+		p_err("cannot switch to the new rules: %s", strerror(-ret));
 	else
 		ret = pin_replace(pd, fd, SIPKA_PIN_CONFIG);
 	close(fd);

@@ -11,9 +11,9 @@
 #include "pindir.h"
 
 /* Every rule in rule set CONFIG_FD (its present entries, the SIPKA_MAX_RULES
- * lowest ports), sorted by port, each port once: 0, or -1 (said why). */
+ * lowest ports), sorted by port, each port once: 0, or -errno (said why). */
 int rules_read(int config_fd, struct conf *c);
-/* A new rule set holding exactly C: a new fd, or -1 (said why). */
+/* A new rule set holding exactly C: a new fd, or -errno (said why). */
 int rules_new_set(const struct conf *c);
 /* Makes C the live rule set of RULES_FD and pins it as config (under the
  * writers' lock). */

@@ -19,6 +19,7 @@
 #include "pindir.h"
 #include "sipka.h"
 
+/* sipka's objects: the one bundle of fds (-1: not open), closed by state_close. */
 struct state {
 	int prog_fd, rules_fd, config_fd, stats_fd, slots_fd, conns_fd, events_fd, meta_fd,
 		untracked_fd;
@@ -34,33 +35,21 @@ struct state {
 		}                                         \
 	}
 
-/* What makes a program sipka's: it uses a map pinned in the pin dir under
- * one of sipka's names (committed, staged, or of an older layout). */
-struct ours {
-	__u32 map_ids[32];
-	int n;
-	__u32 prog_id; /* the pinned program, 0 if none */
-};
-int ours_collect(const struct pindir *pd, struct ours *o);
-bool ours_prog(const struct ours *o, __u32 prog_id);
-
-/* Every value of array map FD (keys 0 to ENTRIES - 1, VSIZE bytes each)
- * into OUT, in a few batched reads: 0, or -1 with errno set. */
-int array_read(int fd, __u32 entries, size_t vsize, void *out);
-
-/* Checks that map FD is sipka's map SPEC (type, sizes, name). WHY gets what
- * differs. */
-int map_check(int fd, const struct pin_spec *spec, char *why, size_t len);
-
 /* The layout of the committed pins into *LAYOUT: 0 when nothing is loaded,
  * 1 for sipka 0.1.0's pins; META gets the meta map's value (layout >= 2). */
 int state_layout(const struct pindir *pd, int *layout, struct sipka_meta *meta);
+/* Says that the maps in PD have LAYOUT, newer than this sipka's (META's
+ * sipka loaded them); returns -EPROTONOSUPPORT. */
+int state_newer(const struct pindir *pd, int layout, const struct sipka_meta *meta);
 
-/* Opens the committed pins of this build's layout, each checked. Returns 0,
- * -ENOENT when sipka is not loaded (nothing said), -1 having said why. */
+/* Whether sipka is loaded in PD: the pin dir is there and holds the prog pin. */
+bool state_loaded(const struct pindir *pd);
+/* Opens the committed pins of this build's layout, each checked. Says why
+ * it fails, "not loaded" too (-ENOENT). */
 int state_open(const struct pindir *pd, struct state *s);
 void state_close(struct state *s);
-/* The live rule set (slot 0 of the rules map): a new fd, or -1. */
+/* The live rule set (slot 0 of the rules map): a new fd, or -errno
+ * (nothing printed). */
 int state_live_config(const struct pindir *pd, int rules_fd);
 
 /* Under the writers' lock: finishes or undoes what a killed command left
@@ -73,11 +62,11 @@ int state_recover(struct pindir *pd);
 int state_commit(struct pindir *pd, int *replaced);
 
 /* For a command that changes state: checks the environment, opens the pin
- * dir (CREATE: makes it), takes the writers' lock and recovers. Returns 0,
- * -ENOENT when the pin dir is missing and not CREATE (nothing said), -1. */
+ * dir (CREATE: makes it), takes the writers' lock and recovers. A missing
+ * pin dir (not CREATE) is no error: pindir_missing() says so. */
 int state_begin_write(struct pindir *pd, bool create);
-/* For a command that reads: opens the pin dir and the state, or says that
- * sipka is not loaded. */
+/* For a command that reads: checks the environment, opens the pin dir and
+ * the state, or says that sipka is not loaded. */
 int state_begin_read(struct pindir *pd, struct state *s);
 
 #endif

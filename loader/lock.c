@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "log.h"
+
+/* Who holds the flock on the pin dir, from /proc/locks, into BUF. */
+static void lock_holder(const struct pindir *pd, char *buf, size_t len)
+{
+	char line[256], want[64], cmd[128] = "", path[64];
+	struct stat st;
+	FILE *f;
+	int pid = 0, n;
+
+	snprintf(buf, len, "another process");
+	if (fstat(pd->fd, &st))
+		return;
+	snprintf(want, sizeof(want), "%02x:%02x:%llu", major(st.st_dev), minor(st.st_dev),
+		 (unsigned long long)st.st_ino);
+	f = fopen("/proc/locks", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		char type[16], dev[64];
+		int p;
+
+		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:567 0 EOF" */
+		if (sscanf(line, "%*d: %15s %*s %*s %d %63s", type, &p, dev) == 3 &&
+		    !strcmp(type, "FLOCK") && !strcmp(dev, want) && p != getpid()) {
+			pid = p;
+			break;
+		}
+	}
+	if (f)
+		fclose(f);
+	if (!pid)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "r");
+	if (f) {
+		n = fread(cmd, 1, sizeof(cmd) - 1, f);
+		fclose(f);
+		for (int i = 0; i < n - 1; i++)
+			if (!cmd[i])
+				cmd[i] = ' ';
+		cmd[n > 0 ? n : 0] = '\0';
+	}
+	snprintf(buf, len, "process %d (%s)", pid, cmd[0] ? cmd : "?");
+}
+
+/* Whether the directory locked is still the one at the path: a detach that
+ * held the lock before may have removed it. */
+static bool still_there(const struct pindir *pd)
+{
+	struct stat a, b;
+
+	return !fstat(pd->fd, &a) && !lstat(pd->path, &b) && a.st_nlink > 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+int pindir_lock(struct pindir *pd)
+{
+	struct timespec nap = { 0, 50 * 1000 * 1000 };
+	const char *env = getenv("SIPKA_LOCK_WAIT");
+	int i, err, wait_s = PINDIR_LOCK_WAIT_S;
+	char holder[200];
+
+	if (env && atoi(env) > 0 && atoi(env) <= 3600)
+		wait_s = atoi(env);
+	for (i = 0; i < wait_s * 20; i++) {
+		if (!flock(pd->fd, LOCK_EX | LOCK_NB)) {
+			if (!still_there(pd)) {
+				/* Start over on the directory that is there now. */
+				pindir_close(pd);
+				err = pindir_open(pd, pd->create);
+				if (err)
+					return err;
+				if (pindir_missing(pd)) {
+					p_err("sipka was removed from %s meanwhile: nothing is loaded",
+					      pd->path);
+					return -ENOENT;
+				}
+				continue;
+			}
+			pd->locked = true;
+			return 0;
+		}
+		if (errno != EWOULDBLOCK) {
+			err = -errno;
+			p_err("cannot lock %s: %s", pd->path, strerror(-err));
+			return err;
+		}
+		nanosleep(&nap, NULL);
+	}
+	lock_holder(pd, holder, sizeof(holder));
+	p_err("%s is changing sipka's state in %s; waited %d s. Try again when it is done (or stop it if it hangs)",
+	      holder, pd->path, wait_s);
+	return -EWOULDBLOCK;
+}
+
+int pindir_reader_lock(const char *path)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	__u64 hash = 1469598103934665603ULL; /* FNV-1a of the path */
+	const char *c;
+	int fd, err;
+
+	/* Named after the path, not the directory: a follower keeps it while
+	 * a detach and attach make the pin dir anew. sun_path[0] = 0: the
+	 * abstract namespace, nothing on disk. */
+	for (c = path; *c; c++)
+		hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
+	snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "sipka-events-%016llx",
+		 (unsigned long long)hash);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
