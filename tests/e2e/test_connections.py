@@ -3,9 +3,8 @@
 declared dead? Read from the kernel's own socket state."""
 import json
 import os
-import time
 
-from harness import Env, defer, need_root, undo
+from harness import Env, defer, need_root, undo, wait_until
 
 
 def setUpModule():
@@ -43,11 +42,8 @@ class Connections(Env):
         self.assertEqual(self.sipka("connections", "--peer", "198.18.0.9", json_out=True), [])
         # The phone goes silent: the kernel's idle time and probes show it.
         self.black_hole(phone_ns)
-        for _ in range(60):
-            r = self.sipka("connections", json_out=True)[0]
-            if r["probes_out"] >= 1:
-                break
-            time.sleep(0.1)
+        r = wait_until(lambda: (lambda r: r["probes_out"] >= 1 and r)(self.sipka("connections", json_out=True)[0]),
+                       6, "a keepalive probe out", interval=0.1)
         self.assertGreaterEqual(r["probes_out"], 1)
         self.assertGreaterEqual(r["idle_ms"], 2000)
         table = self.sipka("connections").stdout.splitlines()
