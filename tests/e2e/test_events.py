@@ -5,10 +5,9 @@ import json
 import os
 import re
 import signal
-import subprocess
 import time
 
-from harness import NEXT, SIPKA, Env, Lines, Process, need_root, run, wait_until
+from harness import NEXT, SIPKA, Env, Process, need_root, run, wait_until
 
 ISO8601 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
 RING_SLOTS = 256 * 1024 // (80 + 8)    # event + ring buffer record header
@@ -34,21 +33,15 @@ class Events(Env):
         return [json.loads(line) for line in p.stdout.splitlines()], p.stderr
 
     def follow(self, *args):
-        """A 'sipka events --follow', returned once it holds the reader's lock."""
-        cmd = [SIPKA, "--pin-dir", self.pin_dir] + list(args) + ["events", "--follow"]
-        reader = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        """A 'sipka events --follow' (a Process), returned once it holds the reader's lock."""
+        reader = Process([SIPKA, "--pin-dir", self.pin_dir] + list(args) + ["events", "--follow"])
         # The reader's lock is an abstract socket "@sipka-events-..." it has bound;
         # never try the lock ourselves: our try could make the reader's fail.
-        try:
-            wait_until(lambda: self.reader_holds_lock(reader.pid) or reader.poll() is not None, 10,
-                       "the reader takes its lock or ends", interval=0.02)
-            if self.reader_holds_lock(reader.pid):
-                return reader
-        except AssertionError:
-            pass
-        reader.kill()
-        _, err = reader.communicate(timeout=5)
-        raise AssertionError("the reader did not take its lock: %d %s" % (reader.returncode, err))
+        wait_until(lambda: self.reader_holds_lock(reader.p.pid) or reader.p.poll() is not None, 10,
+                   "the reader takes its lock or ends", interval=0.02)
+        if not self.reader_holds_lock(reader.p.pid):
+            raise AssertionError("the reader did not take its lock: %d %s" % (reader.stop(), reader.err_seen))
+        return reader
 
     @staticmethod
     def reader_holds_lock(pid):
@@ -125,20 +118,14 @@ class Events(Env):
         lid = pbx("listen", "127.0.0.1", 5060)["id"]
         for sig in (signal.SIGINT, signal.SIGTERM):
             reader = self.follow("-j")
-            try:
-                second = self.sipka("events", check=False)
-                self.assertNotEqual(second.returncode, 0)
-                self.assertIn("one reader at a time", second.stderr)
-                self.resets(pbx, lid, phone, "127.0.0.1", 2)
-                out = Lines(reader.stdout)
-                lines = [json.loads(out.readline(10)) for _ in range(2)]
-                self.assertEqual([e["reason"] for e in lines], ["reset", "reset"])
-                reader.send_signal(sig)
-                self.assertEqual(reader.wait(5), 0)
-            finally:
-                if reader.poll() is None:
-                    reader.kill()
-                reader.wait(5)
+            second = self.sipka("events", check=False)
+            self.assertNotEqual(second.returncode, 0)
+            self.assertIn("one reader at a time", second.stderr)
+            self.resets(pbx, lid, phone, "127.0.0.1", 2)
+            lines = [json.loads(reader.line(10)) for _ in range(2)]
+            self.assertEqual([e["reason"] for e in lines], ["reset", "reset"])
+            reader.p.send_signal(sig)
+            self.assertEqual(reader.p.wait(5), 0)
 
 
 class Following(Env):
