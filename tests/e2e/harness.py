@@ -387,7 +387,6 @@ def cgroup_progs(cg):
 # Two rule sets the state tests switch between, and the (port, time) pairs config show gives for them.
 CONF_A = "[tcp]\nport = 5060\ntcp_keepalive_time = 11\n[tls]\nport = 5061\n[ws]\nport = 8088\n"
 CONF_B = "[tcp]\nport = 5060\ntcp_keepalive_time = 22\n[trunk]\nport = 5070\n"
-DEFAULT_RULES = [(5060, 60), (5061, 60)]    # the embedded default
 
 
 def rules_of(text):
