@@ -19,6 +19,7 @@ import unittest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 # SIPKA=path picks another build (make test-sanitize: build/san/sipka).
 SIPKA = os.path.abspath(os.environ.get("SIPKA") or os.path.join(ROOT, "sipka"))
+NEXT = os.path.join(ROOT, "build", "next", "sipka")     # another build, same layout (make test builds it)
 PEER = os.path.join(ROOT, "tests", "e2e", "peer.py")
 _serial = itertools.count(1)
 _undo = []      # (name, fn), run last-first
@@ -30,6 +31,20 @@ SANITIZER_EXIT = 86
 SANITIZER_WORDS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", ": runtime error: ")
 for _var in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
     os.environ[_var] = ":".join(filter(None, [os.environ.get(_var), "exitcode=%d" % SANITIZER_EXIT]))
+
+
+def wait_until(cond, timeout, what, interval=0.05):
+    """Polls COND() until it returns something true, and returns that; fails
+    after TIMEOUT seconds (COND is tried at least once) with WHAT, a string or
+    a function that says what was wanted and what there is."""
+    end = time.monotonic() + timeout
+    while True:
+        got = cond()
+        if got:
+            return got
+        if time.monotonic() > end:
+            raise AssertionError("not within %gs: %s" % (timeout, what() if callable(what) else what))
+        time.sleep(interval)
 
 
 class Lines:
@@ -53,6 +68,51 @@ class Lines:
             self.buf += chunk
         line, self.buf = self.buf.split(b"\n", 1)
         return line.decode() + "\n"
+
+
+class Process:
+    """A process whose stdout and stderr are read line by line, each line
+    waited for with a deadline; stopped with the test (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, cmd, env=None):
+        self.p, self._undo = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+        self.out, self.err = Lines(self.p.stdout), Lines(self.p.stderr)
+        self.err_seen = []      # the stderr lines read so far
+
+    def line(self, timeout=10):
+        """The next line on stdout."""
+        line = self.out.readline(timeout)
+        if not line:
+            raise AssertionError("stdout ended; stderr: %s" % self.err_seen)
+        return line
+
+    def err_line(self, containing, timeout=10, start=0):
+        """Waits for a stderr line with CONTAINING, the START-th line or later; returns it."""
+        end = time.monotonic() + timeout
+        while True:
+            for line in self.err_seen[start:]:
+                if containing in line:
+                    return line
+            start = max(start, len(self.err_seen))
+            try:
+                line = self.err.readline(max(0.01, end - time.monotonic()))
+            except AssertionError:
+                raise AssertionError("no '%s' on stderr within %ss: %s"
+                                     % (containing, timeout, self.err_seen)) from None
+            if not line:
+                raise AssertionError("stderr ended without '%s': %s" % (containing, self.err_seen))
+            self.err_seen.append(line)
+
+    def stop(self):
+        """Stops it; returns its exit status. What it wrote on stderr is in err_seen."""
+        undo(self._undo)
+        for line in iter(lambda: self.err.readline(5), ""):
+            self.err_seen.append(line)
+        return self.p.returncode
+
+    def rest(self):
+        """The lines left on stdout once it has stopped."""
+        return list(iter(lambda: self.out.readline(5), ""))
 
 
 def unique(prefix):
@@ -175,10 +235,10 @@ class Env(unittest.TestCase):
         undo_all()
 
     def _rm_cgroup(self):
-        for _ in range(50):     # processes may take a moment to leave
+        def removed():      # processes may take a moment to leave
             try:
                 os.rmdir(self.cg)
-                return
+                return True
             except OSError:
                 with open(os.path.join(self.cg, "cgroup.procs")) as f:
                     for pid in f.read().split():
@@ -186,8 +246,8 @@ class Env(unittest.TestCase):
                             os.kill(int(pid), signal.SIGKILL)
                         except ProcessLookupError:
                             pass
-                time.sleep(0.1)
-        os.rmdir(self.cg)
+                return False
+        wait_until(removed, 5, "cgroup %s removed" % self.cg, interval=0.1)
 
     def sipka(self, *args, check=True, json_out=False, pin_dir=None):
         cmd = [SIPKA, "--pin-dir", pin_dir or self.pin_dir] + (["-j"] if json_out else []) + list(args)
@@ -213,15 +273,43 @@ class Env(unittest.TestCase):
 
     def wait_stats(self, port, timeout, **want):
         """Polls until the counters of PORT hold WANT; returns them and when."""
-        end = time.monotonic() + timeout
-        while True:
-            row = self.stats(port)
-            now = time.monotonic()
-            if all(row[k] == v for k, v in want.items()):
-                return row, now
-            if now > end:
-                raise AssertionError("port %d: wanted %s, have %s" % (port, want, row))
-            time.sleep(0.05)
+        seen = []
+
+        def holds():
+            seen[:] = [self.stats(port), time.monotonic()]
+            return all(seen[0][k] == v for k, v in want.items()) and tuple(seen)
+        return wait_until(holds, timeout, lambda: "port %d: wanted %s, have %s" % (port, want, seen[0]))
+
+    def rule_times(self, sipka=SIPKA):
+        """(port, time) of each live rule, as config show says; None when it fails."""
+        p = run(sipka, "--pin-dir", self.pin_dir, "-j", "config", "show", check=False)
+        return sorted((r["port"], r["time"]) for r in json.loads(p.stdout)) if not p.returncode else None
+
+    def kernel_state(self):
+        """What a refused command must leave as it was: the rules, the status, the programs."""
+        return (self.sipka("config", "show", json_out=True), self.sipka("status", json_out=True),
+                cgroup_progs(self.cg))
+
+    def assert_whole(self, rules_ok=None):
+        """What every command must leave, killed or not: status recovers it;
+        every attachment runs the pinned program; no program of ours is
+        attached when nothing is loaded; rules are one whole set (one of
+        RULES_OK, when given). Returns the status, or None when not loaded."""
+        p = self.sipka("-j", "status", check=False)
+        rc, st = p.returncode, json.loads(p.stdout) if p.stdout.strip() else None
+        self.assertIn(rc, (0, 3), "status failed: %s" % st)
+        if not st or not st.get("loaded"):
+            self.assertEqual(cgroup_progs(self.cg), [], "an orphan program is attached")
+            return None
+        for a in st["attachments"]:
+            self.assertEqual(a["prog_id"], st["prog"]["id"], "an attachment runs another program")
+        self.assertEqual(sorted(p["id"] for p in cgroup_progs(self.cg)),
+                         sorted(a["prog_id"] for a in st["attachments"] if a["cgroup"] == self.cg))
+        names = os.listdir(self.pin_dir)
+        self.assertFalse([n for n in names if n.endswith("-new") or n.endswith("-tmp")], names)
+        if rules_ok is not None:
+            self.assertIn(self.rule_times(), rules_ok)
+        return st
 
     def netns(self):
         name = unique("sipkat")
@@ -277,8 +365,39 @@ class Env(unittest.TestCase):
     def pbx(self):
         return Peer(cgroup=self.cg, netns=self.ns)
 
+    def phone_call(self, port=5060):
+        """A phone (outside the cgroup) connected to the PBX on 127.0.0.1:PORT,
+        the PBX having accepted: (pbx, phone)."""
+        pbx, phone = self.pbx(), self.outsider()
+        lid = pbx("listen", "127.0.0.1", port)["id"]
+        phone("connect", "127.0.0.1", port)
+        pbx("accept", lid)
+        return pbx, phone
+
     def outsider(self, ns=None):
         return Peer(netns=ns or self.ns)
+
+
+def cgroup_progs(cg):
+    """The programs attached to CG, as bpftool shows them (dicts with id, attach_type, ...)."""
+    out = run("bpftool", "-j", "cgroup", "show", cg).stdout.strip()
+    return json.loads(out) if out else []     # bpftool prints nothing for none
+
+
+# Two rule sets the state tests switch between, and the (port, time) pairs config show gives for them.
+CONF_A = "[tcp]\nport = 5060\ntcp_keepalive_time = 11\n[tls]\nport = 5061\n[ws]\nport = 8088\n"
+CONF_B = "[tcp]\nport = 5060\ntcp_keepalive_time = 22\n[trunk]\nport = 5070\n"
+
+
+def rules_of(text):
+    """(port, time) of each rule a config file TEXT makes, as config show says."""
+    out = []
+    for line in text.splitlines():
+        if line.startswith("port"):
+            out.append([int(line.split("=")[1]), 60])
+        if line.startswith("tcp_keepalive_time"):
+            out[-1][1] = int(line.split("=")[1])
+    return sorted(tuple(r) for r in out)
 
 
 def need_root():

@@ -13,7 +13,7 @@ import tempfile
 import time
 import unittest
 
-from harness import ROOT, Env, Lines, defer, need_root, run, skip_if_host_covers, spawn
+from harness import ROOT, Env, Lines, defer, need_root, run, skip_if_host_covers, spawn, wait_until
 
 SIP = os.path.join(ROOT, "tests", "e2e", "sip")
 PBX, PHONE = "198.18.0.1", "198.18.0.2"
@@ -57,11 +57,8 @@ class Kamailio(Env):
         spawn(["kamailio", "-f", os.path.join(self.dir, "kamailio.cfg"), "-DD", "-E", "-Y", self.dir]
               + (["-A", "LOST_TCP"] if self.LOST_TCP else []),
               cgroup=self.cg, netns=self.ns, stdout=log, stderr=subprocess.STDOUT)
-        end = time.monotonic() + 10
-        while self.kamcmd("core.version", check=False).returncode:
-            if time.monotonic() > end:
-                raise AssertionError("kamailio did not start:\n" + self.log()[-2000:])
-            time.sleep(0.1)
+        wait_until(lambda: not self.kamcmd("core.version", check=False).returncode, 10,
+                   lambda: "kamailio starts:\n" + self.log()[-2000:], interval=0.1)
 
     def log(self):
         with open(os.path.join(self.dir, "kamailio.log")) as f:
@@ -73,12 +70,10 @@ class Kamailio(Env):
     def registered(self):
         return set(re.findall(r"AoR: (\S+)", self.kamcmd("ul.dump").stdout))
 
-    def wait_registered(self, want, timeout=15):
-        end = time.monotonic() + timeout
-        while not want <= self.registered():
-            if time.monotonic() > end:
-                raise AssertionError("registered: %s, want %s" % (sorted(self.registered()), sorted(want)))
-            time.sleep(0.1)
+    def wait_registered(self, want, timeout=15, exactly=False):
+        """Waits until the users of WANT are registered (EXACTLY: and no other)."""
+        wait_until(lambda: want == self.registered() if exactly else want <= self.registered(), timeout,
+                   lambda: "registered: %s, want %s" % (sorted(self.registered()), sorted(want)), interval=0.1)
 
     def tcp_list(self):
         """Kamailio's own connections: (peer address, peer port)."""
@@ -101,6 +96,8 @@ class Kamailio(Env):
         checks that the PBX's N connections stay ESTABLISHED with the kernel's
         keepalive timer (first probe after 7200 s)."""
         self.black_hole(self.phone_ns)
+        # A fixed wait is the premise of a control: nothing may happen for at
+        # least as long as sipka would take to find them dead.
         time.sleep(wait_s)
         conns = self.established()
         self.assertEqual(len(conns), n, "the dead phones stay ESTABLISHED")
@@ -117,14 +114,7 @@ class Kamailio(Env):
             conns = self.established()
             ok = len(conns) == n and all(c.split()[1] == "0" and "timer:(keepalive," in c for c in conns)
             return conns if ok else None
-        end = time.monotonic() + timeout
-        while True:
-            conns = idle()
-            if conns:
-                return conns
-            if time.monotonic() > end:
-                raise AssertionError("not %d idle connections: %s" % (n, self.established()))
-            time.sleep(0.05)
+        return wait_until(idle, timeout, lambda: "%d idle connections: %s" % (n, self.established()))
 
     def arm(self, time_, intvl, probes, *names):
         self.attach()

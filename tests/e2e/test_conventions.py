@@ -34,7 +34,8 @@ class Conventions(Env):
         # After the command's own options and its argument too.
         p = self.raw("config", "set", "5070", "--time", "30", "-j", "--pin-dir", self.pin_dir, "--name", "ws")
         self.assertEqual(p.returncode, 0, p.stderr)
-        json.loads(p.stdout)
+        out = json.loads(p.stdout)
+        self.assertEqual((out["port"], out["name"], out["time"], out["intvl"]), (5070, "ws", 30, 10))
         rule = [r for r in self.sipka("config", "show", json_out=True) if r["port"] == 5070]
         self.assertEqual((rule[0]["name"], rule[0]["time"]), ("ws", 30))
         self.assertRegex(self.raw("status", "-V").stdout, r"^sipka \d")

@@ -60,7 +60,9 @@ class DeadPeers(Env):
         _, phone_sock, _ = self.call_in()
         self.phone("rst", phone_sock)
         row, _ = self.wait_stats(5060, 5, reset=1)
-        time.sleep(BOUND + MARGIN)     # and no death is counted later
+        # And no death is counted later: a fixed wait is the premise, as long as
+        # keepalive would take to find the phone dead, and then some.
+        time.sleep(BOUND + MARGIN)
         row = self.stats(5060)
         self.assertEqual((row["active"], row["closed"], row["dead_keepalive"], row["dead_retransmit"]),
                          (0, 1, 0, 0))

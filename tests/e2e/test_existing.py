@@ -3,9 +3,8 @@
 the rules too: attach arms them, config set and load retune them."""
 import json
 import os
-import time
 
-from harness import Env, Peer, defer, need_root, undo
+from harness import Env, Peer, defer, need_root, undo, wait_until
 
 KERNEL_DEFAULT = {"keepalive": 0, "time": 7200, "intvl": 75, "probes": 9, "user_timeout_ms": 0}
 
@@ -54,12 +53,11 @@ class Existing(Env):
 
         self.black_hole(phone_ns)
         if not tracked:     # the kernel still ends the dead one; sipka cannot count it
-            for _ in range(100):
-                peers = [c["remote_addr"] for c in self.sipka("connections", json_out=True)]
-                if "198.18.0.2" not in peers:
-                    break
-                time.sleep(0.1)
-            self.assertEqual(peers, ["::1"], "the dead phone's connection is gone, the live one stays")
+            def peers():
+                return [c["remote_addr"] for c in self.sipka("connections", json_out=True)]
+            wait_until(lambda: "198.18.0.2" not in peers(), 10, lambda: "the dead phone's connection gone: %s"
+                       % peers(), interval=0.1)
+            self.assertEqual(peers(), ["::1"], "the dead phone's connection is gone, the live one stays")
             self.assertEqual(self.stats(5060)["errors"], 0)
             return
         row, _ = self.wait_stats(5060, 10, dead_keepalive=1)
@@ -143,3 +141,37 @@ class Existing(Env):
         self.assertNotIn("existing", out)
         self.assertEqual(pbx("opts", sip)["opts"], KERNEL_DEFAULT)
         self.assertEqual(self.stats(5060)["armed"], 0)
+
+    def test_existing_and_new_connections_choose_the_same_rule(self):
+        """Accepted: the local port's rule; opened: the remote port's. The
+        iterator (existing) and sock_ops (new) agree on the same connections."""
+        other = self.netns()    # where nothing listens on 5060
+
+        def make(src):
+            pbx, out = self.pbx(), self.outsider()
+            pbx2, out2 = Peer(cgroup=self.cg, netns=other), self.outsider(other)
+            l5060 = pbx("listen", "127.0.0.1", 5060)["id"]
+            l7000 = pbx("listen", "127.0.0.1", 7000)["id"]
+            lo = out2("listen", "127.0.0.1", 7777)["id"]
+            conns = {}
+            out("connect", "127.0.0.1", 5060)
+            conns["accepted on 5060"] = (pbx, pbx("accept", l5060)["id"])
+            out("connect", "127.0.0.1", 7000, "127.0.0.1", 5061)
+            conns["accepted on 7000 from port 5061"] = (pbx, pbx("accept", l7000)["id"])
+            conns["opened from 5060 to 7777"] = (pbx2, pbx2("connect", "127.0.0.1", 7777, src, 5060)["id"])
+            out2("accept", lo)
+            conns["opened to 5061"] = (pbx2, pbx2("connect", "127.0.0.1", 5061)["id"]) \
+                if out2("listen", "127.0.0.1", 5061) else None
+            return [pbx, out, pbx2, out2], conns
+
+        def armed(conns):
+            return {k: peer("opts", i)["opts"]["keepalive"] for k, (peer, i) in conns.items()}
+        want = {"accepted on 5060": 1, "accepted on 7000 from port 5061": 0, "opened from 5060 to 7777": 0,
+                "opened to 5061": 1}
+        peers, conns = make("127.0.0.1")
+        self.attach()
+        self.assertEqual(armed(conns), want, "the iterator")
+        for p in peers:
+            p.close()
+        peers, conns = make("127.0.0.2")     # the first is in TIME_WAIT
+        self.assertEqual(armed(conns), want, "sock_ops")

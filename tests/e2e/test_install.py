@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
-"""make install and make uninstall, into a scratch DESTDIR."""
+"""make install and make uninstall, into a scratch DESTDIR: the files, the
+units, the completion, and a warning when sipka is still loaded."""
 import os
 import shutil
 import subprocess
 import tempfile
 import unittest
 
-from harness import ROOT, run
+from harness import ROOT, Env, defer, need_root, run
 
 FILES = ["etc/sipka/sipka.conf", "usr/sbin/sipka", "usr/share/man/man8/sipka.8",
          "usr/share/bash-completion/completions/sipka", "usr/share/doc/sipka/sipka-pbx.conf",
@@ -15,13 +16,17 @@ FILES = ["etc/sipka/sipka.conf", "usr/sbin/sipka", "usr/share/man/man8/sipka.8",
          "usr/lib/systemd/system/sipka-events.service"]
 
 
+def make(*args):
+    return run("make", "-s", "-C", ROOT, *args)
+
+
 class Install(unittest.TestCase):
     def setUp(self):
         self.dest = tempfile.mkdtemp(prefix="sipka-destdir-")
         self.addCleanup(shutil.rmtree, self.dest)
 
     def make(self, target):
-        return run("make", "-s", "-C", ROOT, target, "DESTDIR=" + self.dest, "PREFIX=/usr")
+        return make(target, "DESTDIR=" + self.dest, "PREFIX=/usr")
 
     def files(self):
         return sorted(os.path.relpath(os.path.join(d, f), self.dest)
@@ -67,3 +72,31 @@ class Install(unittest.TestCase):
         out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
         self.assertEqual(out[:3], ["config connections", "show set", "--user-timeout"])
         self.assertEqual(out[3].split(), ["--prometheus", "--output", "--watch", "--help"])
+
+
+class Installed(Env):
+    """Installed while sipka is loaded (root: it attaches)."""
+
+    @classmethod
+    def setUpClass(cls):
+        need_root()
+
+    def test_events_unit_and_uninstall_warning(self):
+        dest = tempfile.mkdtemp(prefix="sipka-destdir-")
+        defer(lambda: shutil.rmtree(dest), "destdir")
+        make("install", "DESTDIR=" + dest, "PREFIX=/usr")
+        unit = os.path.join(dest, "usr/lib/systemd/system/sipka-events.service")
+        with open(unit) as f:
+            text = f.read()
+        self.assertIn("\nExecStart=/usr/sbin/sipka events --follow\n", text)
+        self.assertIn("StandardOutput=append:/var/log/sipka/events.jsonl", text, "the JSON Lines override")
+
+        self.attach()
+        p = make("uninstall", "DESTDIR=" + dest, "PREFIX=/usr", "PIN_DIR=" + self.pin_dir)
+        self.assertIn("sipka is still loaded", p.stderr)
+        self.assertIn("sipka detach", p.stderr)
+        self.assertFalse(os.path.exists(unit))
+        self.sipka("detach")
+        make("install", "DESTDIR=" + dest, "PREFIX=/usr")
+        p = make("uninstall", "DESTDIR=" + dest, "PREFIX=/usr", "PIN_DIR=" + self.pin_dir)
+        self.assertNotIn("warning", p.stderr)

@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from harness import spawn
+from harness import spawn, wait_until
 from sipstack import PHONE, PBX, SIP, need
 from sipstack import Kamailio as KamailioEnv
 
@@ -26,11 +26,7 @@ class Kamailio(KamailioEnv):
         """N SIPp phones over TCP, one connection each, idle once registered;
         and baresip, a real phone, over TLS (Debian's SIPp has no TLS)."""
         want = self.sipp_phones(n) | self.baresip(("tlsphone", "tls"))
-        end = time.monotonic() + 15
-        while self.registered() != want:
-            if time.monotonic() > end:
-                raise AssertionError("registered: %s" % sorted(self.registered()))
-            time.sleep(0.1)
+        self.wait_registered(want, exactly=True)
         return self.wait_idle(n + 1)
 
     def test_registered_phones_are_armed_and_dead_ones_found(self):
@@ -58,9 +54,8 @@ class Kamailio(KamailioEnv):
                          "an event names each phone")
         self.assertEqual({e["reason"] for e in events}, {"keepalive"})
         self.assertEqual(sorted(e["name"] for e in events), ["tcp"] * PHONES + ["tls"])
-        end = time.monotonic() + 5
-        while self.tcp_list() and time.monotonic() < end:
-            time.sleep(0.1)
+        wait_until(lambda: not self.tcp_list(), 5, lambda: "Kamailio drops them too: %s" % self.tcp_list(),
+                   interval=0.1)
         self.assertEqual(self.tcp_list(), set(), "Kamailio dropped them too")
 
     def test_outgoing_leg_to_a_trunk_is_armed_by_its_remote_port(self):
@@ -68,7 +63,8 @@ class Kamailio(KamailioEnv):
         spawn(["sipp", "-sf", os.path.join(SIP, "options-uas.xml"), "-t", "t1", "-i", PHONE, "-p", 5060,
                "-max_socket", 100, "-nostdin"],
               netns=self.phone_ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        wait_until(lambda: "%s:5060 " % PHONE in self.ns_run(self.phone_ns, "ss", "-tlnH").stdout, 10,
+                   "the trunk (SIPp) listens on %s:5060" % PHONE)
         uac = self.ns_run(self.phone_ns, "sipp", PBX + ":5060", "-sf", os.path.join(SIP, "options-uac.xml"),
                           "-t", "t1", "-i", PHONE, "-p", 5070, "-m", 1, "-max_socket", 100, "-nostdin",
                           "-timeout", "10", check=False)

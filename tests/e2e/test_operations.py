@@ -4,16 +4,11 @@ attaches the pinned program itself), load sipka at boot without attaching."""
 import json
 import os
 
-from harness import Env, Peer, defer, need_root, run, undo
+from harness import Env, Peer, cgroup_progs, defer, need_root, run, undo
 
 
 def setUpModule():
     need_root()
-
-
-def cgroup_prog_ids(cg):
-    out = run("bpftool", "-j", "cgroup", "show", cg).stdout.strip()
-    return [p["id"] for p in json.loads(out)] if out else []
 
 
 class Operations(Env):
@@ -27,7 +22,7 @@ class Operations(Env):
         self.assertEqual((out["program"], out["rules"], out["rules_from"]),
                          ("loaded", 2, "the embedded default"))
         self.assertEqual(self.sipka("status", check=False).returncode, 3, "loaded, attached nowhere")
-        self.assertEqual(cgroup_prog_ids(self.cg), [])
+        self.assertEqual(cgroup_progs(self.cg), [])
         self.assertTrue(os.path.exists(os.path.join(self.pin_dir, "prog")))
         self.assertEqual(json.loads(self.sipka("-j", "load").stdout)["program"], "reused")
         bad = self.conf("[tcp]\nport = 5060\ntcp_keepalive_time = 0\n")
@@ -57,7 +52,7 @@ class Operations(Env):
         self.assertEqual(pbx("opts", sip["id"])["opts"]["time"], 25, "retuned there too")
 
         self.sipka("detach")
-        self.assertEqual(cgroup_prog_ids(self.cg), [])
+        self.assertEqual(cgroup_progs(self.cg), [])
         self.assertFalse(os.path.exists(self.pin_dir))
 
     def test_pbx_restart_leaves_a_defunct_link_that_attach_removes(self):

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Rule changes without surprises: config set changes only what it is given,
-and every way of changing rules retunes the live connections alike."""
+every way of changing rules retunes the live connections alike, and the
+rule limit is checked before anything is written."""
 from harness import Env, need_root
 
 
@@ -54,3 +55,13 @@ class Rules(Env):
         self.assertEqual(time_now(), 44, "--new-only leaves it")
         self.sipka("config", "del", "5060")
         self.assertEqual(time_now(), 44, "config del keeps what it has")
+
+    def test_rule_limit_checked_before_anything_is_written(self):
+        self.attach()
+        many = "".join("[r%d]\nport = %d\n" % (i, 10000 + i) for i in range(256))
+        self.sipka("config", "load", self.conf(many))
+        self.assertEqual(len(self.rule_times()), 256, "256 rules fit, whatever was there")
+        p = self.sipka("config", "set", "5060", check=False)
+        self.assertEqual(p.returncode, 1)
+        self.assertIn("at most 256 rules", p.stderr)
+        self.assertEqual(len(self.rule_times()), 256)

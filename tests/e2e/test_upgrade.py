@@ -3,11 +3,9 @@
 live link at once, keeping rules and counters, while connections churn."""
 import os
 import threading
-import time
 
-from harness import ROOT, Env, need_root, run, skip_if_host_covers
+from harness import NEXT, Env, need_root, run, skip_if_host_covers, wait_until
 
-NEXT = os.path.join(ROOT, "build", "next", "sipka")     # make test builds it
 COUNTERS = ("armed", "dead_keepalive", "dead_retransmit", "reset", "closed", "errors", "events_lost")
 
 
@@ -28,12 +26,12 @@ class Upgrade(Env):
         made = []
         churn = threading.Thread(target=lambda: made.append(pbx("churn", "127.0.0.1", 5060, 6000, 2)["made"]))
         churn.start()
-        samples = [self.stats(5060)]
-        end = time.monotonic() + 30
-        while samples[-1]["armed"] < 1000:      # well under way
-            self.assertLess(time.monotonic(), end, "the churn did not get under way")
-            time.sleep(0.02)
+        samples = []
+
+        def under_way():        # well under way
             samples.append(self.stats(5060))
+            return samples[-1]["armed"] >= 1000
+        wait_until(under_way, 30, "the churn under way", interval=0.02)
         out = run(NEXT, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
         samples.append(self.stats(5060))
         churn.join()

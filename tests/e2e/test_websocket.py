@@ -4,6 +4,7 @@ and secure WebSocket (8443), phones speaking SIP over WebSocket (RFC 7118)
 from a second namespace; they vanish behind a black hole."""
 import time
 
+from harness import wait_until
 from sipstack import PBX, Kamailio, need, need_websockets
 
 TIME, INTVL, PROBES = 2, 1, 2
@@ -47,9 +48,8 @@ class WebSocket(Kamailio):
             e = by_phone[addr]
             self.assertEqual((e["reason"], e["name"], e["local_addr"]),
                              ("keepalive", user[:user.index("phone")], PBX), e)
-        end = time.monotonic() + 3
-        while self.ws_dump() and time.monotonic() < end:
-            time.sleep(0.1)
+        wait_until(lambda: not self.ws_dump(), 3, lambda: "Kamailio closes them too: %s" % self.ws_dump(),
+                   interval=0.1)
         self.assertEqual(self.ws_dump(), {}, "Kamailio closed them too")
 
     def test_control_without_sipka_dead_ws_phones_stay_open(self):
