@@ -10,6 +10,8 @@ UNITDIR ?= $(PREFIX)/lib/systemd/system
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/sipka
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
+# The guides beside the man page (README.md links to them as doc/NAME.md).
+DOC_PAGES := $(wildcard doc/*.md)
 UNITS   := sipka.service sipka-prometheus.service sipka-prometheus.timer sipka-events.service
 # Where the sipka to warn about is pinned (make uninstall).
 PIN_DIR ?= /sys/fs/bpf/sipka
@@ -303,8 +305,9 @@ install: $(BIN)
 			systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u; \
 	done
 	sed -e 's|/usr/local/sbin/sipka|$(BINDIR)/sipka|' systemd/sipka-pbx.conf > $(DESTDIR)$(DOCDIR)/sipka-pbx.conf
-	install -m 0644 examples/sipka.conf $(DESTDIR)$(DOCDIR)/
-	sed 's/@VERSION@/$(VERSION)/' man/sipka.8 > $(DESTDIR)$(MANDIR)/man8/sipka.8
+	install -m 0644 examples/sipka.conf README.md $(DESTDIR)$(DOCDIR)/
+	install -D -m 0644 -t $(DESTDIR)$(DOCDIR)/doc $(DOC_PAGES)
+	sed -e 's/@VERSION@/$(VERSION)/' -e 's|@DOCDIR@|$(DOCDIR)|' man/sipka.8 > $(DESTDIR)$(MANDIR)/man8/sipka.8
 	install -m 0644 loader/sipka.bash $(DESTDIR)$(COMPLETIONDIR)/sipka
 
 ## uninstall       remove what install put (an edited /etc/sipka/sipka.conf stays)
@@ -317,8 +320,9 @@ uninstall:
 	fi
 	rm -f $(DESTDIR)$(BINDIR)/sipka $(DESTDIR)$(MANDIR)/man8/sipka.8 \
 	      $(DESTDIR)$(COMPLETIONDIR)/sipka $(addprefix $(DESTDIR)$(UNITDIR)/,$(UNITS)) \
-	      $(DESTDIR)$(DOCDIR)/sipka-pbx.conf $(DESTDIR)$(DOCDIR)/sipka.conf
-	-rmdir $(DESTDIR)$(DOCDIR)
+	      $(DESTDIR)$(DOCDIR)/sipka-pbx.conf $(DESTDIR)$(DOCDIR)/sipka.conf \
+	      $(DESTDIR)$(DOCDIR)/README.md $(addprefix $(DESTDIR)$(DOCDIR)/,$(DOC_PAGES))
+	-rmdir $(DESTDIR)$(DOCDIR)/doc $(DESTDIR)$(DOCDIR)
 	-cmp -s examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
 

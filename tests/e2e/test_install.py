@@ -11,7 +11,10 @@ from harness import ROOT, Env, defer, need_root, run
 
 FILES = ["etc/sipka/sipka.conf", "usr/sbin/sipka", "usr/share/man/man8/sipka.8",
          "usr/share/bash-completion/completions/sipka", "usr/share/doc/sipka/sipka-pbx.conf",
-         "usr/share/doc/sipka/sipka.conf", "usr/lib/systemd/system/sipka.service",
+         "usr/share/doc/sipka/sipka.conf", "usr/share/doc/sipka/README.md",
+         "usr/share/doc/sipka/doc/operations.md", "usr/share/doc/sipka/doc/pbx.md",
+         "usr/share/doc/sipka/doc/design.md", "usr/share/doc/sipka/doc/validation.md",
+         "usr/lib/systemd/system/sipka.service",
          "usr/lib/systemd/system/sipka-prometheus.service", "usr/lib/systemd/system/sipka-prometheus.timer",
          "usr/lib/systemd/system/sipka-events.service"]
 
@@ -42,7 +45,9 @@ class Install(unittest.TestCase):
             self.assertIn("OnUnitActiveSec=15s", f.read())
         man = os.path.join(self.dest, "usr/share/man/man8/sipka.8")
         with open(man) as f:
-            self.assertNotIn("@VERSION@", f.read())
+            text = f.read()
+        self.assertNotIn("@VERSION@", text)
+        self.assertIn("/usr/share/doc/sipka/doc/", text)
         if shutil.which("groff"):
             lint = run("groff", "-man", "-Tutf8", "-ww", "-z", man)
             self.assertEqual(lint.stderr, "")
