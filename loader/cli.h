@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What every command shares: global options, messages, option parsing. */
+/* What every command shares: global options, messages, exit codes, the
+ * command line (options.h). */
 #ifndef SIPKA_CLI_H
 #define SIPKA_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>
+
+#include "options.h"
 
 struct globals {
 	const char *pin_dir;
@@ -25,25 +28,12 @@ __attribute__((format(printf, 1, 2))) void p_err(const char *fmt, ...);
 /* A note for the person at the terminal (stderr, so JSON stays clean). */
 __attribute__((format(printf, 1, 2))) void p_info(const char *fmt, ...);
 
-/* A command's name, synopsis and --help text. */
-struct cmd_help {
-	const char *name;  /* "config set" */
-	const char *usage; /* "PORT [--time S] ..." */
-	const char *text;  /* what it does and the options, one per line */
-};
-
-void print_help(const struct cmd_help *h);
-
-/* getopt_long for a command: returns the next option, -1 at the end, or
- * OPT_EXIT once --help was printed (set *rc = 0) or a bad option reported
- * (*rc = EXIT_USAGE). */
-#define OPT_EXIT 0x10000
-int next_opt(int argc, char **argv, const struct cmd_help *h, const struct option *opts, int *rc);
-/* Checks the positional arguments left after the options: MIN to MAX. */
-int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h);
 /* PFX is a non-empty prefix of STR, as bpftool's is_prefix: for subcommands. */
 bool is_prefix(const char *pfx, const char *str);
 
+/* The commands, each declared in its file: its options, --help, and run. */
+extern const struct cmd_help cmd_attach_help, cmd_load_help, cmd_detach_help, cmd_status_help,
+	cmd_config_help, cmd_stats_help, cmd_events_help, cmd_connections_help, cmd_check_help;
 int cmd_attach(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_detach(int argc, char **argv);

@@ -18,17 +18,23 @@
 #include "pins.h"
 #include "sipka.h"
 
-static const struct cmd_help help = {
-	"events",
-	"[--follow]",
-	"Prints the dead-peer events waiting in the ring buffer, one line each: time\n"
-	"(ISO 8601), reason (keepalive, retransmit, reset), the peer, the local end\n"
-	"and rule, how long the connection lived. With -j, one JSON object per line.\n"
-	"Resets make events only for rules set with --reset-events (reset_events = yes).\n"
-	"The ring buffer has one reader at a time: a second 'sipka events' is refused.\n\n"
-	"  -f, --follow  wait for new events until SIGINT or SIGTERM; across detach,\n"
-	"                attach and upgrade (a new ring buffer is opened, and said on\n"
-	"                stderr), and while sipka is not loaded (said once)\n",
+static const struct opt events_opts[] = {
+	{ .name = "follow",
+	  .key = 'f',
+	  .help = "wait for new events until SIGINT or SIGTERM; across detach, attach and upgrade (a new ring buffer is opened, and said on stderr), and while sipka is not loaded (said once)" },
+	{ 0 },
+};
+
+const struct cmd_help cmd_events_help = {
+	.name = "events",
+	.args = "",
+	.nargs = 0,
+	.text = "Prints the dead-peer events waiting in the ring buffer, one line each: time\n"
+		"(ISO 8601), reason (keepalive, retransmit, reset), the peer, the local end\n"
+		"and rule, how long the connection lived. With -j, one JSON object per line.\n"
+		"Resets make events only for rules set with --reset-events (reset_events = yes).\n"
+		"The ring buffer has one reader at a time: a second 'sipka events' is refused.\n",
+	.opts = events_opts,
 };
 
 static const char *const reasons[] = {
@@ -270,20 +276,17 @@ static int follow_events(struct reader *r)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
 	struct reader r = { NULL, -1, -1, -1, 0, 0 };
 	struct pins p = PINS_INIT;
 	bool follow = false;
 	int c, rc, dir = -1;
 
-	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &cmd_events_help, &rc)) != OPT_END) {
 		switch (c) {
 		case 'f': follow = true; break;
 		default: return rc;
 		}
 	}
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	boot_to_wall_ns = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_BOOTTIME);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
