@@ -16,7 +16,7 @@
 
 #define WIDTH	   80 /* --help wraps its lines at */
 #define OPT_COLUMN 28 /* where the options' help starts, at most */
-#define MAX_OPTS   16 /* options of one command */
+#define MAX_OPTS   32 /* options of one command */
 #define MAX_TABLES 32 /* tables of options: the globals', the commands' */
 
 enum { OPT_PIN_DIR = OPT_LONG_ONLY };
