@@ -263,9 +263,11 @@ int opt_next(int argc, char **argv, const struct cmd_help *h, int *rc)
 	shorts[l] = '\0';
 	opterr = 0;
 	c = getopt_long(argc, argv, shorts, all, NULL);
-	*rc = EXIT_USAGE;
 	switch (c) {
-	case -1: return want_args(argc, argv, h) ? OPT_EXIT : OPT_END;
+	case -1:
+		if (!want_args(argc, argv, h))
+			return OPT_END;
+		break;
 	case 'h':
 		print_help(h);
 		*rc = EXIT_OK;
@@ -277,13 +279,15 @@ int opt_next(int argc, char **argv, const struct cmd_help *h, int *rc)
 		else
 			p_err("unknown option '%s' for 'sipka %s'; see 'sipka %s --help'",
 			      argv[optind - 1], h->name, h->name);
-		return OPT_EXIT;
+		break;
 	case ':':
 		p_err("option '%s' of 'sipka %s' needs a value; see 'sipka %s --help'",
 		      argv[optind - 1], h->name, h->name);
-		return OPT_EXIT;
-	default: return c;
+		break;
+	default: return c; /* *RC untouched: commands keep their own in it */
 	}
+	*rc = EXIT_USAGE;
+	return OPT_EXIT;
 }
 
 const char *opt_name(const struct cmd_help *h, int key)
