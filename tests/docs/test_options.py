@@ -195,12 +195,18 @@ class Tables(Dump):
         self.assertEqual(wrong, [])
 
     def test_defaults_are_the_codes(self):
-        """The defaults printed come from the constants the code uses."""
+        """The defaults printed are the constants the code uses."""
+        consts = {}
+        for header in ("include/sipka.h", "loader/conf.h"):
+            with open(os.path.join(ROOT, header)) as f:
+                consts.update(re.findall(r"^#define (SIPKA_\w+)\s+(\d+|\"[^\"]*\")", f.read(), re.M))
         defaults = {o["long"]: o["default"] for o in self.commands["config set"]["options"]}
-        self.assertEqual((defaults["--time"], defaults["--intvl"], defaults["--probes"]), ("60", "10", "3"))
-        self.assertEqual(self.dump["global_options"][0]["default"], "/sys/fs/bpf/sipka")
-        self.assertEqual([o["default"] for o in self.commands["attach"]["options"]
-                          if o["long"] == "--max-connections"], ["65536"])
+        self.assertEqual((defaults["--time"], defaults["--intvl"], defaults["--probes"]),
+                         (consts["SIPKA_DEFAULT_TIME"], consts["SIPKA_DEFAULT_INTVL"], consts["SIPKA_DEFAULT_PROBES"]))
+        self.assertEqual('"%s"' % self.dump["global_options"][0]["default"], consts["SIPKA_PIN_DIR_DEFAULT"])
+        for k in ("attach", "load"):
+            self.assertEqual([o["default"] for o in self.commands[k]["options"] if o["long"] == "--max-connections"],
+                             [consts["SIPKA_CONNS_DEFAULT"]])
 
     def test_usage_line_names_every_option(self):
         wrong = []
