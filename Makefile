@@ -252,7 +252,7 @@ check-shell:
 # tests/docs: Python unittest, no root; they read ./sipka's tables (sipka -j help) and the sources.
 check-docs: $(BIN)
 	$(call msg,DOCS,tests/docs)
-	$(Q)/usr/bin/python3 -m unittest discover -s tests/docs $(if $(V),-v,-q)
+	$(Q)SIPKA=$(BIN) /usr/bin/python3 -m unittest discover -s tests/docs $(if $(V),-v,-q)
 
 $(OUT)/bench-%: bench/%.c | $(OUT)
 	$(call msg,CC,$@)

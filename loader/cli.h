@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What every command shares: global options, messages, option parsing. */
+/* What every command shares: global options, messages, exit codes, the
+ * command line (options.h). */
 #ifndef SIPKA_CLI_H
 #define SIPKA_CLI_H
 
@@ -7,6 +8,7 @@
 #include <stdbool.h>
 
 #include "log.h"
+#include "options.h"
 
 struct globals {
 	const char *pin_dir;
@@ -24,25 +26,12 @@ extern struct globals cli_opts;
 #define EXIT_PARTIAL	  4 /* done in part: the message says what not (attach, load, config) */
 #define EXIT_WARN	  5 /* check: no check failed, some warned */
 
-/* A command's name, synopsis and --help text. */
-struct cmd_help {
-	const char *name;  /* "config set" */
-	const char *usage; /* "PORT [--time S] ..." */
-	const char *text;  /* what it does and the options, one per line */
-};
-
-void print_help(const struct cmd_help *h);
-
-/* getopt_long for a command: returns the next option, -1 at the end, or
- * OPT_EXIT once --help was printed (set *rc = 0) or a bad option reported
- * (*rc = EXIT_USAGE). */
-#define OPT_EXIT 0x10000
-int next_opt(int argc, char **argv, const struct cmd_help *h, const struct option *opts, int *rc);
-/* Checks the positional arguments left after the options: MIN to MAX. */
-int want_args(int argc, char **argv, int min, int max, const struct cmd_help *h);
 /* PFX is a non-empty prefix of STR, as bpftool's is_prefix: for subcommands. */
 bool is_prefix(const char *pfx, const char *str);
 
+/* The commands, each declared in its file: its options, --help, and run. */
+extern const struct cmd_help cmd_attach_help, cmd_load_help, cmd_detach_help, cmd_status_help,
+	cmd_config_help, cmd_stats_help, cmd_events_help, cmd_connections_help, cmd_check_help;
 int cmd_attach(int argc, char **argv);
 int cmd_load(int argc, char **argv);
 int cmd_detach(int argc, char **argv);

@@ -20,29 +20,48 @@
 #include "rules.h"
 #include "state.h"
 
-static const struct cmd_help help = {
-	"attach",
-	"[--cgroup PATH | --cgroup-of PID|self] [--config FILE] [--new-only] [--max-connections N]",
-	"Loads sipka's program and maps (or reuses the pinned ones) and attaches the\n"
-	"program to a cgroup with a pinned bpf_link: it stays attached after sipka exits.\n"
-	"Attaching again to the same cgroup keeps one attachment.\n\n"
-	"  -c, --cgroup PATH      the PBX's cgroup v2 directory, absolute or relative to the\n"
-	"                         cgroup v2 mount (default: the root; only rule ports are touched)\n"
-	"      --cgroup-of PID    the cgroup of process PID; 'self': sipka's own, as in a\n"
-	"                         systemd ExecStartPre= of the PBX's unit\n"
-	"  -C, --config FILE      load these rules (INI, see examples/sipka.conf); without it\n"
-	"                         the live rules stay, and a first attach gets the embedded\n"
-	"                         default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes\n"
-	"  -N, --new-only         leave the connections that exist now alone; by default\n"
-	"                         those with a rule are armed too, as if made after the attach\n"
-	"      --max-connections N  connections tracked at once (default 65536, rounded up\n"
-	"                         to a power of two); a full table arms the rest untracked,\n"
-	"                         counted in UNTRACKED\n"
-	"Exit status: 0 done, 1 failed (nothing changed), 4 attached but existing\n"
-	"connections only partly armed (the message says why).\n",
+enum { OPT_CGROUP_OF = OPT_LONG_ONLY, OPT_MAX_CONNS };
+
+/* --max-connections, as attach and load take it. */
+#define MAX_CONNS_OPT                                                                                                                           \
+	{                                                                                                                                       \
+		.name = "max-connections", .key = OPT_MAX_CONNS, .value = "N",                                                                  \
+		.def = OPT_STR(SIPKA_CONNS_DEFAULT),                                                                                            \
+		.help = "connections tracked at once, rounded up to a power of two; a full table arms the rest untracked, counted in UNTRACKED" \
+	}
+
+static const struct opt attach_opts[] = {
+	{ .name = "cgroup",
+	  .key = 'c',
+	  .value = "PATH",
+	  .help = "the PBX's cgroup v2 directory, absolute or relative to the cgroup v2 mount (default: the root; only rule ports are touched)" },
+	{ .name = "cgroup-of",
+	  .key = OPT_CGROUP_OF,
+	  .value = "PID|self",
+	  .help = "the cgroup of process PID; 'self': sipka's own, as in a systemd ExecStartPre= of the PBX's unit",
+	  .flags = OPT_OR_PREV },
+	{ .name = "config",
+	  .key = 'C',
+	  .value = "FILE",
+	  .help = "load these rules (INI, see examples/sipka.conf); without it the live rules stay, and a first attach gets the embedded default: 5060 (tcp) and 5061 (tls), 60 s, 10 s, 3 probes" },
+	{ .name = "new-only",
+	  .key = 'N',
+	  .help = "leave the connections that exist now alone; by default those with a rule are armed too, as if made after the attach" },
+	MAX_CONNS_OPT,
+	{ 0 },
 };
 
-enum { OPT_CGROUP_OF = 0x1000, OPT_MAX_CONNS }; /* above the global options' */
+const struct cmd_help cmd_attach_help = {
+	.name = "attach",
+	.args = "",
+	.nargs = 0,
+	.text = "Loads sipka's program and maps (or reuses the pinned ones) and attaches the\n"
+		"program to a cgroup with a pinned bpf_link: it stays attached after sipka exits.\n"
+		"Attaching again to the same cgroup keeps one attachment.\n"
+		"Exit status: 0 done, 1 failed (nothing changed), 4 attached but existing\n"
+		"connections only partly armed (the message says why).\n",
+	.opts = attach_opts,
+};
 
 /* Links whose cgroup is gone (a PBX restart removes and remakes its cgroup)
  * hold nothing any more: unpin them. */
@@ -230,14 +249,6 @@ static int follow(const struct pindir *pd, struct existing *x)
 
 int cmd_attach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "cgroup", required_argument, NULL, 'c' },
-		{ "cgroup-of", required_argument, NULL, OPT_CGROUP_OF },
-		{ "config", required_argument, NULL, 'C' },
-		{ "new-only", no_argument, NULL, 'N' },
-		{ "max-connections", required_argument, NULL, OPT_MAX_CONNS },
-		{ 0 }
-	};
 	const char *cg_arg = NULL, *cg_of = NULL, *source;
 	struct load_args a = { NULL, false, 0 };
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
@@ -252,7 +263,7 @@ int cmd_attach(int argc, char **argv)
 	struct conf conf, live;
 	__u64 cg_id;
 
-	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &cmd_attach_help, &rc)) != OPT_END) {
 		if (c == 'c')
 			cg_arg = optarg;
 		else if (c == OPT_CGROUP_OF)
@@ -260,8 +271,6 @@ int cmd_attach(int argc, char **argv)
 		else if ((ret = load_option(c, &a)) <= 0)
 			return ret < 0 ? EXIT_USAGE : rc;
 	}
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	if (cg_arg && cg_of) {
 		p_err("give --cgroup or --cgroup-of, not both");
 		return EXIT_USAGE;
@@ -313,27 +322,32 @@ out:
 	return rc;
 }
 
-static const struct cmd_help load_help = {
-	"load",
-	"[--config FILE] [--new-only] [--max-connections N]",
-	"Loads sipka's program and maps (or reuses the pinned ones, or upgrades the\n"
-	"program in every attachment) and sets the rules, without attaching to any\n"
-	"cgroup. With --config the connections that exist now in every attached\n"
-	"cgroup follow the new rules, as with 'sipka config load'.\n\n"
-	"  -C, --config FILE      load these rules; without it the live rules stay, and a\n"
-	"                         first load gets the embedded default\n"
-	"  -N, --new-only         with --config: only connections established from now on\n"
-	"      --max-connections N  connections tracked at once (default 65536, rounded up\n"
-	"                         to a power of two)\n",
+static const struct opt load_opts[] = {
+	{ .name = "config",
+	  .key = 'C',
+	  .value = "FILE",
+	  .help = "load these rules; without it the live rules stay, and a first load gets the embedded default" },
+	{ .name = "new-only",
+	  .key = 'N',
+	  .help = "with --config: only connections established from now on",
+	  .flags = OPT_WITH_PREV },
+	MAX_CONNS_OPT,
+	{ 0 },
+};
+
+const struct cmd_help cmd_load_help = {
+	.name = "load",
+	.args = "",
+	.nargs = 0,
+	.text = "Loads sipka's program and maps (or reuses the pinned ones, or upgrades the\n"
+		"program in every attachment) and sets the rules, without attaching to any\n"
+		"cgroup. With --config the connections that exist now in every attached\n"
+		"cgroup follow the new rules, as with 'sipka config load'.\n",
+	.opts = load_opts,
 };
 
 int cmd_load(int argc, char **argv)
 {
-	static const struct option opts[] = { { "config", required_argument, NULL, 'C' },
-					      { "new-only", no_argument, NULL, 'N' },
-					      { "max-connections", required_argument, NULL,
-						OPT_MAX_CONNS },
-					      { 0 } };
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct load_args a = { NULL, false, 0 };
 	const char *source;
@@ -345,11 +359,9 @@ int cmd_load(int argc, char **argv)
 	struct conf conf, live;
 	int c, ret, rc;
 
-	while ((c = next_opt(argc, argv, &load_help, opts, &rc)) != -1)
+	while ((c = opt_next(argc, argv, &cmd_load_help, &rc)) != OPT_END)
 		if ((ret = load_option(c, &a)) <= 0)
 			return ret < 0 ? EXIT_USAGE : rc;
-	if (want_args(argc, argv, 0, 0, &load_help))
-		return EXIT_USAGE;
 	if (read_conf(a.conf_file, &conf) || state_begin_write(&pd, true))
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;

@@ -16,19 +16,20 @@
 #include "rules.h"
 #include "state.h"
 
-static const struct cmd_help help = {
-	"check",
-	"",
-	"Checks the host and sipka, one line each: ok, warn or fail, with the fix.\n"
-	"  kernel       BTF, and what it can do with existing connections\n"
-	"  privileges   root, or the capabilities sipka needs\n"
-	"  bpffs        the pin dir on a BPF filesystem, root's and 0700\n"
-	"  loaded       sipka's program and maps pinned\n"
-	"  attached     live attachments, and links whose cgroup is gone\n"
-	"  rules        each rule port against the sockets listening in the attached\n"
-	"               cgroups, and SIP-looking listeners without a rule\n"
-	"  others       other sock_ops programs whose keepalive settings win\n"
-	"Exit status: 0 all ok, 5 warnings only, 1 any fail.\n",
+const struct cmd_help cmd_check_help = {
+	.name = "check",
+	.args = "",
+	.nargs = 0,
+	.text = "Checks the host and sipka, one line each: ok, warn or fail, with the fix.\n"
+		"  kernel       BTF, and what it can do with existing connections\n"
+		"  privileges   root, or the capabilities sipka needs\n"
+		"  bpffs        the pin dir on a BPF filesystem, root's and 0700\n"
+		"  loaded       sipka's program and maps pinned\n"
+		"  attached     live attachments, and links whose cgroup is gone\n"
+		"  rules        each rule port against the sockets listening in the attached\n"
+		"               cgroups, and SIP-looking listeners without a rule\n"
+		"  others       other sock_ops programs whose keepalive settings win\n"
+		"Exit status: 0 all ok, 5 warnings only, 1 any fail.\n",
 };
 
 enum level { OK, WARN, FAIL };
@@ -118,12 +119,10 @@ int cmd_check(int argc, char **argv)
 	struct report r = { NULL, OK };
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
-	int c, rc, i, live = 0, ret;
+	int rc, i, live = 0, ret;
 
-	while ((c = next_opt(argc, argv, &help, NULL, &rc)) != -1)
+	if (opt_next(argc, argv, &cmd_check_help, &rc) != OPT_END)
 		return rc;
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	r.lines = json_array();
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		line(&r, "kernel", FAIL,

@@ -16,69 +16,108 @@
 #include "rules.h"
 #include "state.h"
 
-static const struct cmd_help help = {
-	"config",
-	"show | set PORT [OPTIONS] | del PORT | load FILE | check FILE",
-	"Shows or changes the port rules. Each change is all or nothing: the program\n"
-	"sees the old rules or the new ones, never a mix. set and load retune the\n"
-	"connections that exist now in every attached cgroup too (arming those not\n"
-	"armed yet), unless --new-only. 'sipka config COMMAND --help' for each.\n\n"
-	"  show        the rules\n"
-	"  set PORT    add a rule for PORT, or change the given fields of its rule\n"
-	"  del PORT    remove the rule for PORT\n"
-	"  load FILE   replace all rules with those of FILE; a file with any error changes nothing\n"
-	"  check FILE  check FILE without touching the kernel\n",
+static const struct cmd_help show_help = {
+	.name = "config show",
+	.args = "",
+	.nargs = 0,
+	.text = "Shows the rules: port, transport name, keepalive time, interval, probes,\n"
+		"TCP_USER_TIMEOUT (ms; 0 = the kernel's) and whether resets make events.\n",
 };
 
-static const struct cmd_help show_help = {
-	"config show",
-	"",
-	"Shows the rules: port, transport name, keepalive time, interval, probes,\nTCP_USER_TIMEOUT (ms; 0 = the kernel's) and whether resets make events.\n",
+static const struct opt set_opts[] = {
+	{ .name = "name",
+	  .key = 'n',
+	  .value = "NAME",
+	  .help = "transport name for output, e.g. tcp, tls, ws, wss" },
+	{ .name = "time",
+	  .key = 't',
+	  .value = "S",
+	  .def = OPT_STR(SIPKA_DEFAULT_TIME),
+	  .help = "idle seconds before the first probe, 1-" OPT_STR(SIPKA_KEEPIDLE_MAX) },
+	{ .name = "intvl",
+	  .key = 'i',
+	  .value = "S",
+	  .def = OPT_STR(SIPKA_DEFAULT_INTVL),
+	  .help = "seconds between probes, 1-" OPT_STR(SIPKA_KEEPINTVL_MAX) },
+	{ .name = "probes",
+	  .key = 'p',
+	  .value = "N",
+	  .def = OPT_STR(SIPKA_DEFAULT_PROBES),
+	  .help = "unanswered probes before the peer is dead, 1-" OPT_STR(SIPKA_KEEPCNT_MAX) },
+	{ .name = "user-timeout",
+	  .key = 'u',
+	  .value = "MS|auto|off",
+	  .def = "auto", /* SIPKA_UT_AUTO, the word the parser takes */
+	  .help = "TCP_USER_TIMEOUT: how long sent data may stay unacknowledged; auto = time + intvl x probes, off = the kernel's" },
+	{ .name = "reset-events",
+	  .key = 'r',
+	  .value = "no",
+	  .help = "an event (sipka events) for each reset too, not only deaths; --reset-events=no turns it off",
+	  .flags = OPT_OPTIONAL },
+	{ .name = "new-only", .key = 'N', .help = "only connections established from now on" },
+	{ 0 },
 };
 
 static const struct cmd_help set_help = {
-	"config set",
-	"PORT [--name NAME] [--time S] [--intvl S] [--probes N] [--user-timeout MS|auto|off] [--reset-events[=no]] [--new-only]",
-	"Adds a rule for PORT, or changes the fields given of its rule: connections\n"
-	"accepted on PORT, and connections made to PORT, get these keepalive settings.\n"
-	"A new rule takes the defaults for what is not given; an existing rule keeps\n"
-	"its values (a user timeout that was 'auto' follows the new values).\n\n"
-	"  -n, --name NAME          transport name for output, e.g. tcp, tls, ws, wss\n"
-	"  -t, --time S             idle seconds before the first probe, 1-32767 (default 60)\n"
-	"  -i, --intvl S            seconds between probes, 1-32767 (default 10)\n"
-	"  -p, --probes N           unanswered probes before the peer is dead, 1-127 (default 3)\n"
-	"  -u, --user-timeout MS|auto|off\n"
-	"                           TCP_USER_TIMEOUT: how long sent data may stay unacknowledged;\n"
-	"                           auto = time + intvl x probes (default), off = the kernel's\n"
-	"  -r, --reset-events       an event (sipka events) for each reset too, not only\n"
-	"                           deaths; --reset-events=no turns it off\n"
-	"  -N, --new-only           only connections established from now on\n",
+	.name = "config set",
+	.args = "PORT",
+	.nargs = 1,
+	.text = "Adds a rule for PORT, or changes the fields given of its rule: connections\n"
+		"accepted on PORT, and connections made to PORT, get these keepalive settings.\n"
+		"A new rule takes the defaults for what is not given; an existing rule keeps\n"
+		"its values (a user timeout that was 'auto' follows the new values).\n",
+	.opts = set_opts,
 };
 
 static const struct cmd_help del_help = {
-	"config del",
-	"PORT",
-	"Removes the rule for PORT: connections established from now on are left alone.\n"
-	"Existing connections keep the keepalive they have (sipka cannot know what they\n"
-	"had before it, and dropping it would expose them to the NAT again); they stay\n"
-	"counted until they close. Its counters stay in 'sipka stats'.\n",
+	.name = "config del",
+	.args = "PORT",
+	.nargs = 1,
+	.text = "Removes the rule for PORT: connections established from now on are left alone.\n"
+		"Existing connections keep the keepalive they have (sipka cannot know what they\n"
+		"had before it, and dropping it would expose them to the NAT again); they stay\n"
+		"counted until they close. Its counters stay in 'sipka stats'.\n",
 };
 
-static const struct cmd_help check_help = {
-	"config check",
-	"FILE",
-	"Checks FILE as 'sipka config load' would, without touching the kernel: exit 0\n"
-	"and the number of rules when it is good, else the first problem as FILE:LINE.\n",
+static const struct opt load_opts[] = {
+	{ .name = "new-only", .key = 'N', .help = "only connections established from now on" },
+	{ 0 },
 };
 
 static const struct cmd_help load_help = {
-	"config load",
-	"FILE [--new-only]",
-	"Replaces all rules with those of FILE (INI, see examples/sipka.conf), and\n"
-	"retunes the existing connections of every attached cgroup to them.\n"
-	"A file with any error changes nothing. Connections on ports whose rule is\n"
-	"gone keep what they have, as with 'config del'.\n\n"
-	"  -N, --new-only  only connections established from now on\n",
+	.name = "config load",
+	.args = "FILE",
+	.nargs = 1,
+	.text = "Replaces all rules with those of FILE (INI, see examples/sipka.conf), and\n"
+		"retunes the existing connections of every attached cgroup to them.\n"
+		"A file with any error changes nothing. Connections on ports whose rule is\n"
+		"gone keep what they have, as with 'config del'.\n",
+	.opts = load_opts,
+};
+
+static const struct cmd_help check_help = {
+	.name = "config check",
+	.args = "FILE",
+	.nargs = 1,
+	.text = "Checks FILE as 'sipka config load' would, without touching the kernel: exit 0\n"
+		"and the number of rules when it is good, else the first problem as FILE:LINE.\n",
+};
+
+const struct cmd_help cmd_config_help = {
+	.name = "config",
+	.args = "show | set PORT [OPTIONS] | del PORT | load FILE | check FILE",
+	.nargs = -1,
+	.text = "Shows or changes the port rules. Each change is all or nothing: the program\n"
+		"sees the old rules or the new ones, never a mix. set and load retune the\n"
+		"connections that exist now in every attached cgroup too (arming those not\n"
+		"armed yet), unless --new-only. 'sipka config COMMAND --help' for each.\n\n"
+		"  show        the rules\n"
+		"  set PORT    add a rule for PORT, or change the given fields of its rule\n"
+		"  del PORT    remove the rule for PORT\n"
+		"  load FILE   replace all rules with those of FILE; a file with any error changes nothing\n"
+		"  check FILE  check FILE without touching the kernel\n",
+	.subs = (const struct cmd_help *const[]){ &show_help, &set_help, &del_help, &load_help,
+						  &check_help, NULL },
 };
 
 static int parse_port(const char *s, __u32 *port)
@@ -110,12 +149,10 @@ static int config_show(int argc, char **argv)
 	struct conf rules;
 	unsigned int i;
 	json_t *j, *o;
-	int c, rc;
+	int rc;
 
-	while ((c = next_opt(argc, argv, &show_help, NULL, &rc)) != -1)
+	if (opt_next(argc, argv, &show_help, &rc) != OPT_END)
 		return rc;
-	if (want_args(argc, argv, 0, 0, &show_help))
-		return EXIT_USAGE;
 	rc = state_begin_read(&pd, &s);
 	if (!rc)
 		rules_read(s.config_fd, &rules);
@@ -174,13 +211,6 @@ static int follow_existing(const struct pindir *pd, const struct state *s, bool 
 	return existing_partial(&x) ? EXIT_PARTIAL : EXIT_OK;
 }
 
-static const char *opt_name(const struct option *o, int val)
-{
-	while (o->name && o->val != val)
-		o++;
-	return o->name;
-}
-
 /* The rules a change starts from: the live ones, under the writers' lock. */
 static int begin_change(struct pindir *pd, struct state *s, struct conf *live)
 {
@@ -226,14 +256,6 @@ static int finish_change(struct pindir *pd, struct state *s, const struct conf *
 
 static int config_set(int argc, char **argv)
 {
-	static const struct option opts[] = { { "name", required_argument, NULL, 'n' },
-					      { "time", required_argument, NULL, 't' },
-					      { "intvl", required_argument, NULL, 'i' },
-					      { "probes", required_argument, NULL, 'p' },
-					      { "user-timeout", required_argument, NULL, 'u' },
-					      { "reset-events", optional_argument, NULL, 'r' },
-					      { "new-only", no_argument, NULL, 'N' },
-					      { 0 } };
 	static const enum setting of[128] = {
 		['n'] = SET_NAME,   ['t'] = SET_TIME,	      ['i'] = SET_INTVL,
 		['p'] = SET_PROBES, ['u'] = SET_USER_TIMEOUT, ['r'] = SET_RESET_EVENTS,
@@ -248,7 +270,7 @@ static int config_set(int argc, char **argv)
 	char why[192], said[256];
 	int c, rc;
 
-	while ((c = next_opt(argc, argv, &set_help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &set_help, &rc)) != OPT_END) {
 		if (c == OPT_EXIT)
 			return rc;
 		if (c == 'N') {
@@ -257,11 +279,11 @@ static int config_set(int argc, char **argv)
 		}
 		if (setting_parse(of[c], c == 'r' && !optarg ? "yes" : optarg, &d, why,
 				  sizeof(why))) {
-			p_err("--%s: %s", opt_name(opts, c), why);
+			p_err("--%s: %s", opt_name(&set_help, c), why);
 			return EXIT_USAGE;
 		}
 	}
-	if (want_args(argc, argv, 1, 1, &set_help) || parse_port(argv[optind], &d.port))
+	if (parse_port(argv[optind], &d.port))
 		return EXIT_USAGE;
 	if (begin_change(&pd, &s, &rules))
 		return EXIT_FAIL;
@@ -293,11 +315,11 @@ static int config_del(int argc, char **argv)
 	struct conf rules;
 	unsigned int i, n = 0;
 	__u32 port;
-	int c, rc;
+	int rc;
 
-	while ((c = next_opt(argc, argv, &del_help, NULL, &rc)) != -1)
+	if (opt_next(argc, argv, &del_help, &rc) != OPT_END)
 		return rc;
-	if (want_args(argc, argv, 1, 1, &del_help) || parse_port(argv[optind], &port))
+	if (parse_port(argv[optind], &port))
 		return EXIT_USAGE;
 	if (begin_change(&pd, &s, &rules))
 		return EXIT_FAIL;
@@ -322,7 +344,6 @@ static int config_del(int argc, char **argv)
 
 static int config_load(int argc, char **argv)
 {
-	static const struct option opts[] = { { "new-only", no_argument, NULL, 'N' }, { 0 } };
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct conf conf, live;
@@ -331,13 +352,11 @@ static int config_load(int argc, char **argv)
 	json_t *j;
 	int c, rc;
 
-	while ((c = next_opt(argc, argv, &load_help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &load_help, &rc)) != OPT_END) {
 		if (c != 'N')
 			return rc;
 		new_only = true;
 	}
-	if (want_args(argc, argv, 1, 1, &load_help))
-		return EXIT_USAGE;
 	if (conf_parse_file(argv[optind], &conf, why, sizeof(why))) {
 		p_err("%s", why);
 		return EXIT_FAIL;
@@ -353,12 +372,10 @@ static int config_check(int argc, char **argv)
 {
 	struct conf conf;
 	char why[512];
-	int c, rc;
+	int rc;
 
-	while ((c = next_opt(argc, argv, &check_help, NULL, &rc)) != -1)
+	if (opt_next(argc, argv, &check_help, &rc) != OPT_END)
 		return rc;
-	if (want_args(argc, argv, 1, 1, &check_help))
-		return EXIT_USAGE;
 	if (conf_parse_file(argv[optind], &conf, why, sizeof(why))) {
 		p_err("%s", why);
 		return EXIT_FAIL;
@@ -385,7 +402,7 @@ int cmd_config(int argc, char **argv)
 	if (argc < 2) /* "sipka config" alone shows the rules */
 		return config_show(argc, argv);
 	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		print_help(&help);
+		print_help(&cmd_config_help);
 		return EXIT_OK;
 	}
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)

@@ -18,22 +18,35 @@
 #include "rules.h"
 #include "state.h"
 
-static const struct cmd_help help = {
-	"connections",
-	"[--port PORT] [--peer ADDR] [--all]",
-	"Lists every connection sipka armed in the attached cgroups: peer and local\n"
-	"address, rule port and name, when it was armed, the keepalive in force, and\n"
-	"the socket's live state: idle time since the peer last sent anything,\n"
-	"keepalive probes sent unanswered, retransmissions, RTT. BOUND is how long a\n"
-	"silent peer lasts (time + intvl x probes); DEAD_IN, when it will be declared\n"
-	"dead if it stays silent ('-' while it is not idle).\n\n"
-	"      --port PORT  only connections of this rule port\n"
-	"      --peer ADDR  only connections to this peer address\n"
-	"  -a, --all        also connections on rule ports that sipka did not arm\n"
-	"                   (made before a --new-only attach), with their keepalive\n",
+enum { OPT_PORT = OPT_LONG_ONLY, OPT_PEER };
+
+static const struct opt connections_opts[] = {
+	{ .name = "port",
+	  .key = OPT_PORT,
+	  .value = "PORT",
+	  .help = "only connections of this rule port" },
+	{ .name = "peer",
+	  .key = OPT_PEER,
+	  .value = "ADDR",
+	  .help = "only connections to this peer address" },
+	{ .name = "all",
+	  .key = 'a',
+	  .help = "also connections on rule ports that sipka did not arm (made before a --new-only attach), with their keepalive" },
+	{ 0 },
 };
 
-enum { OPT_PORT = 0x1000, OPT_PEER }; /* above the global options' */
+const struct cmd_help cmd_connections_help = {
+	.name = "connections",
+	.args = "",
+	.nargs = 0,
+	.text = "Lists every connection sipka armed in the attached cgroups: peer and local\n"
+		"address, rule port and name, when it was armed, the keepalive in force, and\n"
+		"the socket's live state: idle time since the peer last sent anything,\n"
+		"keepalive probes sent unanswered, retransmissions, RTT. BOUND is how long a\n"
+		"silent peer lasts (time + intvl x probes); DEAD_IN, when it will be declared\n"
+		"dead if it stays silent ('-' while it is not idle).\n",
+	.opts = connections_opts,
+};
 
 static int by_port_peer(const void *a, const void *b)
 {
@@ -110,10 +123,6 @@ static void print_row(const struct sipka_conn_info *c, const char *name)
 
 int cmd_connections(int argc, char **argv)
 {
-	static const struct option opts[] = { { "port", required_argument, NULL, OPT_PORT },
-					      { "peer", required_argument, NULL, OPT_PEER },
-					      { "all", no_argument, NULL, 'a' },
-					      { 0 } };
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
@@ -129,7 +138,7 @@ int cmd_connections(int argc, char **argv)
 	int c, rc;
 	size_t i;
 
-	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &cmd_connections_help, &rc)) != OPT_END) {
 		switch (c) {
 		case OPT_PORT:
 			if (parse_uint(optarg, 1, 65535, &port, why, sizeof(why))) {
@@ -142,8 +151,6 @@ int cmd_connections(int argc, char **argv)
 		default: return rc;
 		}
 	}
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	if (state_begin_read(&pd, &s))
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;

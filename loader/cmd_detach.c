@@ -13,19 +13,32 @@
 #include "output.h"
 #include "state.h"
 
-static const struct cmd_help help = {
-	"detach",
-	"[--cgroup PATH | --cgroup-of PID|self]",
-	"Without --cgroup: detaches sipka from every cgroup (its links, and direct\n"
-	"attachments of its program made by bpftool or systemd) and removes its\n"
-	"program, maps and pin dir, so nothing of sipka is left in the kernel or in\n"
-	"bpffs. With --cgroup: detaches from that cgroup only; rules and counters\n"
-	"stay. Detaching what is not attached is no error.\n\n"
-	"  -c, --cgroup PATH    the cgroup to detach from (as given to 'sipka attach')\n"
-	"      --cgroup-of PID  the cgroup of process PID; 'self': sipka's own\n",
+enum { OPT_CGROUP_OF = OPT_LONG_ONLY };
+
+static const struct opt detach_opts[] = {
+	{ .name = "cgroup",
+	  .key = 'c',
+	  .value = "PATH",
+	  .help = "the cgroup to detach from (as given to 'sipka attach')" },
+	{ .name = "cgroup-of",
+	  .key = OPT_CGROUP_OF,
+	  .value = "PID|self",
+	  .help = "the cgroup of process PID; 'self': sipka's own",
+	  .flags = OPT_OR_PREV },
+	{ 0 },
 };
 
-enum { OPT_CGROUP_OF = 0x1000 }; /* above the global options' */
+const struct cmd_help cmd_detach_help = {
+	.name = "detach",
+	.args = "",
+	.nargs = 0,
+	.text = "Without --cgroup: detaches sipka from every cgroup (its links, and direct\n"
+		"attachments of its program made by bpftool or systemd) and removes its\n"
+		"program, maps and pin dir, so nothing of sipka is left in the kernel or in\n"
+		"bpffs. With --cgroup: detaches from that cgroup only; rules and counters\n"
+		"stay. Detaching what is not attached is no error.\n",
+	.opts = detach_opts,
+};
 
 static int detach_one(struct pindir *pd, const char *cg_path)
 {
@@ -124,24 +137,18 @@ out:
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = { { "cgroup", required_argument, NULL, 'c' },
-					      { "cgroup-of", required_argument, NULL,
-						OPT_CGROUP_OF },
-					      { 0 } };
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	const char *cg_arg = NULL, *cg_of = NULL;
 	char cg_path[PATH_MAX];
 	int c, rc;
 
-	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &cmd_detach_help, &rc)) != OPT_END) {
 		switch (c) {
 		case 'c': cg_arg = optarg; break;
 		case OPT_CGROUP_OF: cg_of = optarg; break;
 		default: return rc;
 		}
 	}
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	if (cg_arg && cg_of) {
 		p_err("give --cgroup or --cgroup-of, not both");
 		return EXIT_USAGE;

@@ -21,17 +21,23 @@
 #include "sipka.h"
 #include "state.h"
 
-static const struct cmd_help help = {
-	"events",
-	"[--follow]",
-	"Prints the dead-peer events waiting in the ring buffer, one line each: time\n"
-	"(ISO 8601), reason (keepalive, retransmit, reset), the peer, the local end\n"
-	"and rule, how long the connection lived. With -j, one JSON object per line.\n"
-	"Resets make events only for rules set with --reset-events (reset_events = yes).\n"
-	"The ring buffer has one reader at a time: a second 'sipka events' is refused.\n\n"
-	"  -f, --follow  wait for new events until SIGINT or SIGTERM; across detach,\n"
-	"                attach and upgrade (a new ring buffer is opened, and said on\n"
-	"                stderr), and while sipka is not loaded (said once)\n",
+static const struct opt events_opts[] = {
+	{ .name = "follow",
+	  .key = 'f',
+	  .help = "wait for new events until SIGINT or SIGTERM; across detach, attach and upgrade (a new ring buffer is opened, and said on stderr), and while sipka is not loaded (said once)" },
+	{ 0 },
+};
+
+const struct cmd_help cmd_events_help = {
+	.name = "events",
+	.args = "",
+	.nargs = 0,
+	.text = "Prints the dead-peer events waiting in the ring buffer, one line each: time\n"
+		"(ISO 8601), reason (keepalive, retransmit, reset), the peer, the local end\n"
+		"and rule, how long the connection lived. With -j, one JSON object per line.\n"
+		"Resets make events only for rules set with --reset-events (reset_events = yes).\n"
+		"The ring buffer has one reader at a time: a second 'sipka events' is refused.\n",
+	.opts = events_opts,
 };
 
 static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
@@ -234,21 +240,18 @@ static int follow_events(struct reader *r, const char *pin_dir)
 
 int cmd_events(int argc, char **argv)
 {
-	static const struct option opts[] = { { "follow", no_argument, NULL, 'f' }, { 0 } };
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct reader r = { NULL, STATE_INIT, 0, 0 };
 	struct state s = STATE_INIT;
 	bool follow = false;
 	int c, rc, dir = -1;
 
-	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &cmd_events_help, &rc)) != OPT_END) {
 		switch (c) {
 		case 'f': follow = true; break;
 		default: return rc;
 		}
 	}
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	stop_on_signals();
 	if (follow) {

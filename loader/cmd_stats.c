@@ -23,31 +23,41 @@
 #include "rules.h"
 #include "signals.h"
 
-static const struct cmd_help help = {
-	"stats",
-	"[--prometheus [--output FILE]] [--watch N]",
-	"Shows the counters of each rule port:\n"
-	"  ARMED      connections keepalive was set on\n"
-	"  ACTIVE     armed and still open\n"
-	"  DEAD_KA    dead peers found by keepalive (probes went unanswered)\n"
-	"  DEAD_RTX   dead peers found by retransmission (data unacknowledged:\n"
-	"             retransmission limit or TCP_USER_TIMEOUT)\n"
-	"  RESET      connections the peer reset\n"
-	"  CLOSED     every close of an armed connection, whatever the reason\n"
-	"  ERRORS     invalid rules, failed setsockopt, no memory\n"
-	"  LOST       events lost because the ring buffer was full\n"
-	"  UNTRACKED  armed, but their close cannot be counted (the connection table\n"
-	"             was full, or an existing connection on a kernel that cannot)\n"
-	"Counters of a deleted rule stay, with name '-', until 'sipka detach'.\n"
-	"The table fits the terminal's width (100 columns when it is not a terminal).\n\n"
-	"  -P, --prometheus   the Prometheus text exposition format, with sipka_up,\n"
-	"                     sipka_attached_cgroups, sipka_defunct_links and the rules;\n"
-	"                     when sipka is not loaded: sipka_up 0, exit status 0\n"
-	"  -o, --output FILE  with --prometheus: write FILE atomically (a temporary file\n"
-	"                     in the same directory, then rename), for node_exporter's\n"
-	"                     textfile collector\n"
-	"  -w, --watch N      redraw every N seconds (1-3600) with the time and the change\n"
-	"                     since the last draw, until interrupted\n",
+static const struct opt stats_opts[] = {
+	{ .name = "prometheus",
+	  .key = 'P',
+	  .help = "the Prometheus text exposition format, with sipka_up, sipka_attached_cgroups, sipka_defunct_links and the rules; when sipka is not loaded: sipka_up 0, exit status 0" },
+	{ .name = "output",
+	  .key = 'o',
+	  .value = "FILE",
+	  .help = "with --prometheus: write FILE atomically (a temporary file in the same directory, then rename), for node_exporter's textfile collector",
+	  .flags = OPT_WITH_PREV },
+	{ .name = "watch",
+	  .key = 'w',
+	  .value = "N",
+	  .help = "redraw every N seconds (1-3600) with the time and the change since the last draw, until interrupted" },
+	{ 0 },
+};
+
+const struct cmd_help cmd_stats_help = {
+	.name = "stats",
+	.args = "",
+	.nargs = 0,
+	.text = "Shows the counters of each rule port:\n"
+		"  ARMED      connections keepalive was set on\n"
+		"  ACTIVE     armed and still open\n"
+		"  DEAD_KA    dead peers found by keepalive (probes went unanswered)\n"
+		"  DEAD_RTX   dead peers found by retransmission (data unacknowledged:\n"
+		"             retransmission limit or TCP_USER_TIMEOUT)\n"
+		"  RESET      connections the peer reset\n"
+		"  CLOSED     every close of an armed connection, whatever the reason\n"
+		"  ERRORS     invalid rules, failed setsockopt, no memory\n"
+		"  LOST       events lost because the ring buffer was full\n"
+		"  UNTRACKED  armed, but their close cannot be counted (the connection table\n"
+		"             was full, or an existing connection on a kernel that cannot)\n"
+		"Counters of a deleted rule stay, with name '-', until 'sipka detach'.\n"
+		"The table fits the terminal's width (100 columns when it is not a terminal).\n",
+	.opts = stats_opts,
 };
 
 #define MAX_ROWS (SIPKA_MAX_RULES + SIPKA_MAX_STATS)
@@ -301,10 +311,6 @@ static int stats_prometheus(struct pindir *pd, const char *output)
 
 int cmd_stats(int argc, char **argv)
 {
-	static const struct option opts[] = { { "prometheus", no_argument, NULL, 'P' },
-					      { "output", required_argument, NULL, 'o' },
-					      { "watch", required_argument, NULL, 'w' },
-					      { 0 } };
 	static struct stats_row rows[MAX_ROWS];
 	const char *output = NULL;
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
@@ -314,7 +320,7 @@ int cmd_stats(int argc, char **argv)
 	char why[128];
 	int c, n = 0, rc;
 
-	while ((c = next_opt(argc, argv, &help, opts, &rc)) != -1) {
+	while ((c = opt_next(argc, argv, &cmd_stats_help, &rc)) != OPT_END) {
 		switch (c) {
 		case 'P': prometheus = true; break;
 		case 'o': output = optarg; break;
@@ -327,8 +333,6 @@ int cmd_stats(int argc, char **argv)
 		default: return rc;
 		}
 	}
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	if (output && !prometheus) {
 		p_err("--output writes the Prometheus text; add --prometheus");
 		return EXIT_USAGE;

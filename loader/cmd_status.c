@@ -14,18 +14,19 @@
 #include "rules.h"
 #include "state.h"
 
-static const struct cmd_help help = {
-	"status",
-	"",
-	"Shows the pinned program (id, the sipka that loaded it, map layout), what the\n"
-	"kernel can do, each cgroup sipka is attached to (path, link and program ids,\n"
-	"pin path), the number of rules, and any other sock_ops program that runs on\n"
-	"the same sockets (and whose keepalive settings win). Attachments of sipka's\n"
-	"program made without sipka (bpftool, systemd's BPFProgram=) are listed as\n"
-	"'direct'; a link whose cgroup was removed as DEFUNCT ('sipka attach' removes\n"
-	"those). A command killed half-way is finished or undone first.\n"
-	"Exit status: 0 when attached to at least one live cgroup, 3 when not loaded\n"
-	"or attached nowhere, 1 on error.\n",
+const struct cmd_help cmd_status_help = {
+	.name = "status",
+	.args = "",
+	.nargs = 0,
+	.text = "Shows the pinned program (id, the sipka that loaded it, map layout), what the\n"
+		"kernel can do, each cgroup sipka is attached to (path, link and program ids,\n"
+		"pin path), the number of rules, and any other sock_ops program that runs on\n"
+		"the same sockets (and whose keepalive settings win). Attachments of sipka's\n"
+		"program made without sipka (bpftool, systemd's BPFProgram=) are listed as\n"
+		"'direct'; a link whose cgroup was removed as DEFUNCT ('sipka attach' removes\n"
+		"those). A command killed half-way is finished or undone first.\n"
+		"Exit status: 0 when attached to at least one live cgroup, 3 when not loaded\n"
+		"or attached nowhere, 1 on error.\n",
 };
 
 static json_t *features_json(__u32 features)
@@ -63,12 +64,10 @@ int cmd_status(int argc, char **argv)
 	json_t *jatt, *jothers;
 	char prog_pin[PATH_MAX];
 	struct conf rules;
-	int c, i, rc, live = 0;
+	int i, rc, live = 0;
 
-	while ((c = next_opt(argc, argv, &help, NULL, &rc)) != -1)
+	if (opt_next(argc, argv, &cmd_status_help, &rc) != OPT_END)
 		return rc;
-	if (want_args(argc, argv, 0, 0, &help))
-		return EXIT_USAGE;
 	/* A writer: a command killed half-way is brought to a whole state. */
 	if (state_begin_write(&pd, false))
 		return EXIT_FAIL;

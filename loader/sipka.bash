@@ -2,7 +2,8 @@
 # bash completion for sipka(8)
 
 # The options of 'sipka KEY': --long=-short, with a trailing ':' when it takes
-# a value. tests/e2e/test_docs.py checks this list against 'sipka KEY --help'.
+# a value. tests/docs/test_options.py checks these lists against the option
+# tables of the loader ('sipka -j help').
 _sipka_options()
 {
 	case $1 in
