@@ -2,16 +2,34 @@
 /*
  * sipka: arm TCP keepalive on SIP connections and count how they end.
  *
- * sipka_sockops runs on every TCP callback of the cgroup, so the common case
- * (a socket with no rule) is two array lookups; only armed sockets ask
- * for state callbacks, and only their move to TCP_CLOSE does any work.
- * sipka_existing (a TCP iterator, run by the loader) arms the connections
- * that were established before, with the same function.
+ * Three programs share the maps below:
+ * - sipka_sockops (cgroup sock_ops) runs on every TCP callback of the
+ *   attached cgroups: it arms new connections and counts how armed ones end.
+ * - sipka_existing (a TCP iterator the loader runs at an attach and a rule
+ *   change) arms the connections that were established before, with the same
+ *   arm(), and retunes the ones armed already to the current rule. It also
+ *   answers the loader's feature probe.
+ * - sipka_list (a TCP iterator, for `sipka connections` and `sipka check`)
+ *   writes a record per connection and listening socket of the attached
+ *   cgroups, with the keepalive in force.
  *
- * An armed connection is tracked in a slot of the conns array, claimed by
- * its socket cookie (include/sipka.h): no lock and no allocation per
- * connection, and a socket whose cgroup and an ancestor both carry this
- * sipka is armed and counted once (the second run finds it there).
+ * The story of a connection:
+ * 1. It becomes established. Its rule port is its local port if it was
+ *    accepted, the remote port if it was opened. Most ports have no rule:
+ *    two array lookups, and nothing more happens.
+ * 2. Its port has a rule: arm() sets the keepalive options, claims a slot of
+ *    the conns array with the socket's cookie (include/sipka.h), counts it
+ *    armed and active, and the socket asks for state callbacks. No lock and
+ *    no allocation; a socket whose cgroup and an ancestor both carry this
+ *    sipka is armed and counted once (the second run finds its slot).
+ * 3. It leaves ESTABLISHED. For FIN_WAIT1 or CLOSE_WAIT (a close one side
+ *    began) it is counted closed and asks for no more callbacks. Straight
+ *    into TCP_CLOSE, it was reset or its peer is dead (keepalive probes or
+ *    retransmissions unanswered): counted as such, and an event goes to the
+ *    ring buffer. Freeing its slot is what claims the close.
+ * Rarely, a connection is armed untracked (its window of slots is full, or
+ * an iterator cannot turn on its callbacks): counted in untracked, marked in
+ * socket storage so that it is not armed twice, and its end is not seen.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -96,7 +114,12 @@ struct {
 	__type(value, __u32);
 } sipka_untracked SEC(".maps");
 
-#define add(field, n) __sync_fetch_and_add(&(field), (n))
+/* Adds N to a counter, atomically: on its own CPU's slot the program may
+ * still be interrupted (by a softirq running it for another socket). */
+static __always_inline void count_add(__u64 *counter, __u64 n)
+{
+	__sync_fetch_and_add(counter, n);
+}
 
 /* The slot that tracks the connection with COOKIE, or NULL. A connection's
  * callbacks hold its socket's lock, so its slot does not change under us. */
@@ -114,9 +137,9 @@ static __always_inline struct sipka_conn *conn_find(__u64 cookie)
 	return NULL;
 }
 
-/* Tracks the connection with COOKIE (not tracked yet): 0, or -ENOSPC if
- * every slot of its window is taken. */
-static __always_inline int conn_add(__u64 cookie, __u64 born_ns, __u32 port)
+/* Tracks the connection with COOKIE (not tracked yet) in a free slot of its
+ * window: 0, or -ENOSPC if every slot of the window is taken. */
+static __always_inline int conn_claim(__u64 cookie, __u64 born_ns, __u32 port)
 {
 	struct sipka_conn *e;
 	__u32 i, slot;
@@ -134,17 +157,24 @@ static __always_inline int conn_add(__u64 cookie, __u64 born_ns, __u32 port)
 	return -ENOSPC;
 }
 
-/* The counters of PORT; NULL if it has no slot yet. */
-static __always_inline struct sipka_counters *counters_of(__u32 port)
+/* Whether this sipka armed the socket SK with COOKIE already (tracked, or
+ * marked untracked): its run on a descendant cgroup, or an earlier attach. */
+static __always_inline bool armed_before(__u64 cookie, void *sk)
+{
+	return conn_find(cookie) || bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
+}
+
+/* The counters of PORT; NULL if it has no slot of sipka_stats yet. */
+static __always_inline struct sipka_counters *counters_find(__u32 port)
 {
 	__u32 *slot = bpf_map_lookup_elem(&sipka_slots, &port);
 
 	return slot && *slot ? bpf_map_lookup_elem(&sipka_stats, slot) : NULL;
 }
 
-/* The counters of PORT, handing it a slot the first time; NULL when every
- * slot is taken. */
-static struct sipka_counters *counters(__u32 port)
+/* The counters of PORT, handing it a slot of sipka_stats the first time;
+ * NULL when every slot is taken. */
+static struct sipka_counters *counters_claim(__u32 port)
 {
 	__u32 zero = 0, *slot, *used, n;
 
@@ -165,6 +195,7 @@ static struct sipka_counters *counters(__u32 port)
 	return bpf_map_lookup_elem(&sipka_stats, slot);
 }
 
+/* The rule of PORT in the live rule set, or NULL if it has none. */
 static __always_inline struct sipka_rule *rule_lookup(__u32 port)
 {
 	__u32 slot = 0;
@@ -175,28 +206,6 @@ static __always_inline struct sipka_rule *rule_lookup(__u32 port)
 		return NULL;
 	r = bpf_map_lookup_elem(set, &port);
 	return r && sipka_rule_present(r) ? r : NULL;
-}
-
-/* The valid rule LIVE of PORT (looked up by the caller) into R, and its
- * counters; NULL if there is none. */
-static __always_inline struct sipka_counters *rule_of(__u32 port, const struct sipka_rule *live,
-						      struct sipka_rule *r)
-{
-	struct sipka_counters *c;
-
-	if (!live)
-		return NULL;
-	c = counters(port);
-	if (!c)
-		return NULL;
-	*r = *live; /* one consistent copy, even if ops rewrite it now */
-	/* A value the kernel refuses (set by hand with bpftool) leaves the
-	 * connection as it was: half a rule is worse than none. */
-	if (!sipka_rule_valid(r)) {
-		add(c->errors, 1);
-		return NULL;
-	}
-	return c;
 }
 
 static __always_inline int set_int(void *sock, int level, int opt, int val)
@@ -222,47 +231,69 @@ static __always_inline int set_keepalive(void *sock, const struct sipka_rule *r,
 	return failed;
 }
 
+/* What arm() is asked to do with a connection. */
+enum arm_mode {
+	ARM_TRACKED,   /* a new one whose close comes back to us: a slot of conns */
+	ARM_UNTRACKED, /* a new one whose close we cannot see: marked in socket storage */
+	ARM_RETUNE,    /* one this sipka armed before: set to the current rule */
+};
+
+/* What arm() did. The iterator tells the loader (enum sipka_existing). */
+enum arm_result {
+	ARM_NOTHING,	    /* no counters for the port, or an invalid rule (counted in errors) */
+	ARM_FAILED,	    /* SO_KEEPALIVE failed (nothing set), or an option of a retune */
+	ARM_DONE_TRACKED,   /* armed, its close tracked */
+	ARM_DONE_PARTLY,    /* the same, but some options failed (counted in errors) */
+	ARM_DONE_UNTRACKED, /* armed, its close unseen; options that failed are in errors */
+	ARM_DONE_RETUNED,   /* set to the current rule */
+};
+
 /*
- * Arms one connection with the rule of PORT: both the sock_ops program (at
- * establishment) and the iterator (existing connections) come here. SOCK is
- * what bpf_setsockopt takes, SK the socket, LIVE the rule the caller found,
- * NOW_NS the CLOCK_MONOTONIC time. TRACK: the caller can turn on the close
- * callback, so the connection goes in the conns table. The caller has made
- * sure that this sipka did not arm it yet. Returns the enum sipka_existing
- * result (FAILED: nothing set, nothing but errors counted), or 0 when the
- * rule is invalid.
+ * Arms one connection with LIVE, the rule of PORT the caller found, or
+ * retunes it: both the sock_ops program (at establishment) and the iterator
+ * (existing connections) come here. SOCK is what bpf_setsockopt takes, SK
+ * the socket, NOW_NS the CLOCK_MONOTONIC time. A new connection (MODE
+ * ARM_TRACKED or ARM_UNTRACKED) must not be armed by this sipka yet; one
+ * whose window of slots is full is armed untracked all the same. Only
+ * errors are counted when nothing is set.
  */
-static __always_inline int arm(void *sock, void *sk, __u64 cookie, __u32 port,
-			       const struct sipka_rule *live, bool track, __u64 now_ns)
+static __always_inline enum arm_result arm(void *sock, void *sk, __u64 cookie, __u32 port,
+					   const struct sipka_rule *live, enum arm_mode mode,
+					   __u64 now_ns)
 {
 	struct sipka_counters *c;
 	struct sipka_rule r;
 	int failed;
 
-	c = rule_of(port, live, &r);
+	c = counters_claim(port);
 	if (!c)
-		return 0;
-	failed = set_keepalive(sock, &r, false);
-	if (failed < 0) {
-		add(c->errors, -failed);
-		return SIPKA_EXISTING_FAILED;
+		return ARM_NOTHING;
+	r = *live; /* one consistent copy, even if ops rewrite it now */
+	/* A value the kernel refuses (set by hand with bpftool) leaves the
+	 * connection as it was: half a rule is worse than none. */
+	if (!sipka_rule_valid(&r)) {
+		count_add(&c->errors, 1);
+		return ARM_NOTHING;
 	}
-	if (track && conn_add(cookie, now_ns, port))
-		track = false; /* its window is full: armed all the same, untracked */
-	add(c->armed, 1);
-	if (track) {
-		add(c->active, 1);
-	} else {
-		add(c->untracked, 1);
-		/* No memory for the mark: a retune would count it armed again. */
-		if (!bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE))
-			add(c->errors, 1);
+	failed = set_keepalive(sock, &r, mode == ARM_RETUNE);
+	if (failed) /* the connection is armed all the same, unless SO_KEEPALIVE failed */
+		count_add(&c->errors, failed < 0 ? -failed : failed);
+	if (mode == ARM_RETUNE)
+		return failed ? ARM_FAILED : ARM_DONE_RETUNED;
+	if (failed < 0)
+		return ARM_FAILED;
+	if (mode == ARM_TRACKED && conn_claim(cookie, now_ns, port))
+		mode = ARM_UNTRACKED; /* its window is full */
+	count_add(&c->armed, 1);
+	if (mode == ARM_TRACKED) {
+		count_add(&c->active, 1);
+		return failed ? ARM_DONE_PARTLY : ARM_DONE_TRACKED;
 	}
-	if (failed) /* some options failed; the connection is armed all the same */
-		add(c->errors, failed);
-	if (!track)
-		return SIPKA_EXISTING_UNTRACKED;
-	return failed ? SIPKA_EXISTING_TRACKED_PARTLY : SIPKA_EXISTING_ARMED;
+	count_add(&c->untracked, 1);
+	/* No memory for the mark: a retune would count it armed again. */
+	if (!bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE))
+		count_add(&c->errors, 1);
+	return ARM_DONE_UNTRACKED;
 }
 
 /* How an armed connection ended, from the socket as it enters TCP_CLOSE. */
@@ -279,8 +310,10 @@ static enum sipka_reason reason_of(struct tcp_sock *tp)
 	return SIPKA_DEAD_RETRANSMIT; /* retransmission limit or TCP_USER_TIMEOUT */
 }
 
-static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct sipka_conn *s,
-		 struct sipka_counters *c, enum sipka_reason reason)
+/* An event for the connection S that ended for REASON (a reset only if its
+ * rule asks), or events_lost counted in C. */
+static void emit_event(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct sipka_conn *s,
+		       struct sipka_counters *c, enum sipka_reason reason)
 {
 	struct sipka_rule *r = rule_lookup(s->port);
 	struct sipka_event *e;
@@ -290,7 +323,7 @@ static void emit(struct bpf_sock_ops *skops, struct tcp_sock *tp, const struct s
 		return;
 	e = bpf_ringbuf_reserve(&sipka_events, sizeof(*e), 0);
 	if (!e) { /* nobody reads, or too slowly: count, never wait */
-		add(c->events_lost, 1);
+		count_add(&c->events_lost, 1);
 		return;
 	}
 	e->time_ns = bpf_ktime_get_boot_ns();
@@ -349,11 +382,11 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 	 * ancestor cgroup's attachment) finds nothing. A closed socket can
 	 * connect again: it must be armed afresh. */
 	s->cookie = 0;
-	c = counters_of(conn.port);
+	c = counters_find(conn.port);
 	if (!c)
 		return;
-	add(c->closed, 1);
-	add(c->active, -1);
+	count_add(&c->closed, 1);
+	count_add(&c->active, -1);
 	if (orderly) {
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
@@ -364,20 +397,22 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 		return;
 	reason = reason_of(tp);
 	switch (reason) {
-	case SIPKA_DEAD_KEEPALIVE: add(c->dead_keepalive, 1); break;
-	case SIPKA_DEAD_RETRANSMIT: add(c->dead_retransmit, 1); break;
-	case SIPKA_RESET: add(c->reset, 1); break;
+	case SIPKA_DEAD_KEEPALIVE: count_add(&c->dead_keepalive, 1); break;
+	case SIPKA_DEAD_RETRANSMIT: count_add(&c->dead_retransmit, 1); break;
+	case SIPKA_RESET: count_add(&c->reset, 1); break;
 	case SIPKA_CLOSED: return;
 	}
-	emit(skops, tp, &conn, c, reason);
+	emit_event(skops, tp, &conn, c, reason);
 }
 
-static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
+/* The connection became established with the rule port PORT: armed if the
+ * port has a rule and this sipka did not arm it yet. */
+static __always_inline void on_established(struct bpf_sock_ops *skops, __u32 port)
 {
 	struct sipka_rule *live = rule_lookup(port);
+	enum arm_result r;
 	struct bpf_sock *sk;
 	__u64 cookie;
-	int r;
 
 	if (!live) /* the common case: no rule, no more work */
 		return;
@@ -385,17 +420,15 @@ static __always_inline void established(struct bpf_sock_ops *skops, __u32 port)
 	if (!sk)
 		return;
 	cookie = bpf_get_socket_cookie(skops);
-	/* Armed by this sipka's run on a descendant cgroup already? Every
-	 * connection it arms has its state callbacks on: without them, no
-	 * need to look. */
-	if ((skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG) &&
-	    (conn_find(cookie) || bpf_sk_storage_get(&sipka_untracked, sk, 0, 0)))
+	/* Every connection this sipka arms has its state callbacks on:
+	 * without them, no need to look. */
+	if ((skops->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG) && armed_before(cookie, sk))
 		return;
 	/* The coarse clock: no clock source read; a tick is plenty for a lifetime. */
-	r = arm(skops, sk, cookie, port, live, true, bpf_ktime_get_coarse_ns());
+	r = arm(skops, sk, cookie, port, live, ARM_TRACKED, bpf_ktime_get_coarse_ns());
 	/* Tracked: its close must come back to us, or its slot would stay
 	 * taken. Untracked (its window full): for the check above. */
-	if (r && r != SIPKA_EXISTING_FAILED)
+	if (r == ARM_DONE_TRACKED || r == ARM_DONE_PARTLY || r == ARM_DONE_UNTRACKED)
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags |
 							 BPF_SOCK_OPS_STATE_CB_FLAG);
 }
@@ -405,10 +438,10 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 {
 	switch (skops->op) {
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB: /* accepted: our port */
-		established(skops, skops->local_port);
+		on_established(skops, skops->local_port);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB: /* connected: their port */
-		established(skops, bpf_ntohl(skops->remote_port));
+		on_established(skops, bpf_ntohl(skops->remote_port));
 		break;
 	case BPF_SOCK_OPS_STATE_CB: /* args[1]: the new state */
 		if (skops->args[1] == BPF_TCP_CLOSE)
@@ -421,6 +454,12 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
+/*
+ * The iterators. The TCP iterator walks a network namespace's listening
+ * sockets before its established ones; the loader runs it in each network
+ * namespace of the attached cgroups.
+ */
+
 /* Cgroups whose existing connections the iterator may arm: the attached ones
  * and their descendants, filled by the loader for one iteration. */
 struct {
@@ -431,8 +470,7 @@ struct {
 	__type(value, __u8);
 } sipka_arm_cgroups SEC(".maps");
 
-/* Listening ports seen by this iteration, per network namespace: the TCP
- * iterator walks the listening sockets before the established ones. */
+/* Listening ports seen by this iteration, per network namespace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
@@ -444,28 +482,35 @@ struct {
 /* Set by the loader for its feature probe: only this socket is touched. */
 const volatile __u64 probe_cookie = 0;
 
+static __always_inline struct sock *sock_of(struct tcp_sock *tp)
+{
+	return &tp->inet_conn.icsk_inet.sk;
+}
+
 static __always_inline __u64 listen_key(struct sock_common *skc, __u16 port)
 {
 	return (__u64)skc->skc_net.net->ns.inum << 16 | port;
 }
 
-static __always_inline int turn_on_tracking(struct tcp_sock *tp, struct sock *sk)
+/* Remembers the port of SKC if it listens, for rule_port_of(); returns
+ * whether it does. */
+static __always_inline bool remember_listener(struct sock_common *skc)
 {
-	if (tp->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG)
-		return 0; /* armed by an earlier sipka: it is on */
-	return set_int(sk, SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS,
-		       tp->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
-}
+	__u64 key;
+	__u8 yes = 1;
 
-static __always_inline void result(struct bpf_iter__tcp *ctx, __u8 r)
-{
-	bpf_seq_write(ctx->meta->seq, &r, sizeof(r));
+	if (skc->skc_state != TCP_LISTEN)
+		return false;
+	key = listen_key(skc, skc->skc_num);
+	bpf_map_update_elem(&sipka_listening, &key, &yes, BPF_ANY);
+	return true;
 }
 
 /* The rule port of an established connection, chosen as at establishment:
  * the local port of one the PBX accepted, the remote port of one it opened.
  * The iterator cannot see how a connection began, so one whose local port
- * has a listening socket in its network namespace counts as accepted. */
+ * has a listening socket in its network namespace counts as accepted (the
+ * README says so). */
 static __always_inline __u32 rule_port_of(struct sock_common *skc)
 {
 	__u64 key = listen_key(skc, skc->skc_num);
@@ -474,84 +519,95 @@ static __always_inline __u32 rule_port_of(struct sock_common *skc)
 							     bpf_ntohs(skc->skc_dport);
 }
 
-/* A listening socket: remembered for rule_port_of. Returns whether SKC is
- * an established full TCP socket of an attached cgroup, into *TP. */
-static __always_inline bool walk_one(struct sock_common *skc, struct tcp_sock **tp)
+/* SKC as a full TCP socket of a cgroup in sipka_arm_cgroups, with that
+ * cgroup's id in *CGID; NULL if it is not one. */
+static __always_inline struct tcp_sock *attached_tcp_sock(struct sock_common *skc, __u64 *cgid)
 {
-	struct sock *sk;
-	__u64 key, cgid;
-	__u8 yes = 1;
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(skc);
 
-	if (!skc)
-		return false;
-	if (skc->skc_state == TCP_LISTEN) {
-		key = listen_key(skc, skc->skc_num);
-		bpf_map_update_elem(&sipka_listening, &key, &yes, BPF_ANY);
-		return false;
-	}
-	if (skc->skc_state != TCP_ESTABLISHED)
-		return false;
-	*tp = bpf_skc_to_tcp_sock(skc); /* full sockets only */
-	if (!*tp)
-		return false;
-	sk = &(*tp)->inet_conn.icsk_inet.sk;
-	cgid = sk->sk_cgrp_data.cgroup->kn->id;
-	return bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid) != NULL;
+	if (!tp)
+		return NULL;
+	*cgid = sock_of(tp)->sk_cgrp_data.cgroup->kn->id;
+	return bpf_map_lookup_elem(&sipka_arm_cgroups, cgid) ? tp : NULL;
+}
+
+/* Turns on the state callbacks of a connection the iterator arms (the
+ * kernel may refuse): 0, or an error. */
+static __always_inline int turn_on_tracking(struct tcp_sock *tp)
+{
+	if (tp->bpf_sock_ops_cb_flags & BPF_SOCK_OPS_STATE_CB_FLAG)
+		return 0; /* armed by an earlier sipka: it is on */
+	return set_int(sock_of(tp), SOL_TCP, TCP_BPF_SOCK_OPS_CB_FLAGS,
+		       tp->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+/* One byte to the loader per connection the iterator touched. */
+static __always_inline void tell_loader(struct bpf_iter__tcp *ctx, enum sipka_existing what)
+{
+	__u8 byte = what;
+
+	bpf_seq_write(ctx->meta->seq, &byte, sizeof(byte));
+}
+
+/* The loader's feature probe, on its one socket: can an iterator turn on
+ * the state callbacks that tracking needs? */
+static __always_inline void probe(struct bpf_iter__tcp *ctx, struct sock_common *skc)
+{
+	struct tcp_sock *tp;
+
+	if (!skc || skc->skc_state != TCP_ESTABLISHED)
+		return;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (!tp || bpf_get_socket_cookie(sock_of(tp)) != probe_cookie)
+		return;
+	tell_loader(ctx, turn_on_tracking(tp) ? SIPKA_EXISTING_UNTRACKED : SIPKA_EXISTING_PROBED);
 }
 
 /*
  * Arms the connections that existed before sipka was attached, or retunes
- * armed ones to the current rule; one byte (enum sipka_existing) per
- * connection touched goes to the reader. The rule port is chosen as at
- * establishment: the local port of a connection the PBX accepted, the
- * remote port of one it opened. The iterator cannot see how a connection
- * began, so a connection whose local port has a listening socket in its
- * network namespace counts as accepted (the README says so).
+ * armed ones to the current rule; tells the loader what it did to each
+ * connection of an attached cgroup whose rule port has a rule.
  */
 SEC("iter/tcp")
 int sipka_existing(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
-	struct tcp_sock *tp = NULL;
 	struct sipka_rule *live;
+	enum arm_result r;
+	enum arm_mode mode;
+	struct tcp_sock *tp;
 	struct sock *sk;
-	__u64 cookie;
-	__u32 port, *mark;
-	int r;
+	__u64 cookie, cgid;
+	__u32 port;
 
-	if (probe_cookie) { /* the loader's feature probe: its socket only */
-		if (skc && skc->skc_state == TCP_ESTABLISHED && (tp = bpf_skc_to_tcp_sock(skc)) &&
-		    bpf_get_socket_cookie(&tp->inet_conn.icsk_inet.sk) == probe_cookie)
-			result(ctx, turn_on_tracking(tp, &tp->inet_conn.icsk_inet.sk) ?
-					    SIPKA_EXISTING_UNTRACKED :
-					    SIPKA_EXISTING_PROBED);
+	if (probe_cookie) {
+		probe(ctx, skc);
 		return 0;
 	}
-	if (!walk_one(skc, &tp))
+	if (!skc || remember_listener(skc) || skc->skc_state != TCP_ESTABLISHED)
 		return 0;
-	sk = &tp->inet_conn.icsk_inet.sk;
+	tp = attached_tcp_sock(skc, &cgid);
+	if (!tp)
+		return 0;
 	port = rule_port_of(skc);
 	live = rule_lookup(port);
 	if (!live)
 		return 0;
+	sk = sock_of(tp);
 	cookie = bpf_get_socket_cookie(sk);
-	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
-	if (mark || conn_find(cookie)) {
-		struct sipka_counters *c;
-		struct sipka_rule rule;
-
-		c = rule_of(port, live, &rule);
-		if (!c)
-			return 0;
-		r = set_keepalive(sk, &rule, true);
-		if (r)
-			add(c->errors, r < 0 ? -r : r);
-		result(ctx, r ? SIPKA_EXISTING_FAILED : SIPKA_EXISTING_RETUNED);
-		return 0;
+	if (armed_before(cookie, sk))
+		mode = ARM_RETUNE;
+	else
+		mode = turn_on_tracking(tp) ? ARM_UNTRACKED : ARM_TRACKED;
+	r = arm(sk, sk, cookie, port, live, mode, bpf_ktime_get_ns());
+	switch (r) {
+	case ARM_NOTHING: break;
+	case ARM_FAILED: tell_loader(ctx, SIPKA_EXISTING_FAILED); break;
+	case ARM_DONE_TRACKED: tell_loader(ctx, SIPKA_EXISTING_ARMED); break;
+	case ARM_DONE_PARTLY: tell_loader(ctx, SIPKA_EXISTING_TRACKED_PARTLY); break;
+	case ARM_DONE_UNTRACKED: tell_loader(ctx, SIPKA_EXISTING_UNTRACKED); break;
+	case ARM_DONE_RETUNED: tell_loader(ctx, SIPKA_EXISTING_RETUNED); break;
 	}
-	r = arm(sk, sk, cookie, port, live, !turn_on_tracking(tp, sk), bpf_ktime_get_ns());
-	if (r)
-		result(ctx, r);
 	return 0;
 }
 
@@ -570,9 +626,10 @@ static __always_inline __u32 jiffies_to_ms(__u64 j)
 }
 
 /*
- * sipka connections: a record (struct sipka_conn_info) per established
- * connection of an attached cgroup that sipka armed or whose rule port has
- * a rule, with the keepalive in force and the socket's live state.
+ * sipka connections and sipka check: a record (struct sipka_conn_info) per
+ * listening socket of an attached cgroup, and per established connection of
+ * one that sipka armed or whose rule port has a rule, with the keepalive in
+ * force and the socket's live state.
  */
 SEC("iter/tcp")
 int sipka_list(struct bpf_iter__tcp *ctx)
@@ -580,34 +637,31 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	struct sock_common *skc = ctx->sk_common;
 	struct sipka_conn_info info = {};
 	struct inet_connection_sock *icsk;
-	struct tcp_sock *tp = NULL;
 	struct sipka_conn *conn;
+	struct tcp_sock *tp;
 	unsigned long flags;
+	bool listening;
 	struct sock *sk;
 	struct net *net;
 	__u32 last, ka;
 
-	if (skc && skc->skc_state == TCP_LISTEN) {
-		struct tcp_sock *ltp = bpf_skc_to_tcp_sock(skc);
-		__u64 cgid;
-
-		walk_one(skc, &tp);
-		if (!ltp)
-			return 0;
-		cgid = ltp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
-		if (!bpf_map_lookup_elem(&sipka_arm_cgroups, &cgid))
-			return 0;
+	if (!skc)
+		return 0;
+	listening = remember_listener(skc);
+	if (!listening && skc->skc_state != TCP_ESTABLISHED)
+		return 0;
+	tp = attached_tcp_sock(skc, &info.cgroup_id);
+	if (!tp)
+		return 0;
+	if (listening) {
 		info.listening = 1;
-		info.cgroup_id = cgid;
 		info.local_port = skc->skc_num;
 		info.rule_port = skc->skc_num;
 		info.family = skc->skc_family;
 		bpf_seq_write(ctx->meta->seq, &info, sizeof(info));
 		return 0;
 	}
-	if (!walk_one(skc, &tp))
-		return 0;
-	sk = &tp->inet_conn.icsk_inet.sk;
+	sk = sock_of(tp);
 	icsk = &tp->inet_conn;
 	info.cookie = bpf_get_socket_cookie(sk);
 	conn = conn_find(info.cookie);
@@ -617,7 +671,6 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 		return 0;
 	info.armed_ns = conn ? conn->born_ns : 0;
 	info.now_ns = bpf_ktime_get_ns();
-	info.cgroup_id = sk->sk_cgrp_data.cgroup->kn->id;
 	net = skc->skc_net.net;
 	ka = tp->keepalive_time ? tp->keepalive_time : net->ipv4.sysctl_tcp_keepalive_time;
 	info.keepalive_time_s = jiffies_to_ms(ka) / 1000;
