@@ -49,15 +49,11 @@ WERROR  ?= 1
 WARNINGS := -Wall -Wextra $(if $(filter 1,$(WERROR)),-Werror) -Wbad-function-cast -Wdeclaration-after-statement \
 	    -Wformat -Wformat-security -Wformat-y2k -Winit-self -Wmissing-declarations \
 	    -Wmissing-prototypes -Wnested-externs -Wno-system-headers -Wold-style-definition \
-	    -Wpacked -Wredundant-decls -Wshadow -Wstrict-prototypes -Wundef -Wno-type-limits
+	    -Wpacked -Wredundant-decls -Wshadow -Wstrict-prototypes -Wundef -Wno-type-limits \
+	    -Wswitch-default -Wwrite-strings
 # GCC's only: clang 14 refuses it.
 ifeq ($(findstring clang,$(shell $(CC) --version 2>/dev/null)),)
 WARNINGS += -Wformat-signedness
-endif
-# Not clean in loader/ yet: `make STRICT=1` shows where. To be on for good after the rewrite.
-STRICT_WARNINGS := -Wswitch-default -Wwrite-strings
-ifeq ($(STRICT),1)
-WARNINGS += $(STRICT_WARNINGS)
 endif
 # The project's own flags stay apart from the user's CPPFLAGS, CFLAGS and EXTRA_CFLAGS, which
 # come last: `make CFLAGS+=-fsanitize=address` or `EXTRA_CFLAGS=--coverage` keep -Iinclude, and
