@@ -1,30 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* What every command shares: global options, messages, exit codes, the
- * command line (options.h). */
+/* What every command shares: the command line and its global options
+ * (options.h), messages (log.h), exit codes (exitcode.h), the commands. */
 #ifndef SIPKA_CLI_H
 #define SIPKA_CLI_H
 
 #include <getopt.h>
 #include <stdbool.h>
 
+#include "exitcode.h"
 #include "log.h"
 #include "options.h"
-
-struct globals {
-	const char *pin_dir;
-	bool json;
-	int verbose;
-};
-extern struct globals cli_opts;
-
-/* Exit codes: each means one thing in every command. The table is man/sipka.8's
- * EXIT STATUS; a new code goes there too. */
-#define EXIT_OK		  0 /* done, or all checks ok */
-#define EXIT_FAIL	  1 /* failed, said why; nothing changed (check: a check failed) */
-#define EXIT_USAGE	  2 /* a usage error: bad option, argument or value */
-#define EXIT_NOT_ATTACHED 3 /* status: not loaded, or attached to no live cgroup */
-#define EXIT_PARTIAL	  4 /* done in part: the message says what not (attach, load, config) */
-#define EXIT_WARN	  5 /* check: no check failed, some warned */
 
 /* PFX is a non-empty prefix of STR, as bpftool's is_prefix: for subcommands. */
 bool is_prefix(const char *pfx, const char *str);

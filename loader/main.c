@@ -9,8 +9,6 @@
 #include "cli.h"
 #include "sipka.h"
 
-struct globals cli_opts = { .pin_dir = SIPKA_PIN_DIR_DEFAULT };
-
 bool is_prefix(const char *pfx, const char *str)
 {
 	return pfx[0] && !strncmp(str, pfx, strlen(pfx));

@@ -9,7 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "exitcode.h"
+#include "log.h"
 #include "options.h"
 #include "output.h"
 #include "sipka.h"
@@ -20,6 +21,8 @@
 #define MAX_TABLES 32 /* tables of options: the globals', the commands' */
 
 enum { OPT_PIN_DIR = OPT_LONG_ONLY };
+
+struct globals cli_opts = { .pin_dir = SIPKA_PIN_DIR_DEFAULT };
 
 const struct opt global_opts[] = {
 	{ .name = "pin-dir",

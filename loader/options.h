@@ -11,6 +11,14 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* The global options' values, set by opts_take_globals. */
+struct globals {
+	const char *pin_dir;
+	bool json;
+	int verbose;
+};
+extern struct globals cli_opts;
+
 /* A constant as --help prints it: OPT_STR(SIPKA_DEFAULT_TIME) is "60". */
 #define OPT_STR_(x) #x
 #define OPT_STR(x)  OPT_STR_(x)
