@@ -80,7 +80,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (n < 0 || (unsigned int)n > h.rules.n + na)
 			abort();
 		h.up = true;
-		snprintf(h.version, sizeof(h.version), "fuzz");
+		/* The meta map's version, NUL-terminated by state.c: any bytes. */
+		snprintf(h.version, sizeof(h.version), "%s",
+			 h.rules.n ? h.rules.rules[0].rule.name : "");
 		prometheus_print(f, rows, n, &h);
 	}
 	if (f) {
