@@ -82,19 +82,22 @@ LOADER_SRCS := $(wildcard loader/*.c)
 LOADER_OBJS := $(patsubst loader/%.c,$(OUT)/%.o,$(LOADER_SRCS))
 # The modules the unit tests link against: none reads the command line's options.
 UNIT_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table.o \
-	       $(OUT)/prometheus.o $(OUT)/pinspec.o $(OUT)/maps.o
+	       $(OUT)/prometheus.o $(OUT)/pinspec.o $(OUT)/maps.o $(OUT)/procfs.o $(OUT)/walk.o \
+	       $(OUT)/event.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev
+# libFuzzer's runtime for clang 14 (make fuzz); make check-deps installs it.
+FUZZ_DEPS  := clang libclang-rt-14-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus bash-completion \
 	      groff-base kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester openssl \
 	      python3-websockets baresip-core
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
 	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
-	check-docs help
+	check-docs fuzz help
 ## all             build ./sipka (the BPF object, its skeleton, the loader); V=1 shows each command
 all: $(BIN)
 
@@ -188,9 +191,10 @@ CLANG_FORMAT ?= clang-format-14
 CPPCHECK     ?= cppcheck
 ANALYZER_CC  ?= gcc
 SHELLCHECK   ?= shellcheck
-CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck
+CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck $(FUZZ_DEPS)
 # The C files as written; the skeleton ($(OUT)) and vmlinux.h are generated.
-C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] bench/*.[ch])
+C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
+	 bench/*.[ch])
 # Every shell script: a shell in its #! line; and the completion, which has none.
 SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench -type f ! -path '*/__pycache__/*'); do \
 		head -n 1 "$$f" | grep -qE '^\#!.*[/ ](ba)?sh$$' && echo "$$f"; done)) loader/sipka.bash
@@ -222,7 +226,7 @@ check-cppcheck:
 	$(call msg,CPPCHECK,$(words $(filter %.c,$(C_SRCS))) C files)
 	$(Q)$(CPPCHECK) --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 		--inline-suppr --std=c11 --library=posix --suppress=variableScope \
-		--suppress=readdirCalled -Iinclude -Iloader -Ibpf -Ibench -Itests/unit \
+		--suppress=readdirCalled -Iinclude -Iloader -Ibpf -Ibench -Itests/unit -Itests/fuzz \
 		'-DLIBBPF_OPTS(TYPE, NAME, ...)=struct TYPE NAME = { .sz = sizeof(struct TYPE), __VA_ARGS__ }' \
 		'-DSEC(name)=' '-D__uint(name, val)=int (*name)[val]' \
 		'-D__type(name, val)=typeof(val) *name' '-D__always_inline=inline' \
@@ -249,6 +253,43 @@ check-shell:
 check-docs: $(BIN)
 	$(call msg,DOCS,tests/docs)
 	$(Q)SIPKA=$(BIN) /usr/bin/python3 -m unittest discover -s tests/docs $(if $(V),-v,-q)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c, one per decoder of outside bytes), built with clang's
+# -fsanitize=fuzzer,address,undefined in $(FUZZ_OUT) against the pure loader modules. `make
+# fuzz` runs each for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/TARGET), FUZZ_JOBS
+# at a time; a crash, a leak or a sanitizer report fails it (tests/fuzz/run). The runtime,
+# libclang_rt.fuzzer, is in Debian 12's libclang-rt-14-dev (FUZZ_DEPS): make check-deps.
+FUZZ_CC      ?= $(CLANG)
+FUZZ_OUT     ?= $(OUT)/fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_JOBS    ?= 1
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+FUZZ_CFLAGS   = -O1 -g -std=gnu11 $(filter-out -Wformat-signedness,$(WARNINGS)) -Iinclude -Iloader \
+		-DSIPKA_VERSION='"$(VERSION)"' \
+		$(shell $(PKG_CONFIG) --cflags $(LIBS)) $(DEPFLAGS) $(FUZZ_SAN) $(CFLAGS) $(EXTRA_CFLAGS)
+FUZZ_SRCS    := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS    := $(patsubst tests/fuzz/%.c,$(FUZZ_OUT)/%,$(FUZZ_SRCS))
+# Every target links the pure modules (what it does not call, the linker leaves out).
+FUZZ_OBJS    := $(patsubst %,$(FUZZ_OUT)/%.o,parse conf format event procfs walk pinspec maps \
+		counter_table prometheus)
+
+# Kept between builds: make would remove them as intermediates.
+.SECONDARY: $(FUZZ_OBJS)
+
+$(FUZZ_OUT):
+	$(Q)mkdir -p $@
+
+$(FUZZ_OUT)/%.o: loader/%.c | $(FUZZ_OUT)
+	$(call msg,FUZZ-CC,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_OUT)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ_OUT)
+	$(call msg,FUZZ,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(ALL_LDFLAGS) $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+## fuzz            each libFuzzer target for FUZZ_SECONDS (60) from its seed corpus; fails on a crash
+fuzz: $(FUZZ_BINS)
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run $(FUZZ_BINS)
 
 $(OUT)/bench-%: bench/%.c | $(OUT)
 	$(call msg,CC,$@)
@@ -333,4 +374,4 @@ help:
 	@sed -n 's/^## /  /p' $(firstword $(MAKEFILE_LIST))
 
 # Each object's header dependencies, written by -MMD.
--include $(wildcard $(OUT)/*.d)
+-include $(wildcard $(OUT)/*.d $(FUZZ_OUT)/*.d)

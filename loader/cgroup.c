@@ -14,10 +14,11 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "procfs.h"
 
 int cgroup2_mount(char *buf)
 {
-	char line[4096], mnt[PATH_MAX], *sep;
+	char line[4096];
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 	int found = -ENOENT;
 
@@ -26,15 +27,9 @@ int cgroup2_mount(char *buf)
 		p_err("cannot read /proc/self/mountinfo: %s", strerror(-found));
 		return found;
 	}
-	/* "36 35 0:30 / /sys/fs/cgroup rw,... - cgroup2 cgroup2 rw" */
-	while (found && fgets(line, sizeof(line), f)) {
-		sep = strstr(line, " - ");
-		if (sep && !strncmp(sep, " - cgroup2 ", 11) &&
-		    sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1) {
-			snprintf(buf, PATH_MAX, "%s", mnt);
+	while (found && fgets(line, sizeof(line), f))
+		if (!proc_mountinfo_cgroup2(line, buf, PATH_MAX))
 			found = 0;
-		}
-	}
 	fclose(f);
 	if (found)
 		p_err("cgroup v2 is not mounted; mount it with 'mount -t cgroup2 none /sys/fs/cgroup' (or boot with systemd.unified_cgroup_hierarchy=1)");

@@ -14,9 +14,9 @@
 #include "clock.h"
 #include "counters.h"
 #include "env.h"
-#include "format.h"
 #include "lock.h"
 #include "output.h"
+#include "event.h"
 #include "signals.h"
 #include "sipka.h"
 #include "state.h"
@@ -44,41 +44,15 @@ static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
 
 static int print_event(void *ctx, void *data, size_t size)
 {
-	const struct sipka_event *e = data;
-	char when[48], local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN], lived[32];
-	char name[SIPKA_NAME_LEN];
-	const char *reason;
-	__u64 ms;
-	bool v4;
+	char line[400];
 
 	(void)ctx;
-	if (size < sizeof(*e))
+	if (size < sizeof(struct sipka_event)) /* not an event: skipped */
 		return 0;
-	time_format(e->time_ns + boot_to_wall_ns, when, sizeof(when));
-	snprintf(name, sizeof(name), "%s", e->name);
-	ms = (e->lifetime_ns + 500000) / 1000000;
-	reason = reason_name(e->reason);
-	if (cli_opts.json) {
-		addr_format(e->family, e->local_addr, local, &v4);
-		addr_format(e->family, e->remote_addr, remote, &v4);
-		/* Milliseconds are what matters, and all a reader should see. */
-		print_json(json_pack(
-			"{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:o, s:I}", "time",
-			when, "reason", reason, "family", v4 ? "ipv4" : "ipv6", "remote_addr",
-			remote, "remote_port", e->remote_port, "local_addr", local, "local_port",
-			e->local_port, "rule_port", e->rule_port, "name", name, "probes", e->probes,
-			"retransmits", e->retransmits, "lifetime_s", json_real(ms / 1e3),
-			"lifetime_ms", (json_int_t)ms));
-	} else {
-		char peer[ENDPOINT_LEN], end[ENDPOINT_LEN];
-
-		duration_format(e->lifetime_ns, lived, sizeof(lived));
-		printf("%s %-10s peer %s  local %s (%s)  lived %s  probes %u  retransmits %u\n",
-		       when, reason,
-		       endpoint_format(e->family, e->remote_addr, e->remote_port, peer),
-		       endpoint_format(e->family, e->local_addr, e->local_port, end),
-		       rule_name(name), lived, e->probes, e->retransmits);
-	}
+	if (cli_opts.json)
+		print_json(event_json(data, size, boot_to_wall_ns));
+	else if (!event_line(data, size, boot_to_wall_ns, line, sizeof(line)))
+		printf("%s\n", line);
 	fflush(stdout);
 	return 0;
 }

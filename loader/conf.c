@@ -401,6 +401,22 @@ int conf_default(struct conf *c, char *err, size_t len)
 	return ret;
 }
 
+__u32 conf_from_array(const struct sipka_rule *all, __u32 n, struct conf *c)
+{
+	__u32 port, present = 0;
+
+	c->n = 0;
+	for (port = 0; port < n; port++) { /* in port order, each once */
+		if (!sipka_rule_present(&all[port]) || ++present > SIPKA_MAX_RULES)
+			continue;
+		c->rules[c->n].port = port;
+		c->rules[c->n].rule = all[port];
+		c->rules[c->n].rule.name[SIPKA_NAME_LEN - 1] = '\0'; /* bpftool may not */
+		c->n++;
+	}
+	return present;
+}
+
 const struct sipka_rule *conf_find(const struct conf *c, __u32 port)
 {
 	unsigned int i;

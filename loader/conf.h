@@ -67,6 +67,12 @@ int conf_parse_file(const char *path, struct conf *c, char *err, size_t len);
 /* The embedded default: SIP over TCP (5060) and TLS (5061). */
 int conf_default(struct conf *c, char *err, size_t len);
 
+/* The rule set of an array of N rules indexed by port, as the kernel holds it
+ * (a rule written with bpftool may be anything), into C: its present entries,
+ * in port order, the SIPKA_MAX_RULES lowest; each name NUL-terminated.
+ * Returns how many are present, which may be more than C holds. */
+__u32 conf_from_array(const struct sipka_rule *all, __u32 n, struct conf *c);
+
 /* The rule for PORT in C, or NULL. */
 const struct sipka_rule *conf_find(const struct conf *c, __u32 port);
 

@@ -14,21 +14,10 @@ static int count(int fd, void *ctx)
 {
 	struct existing *x = ctx;
 	char buf[4096];
-	ssize_t n, i;
+	ssize_t n;
 
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
-		for (i = 0; i < n; i++) {
-			switch (buf[i]) {
-			case SIPKA_EXISTING_ARMED: x->armed++; break;
-			case SIPKA_EXISTING_RETUNED: x->retuned++; break;
-			case SIPKA_EXISTING_UNTRACKED:
-				x->armed++;
-				x->untracked++;
-				break;
-			default: x->failed++; break;
-			}
-		}
-	}
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		existing_count(x, buf, n);
 	if (n < 0) {
 		n = -errno;
 		p_err("the TCP iterator failed: %s", strerror(-n));

@@ -8,14 +8,8 @@
 #include <stdbool.h>
 
 #include "attachments.h"
+#include "walk.h"
 #include "state.h"
-
-struct existing {
-	bool supported; /* false: this kernel cannot, said why */
-	bool tracked;	/* their closes are seen (SIPKA_FEAT_ITER_TRACK) */
-	unsigned int armed, retuned, untracked, failed;
-	unsigned int netns_skipped; /* namespaces not entered: no CAP_SYS_ADMIN */
-};
 
 /* Arms every established connection with a rule in the cgroups of AS (and
  * their descendants), or retunes it to the current rule if armed already. */

@@ -14,6 +14,7 @@
 
 #include "lock.h"
 #include "log.h"
+#include "procfs.h"
 
 /* Who holds the flock on the pin dir, from /proc/locks, into BUF. */
 static void lock_holder(const struct pindir *pd, char *buf, size_t len)
@@ -30,12 +31,9 @@ static void lock_holder(const struct pindir *pd, char *buf, size_t len)
 		 (unsigned long long)st.st_ino);
 	f = fopen("/proc/locks", "r");
 	while (f && fgets(line, sizeof(line), f)) {
-		char type[16], dev[64];
-		int p;
+		int p = proc_locks_flock_pid(line, want);
 
-		/* "1: FLOCK  ADVISORY  WRITE 1234 00:2a:567 0 EOF" */
-		if (sscanf(line, "%*d: %15s %*s %*s %d %63s", type, &p, dev) == 3 &&
-		    !strcmp(type, "FLOCK") && !strcmp(dev, want) && p != getpid()) {
+		if (p && p != getpid()) {
 			pid = p;
 			break;
 		}

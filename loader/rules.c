@@ -13,7 +13,7 @@ int rules_read(int fd, struct conf *c)
 {
 	struct sipka_rule *all = malloc(SIPKA_PORTS * sizeof(*all));
 	int err = all ? array_read(fd, SIPKA_PORTS, sizeof(*all), all) : -ENOMEM;
-	__u32 port, present = 0;
+	__u32 present;
 
 	c->n = 0;
 	if (err) {
@@ -21,14 +21,7 @@ int rules_read(int fd, struct conf *c)
 		free(all);
 		return err;
 	}
-	for (port = 0; port < SIPKA_PORTS; port++) { /* in port order, each once */
-		if (!sipka_rule_present(&all[port]) || ++present > SIPKA_MAX_RULES)
-			continue;
-		c->rules[c->n].port = port;
-		c->rules[c->n].rule = all[port];
-		c->rules[c->n].rule.name[SIPKA_NAME_LEN - 1] = '\0'; /* bpftool may not */
-		c->n++;
-	}
+	present = conf_from_array(all, SIPKA_PORTS, c);
 	free(all);
 	/* Only bpftool can write more: the program arms them all, but sipka's
 	 * commands see (and a change keeps) the lowest ports' only. */

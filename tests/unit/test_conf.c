@@ -200,3 +200,37 @@ TEST(settings_from_the_command_line)
 	CHECK(setting_parse(SET_USER_TIMEOUT, "Auto", &d, why, sizeof(why)) == -1);
 	CHECK(setting_parse(SET_NAME, "", &d, why, sizeof(why)) == -1);
 }
+
+/* The rule set as the kernel holds it: an array indexed by port. */
+TEST(conf_from_array_takes_present_rules_in_port_order)
+{
+	static struct sipka_rule all[SIPKA_PORTS];
+	struct conf c;
+
+	memset(all, 0, sizeof(all));
+	all[5061] = (struct sipka_rule){ .time = 30, .intvl = 5, .probes = 3, .name = "tls" };
+	all[5060] = (struct sipka_rule){ .time = 60, .intvl = 10, .probes = 3, .name = "tcp" };
+	all[0] = (struct sipka_rule){ .probes = 1 }; /* present, even if invalid */
+	CHECK(conf_from_array(all, SIPKA_PORTS, &c) == 3);
+	CHECK(c.n == 3);
+	CHECK(c.rules[0].port == 0 && c.rules[1].port == 5060 && c.rules[2].port == 5061);
+	CHECK(!strcmp(c.rules[1].rule.name, "tcp") && c.rules[2].rule.time == 30);
+}
+
+/* bpftool may write a name without its NUL; more rules than sipka holds. */
+TEST(conf_from_array_terminates_names_and_keeps_the_lowest_ports)
+{
+	static struct sipka_rule all[SIPKA_PORTS];
+	struct conf c;
+	__u32 p;
+
+	memset(all, 0, sizeof(all));
+	for (p = 1000; p < 1000 + SIPKA_MAX_RULES + 10; p++) {
+		all[p].time = 1;
+		memset(all[p].name, 'x', SIPKA_NAME_LEN);
+	}
+	CHECK(conf_from_array(all, SIPKA_PORTS, &c) == SIPKA_MAX_RULES + 10);
+	CHECK(c.n == SIPKA_MAX_RULES);
+	CHECK(c.rules[c.n - 1].port == 1000 + SIPKA_MAX_RULES - 1);
+	CHECK(strlen(c.rules[0].rule.name) == SIPKA_NAME_LEN - 1);
+}

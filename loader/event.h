@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A dead-peer event of the ring buffer (struct sipka_event) as people read
+ * it and as JSON. Pure: no BPF, no CLI globals; unit-tested and fuzzed
+ * (tests/fuzz).
+ */
+#ifndef SIPKA_EVENT_H
+#define SIPKA_EVENT_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "sipka.h"
+
+/* Event E (SIZE bytes, from the ring buffer) as a line for people, into BUF
+ * (LEN bytes), its CLOCK_BOOTTIME shown as wall time (+ BOOT_TO_WALL_NS):
+ * 0, or -1 if SIZE is too short to be an event. */
+int event_line(const void *e, size_t size, __s64 boot_to_wall_ns, char *buf, size_t len);
+/* The same as a JSON object, or NULL (too short, out of memory). */
+json_t *event_json(const void *e, size_t size, __s64 boot_to_wall_ns);
+
+#endif
