@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <stdio.h>
 
-#include "cli.h"
+#include "exitcode.h"
+#include "log.h"
 #include "output.h"
 
 int print_json(json_t *j)
