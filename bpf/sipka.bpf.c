@@ -616,13 +616,13 @@ struct sock___old {
 	unsigned long sk_flags;
 } __attribute__((preserve_access_index));
 
-extern unsigned int CONFIG_HZ __kconfig __weak;
+/* The kernel's HZ, for sipka_list: the loader measures it (loader/hz.h), as
+ * libbpf's CONFIG_HZ would need a kernel config file to read. */
+const volatile __u32 kernel_hz = 0;
 
 static __always_inline __u32 jiffies_to_ms(__u64 j)
 {
-	unsigned int hz = CONFIG_HZ ? CONFIG_HZ : 250; /* Debian's, if the config is unreadable */
-
-	return j * 1000 / hz;
+	return kernel_hz ? j * 1000 / kernel_hz : 0;
 }
 
 /*

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hz.h"
 #include "log.h"
 #include "sipka.skel.h"
 #include "skel.h"
@@ -30,6 +31,17 @@ struct sipka_bpf *skel_open(enum iter_kind which, const struct state *m, __u64 p
 		return NULL;
 	}
 	skel->rodata->probe_cookie = probe_cookie;
+	if (which == ITER_LIST) {
+		int hz = hz_measure();
+
+		if (hz < 0) {
+			p_err("cannot measure the kernel's tick rate (HZ) with a socket timeout: %s",
+			      strerror(-hz));
+			sipka_bpf__destroy(skel);
+			return NULL;
+		}
+		skel->rodata->kernel_hz = hz;
+	}
 	bpf_program__set_autoload(skel->progs.sipka_sockops, !iterator);
 	bpf_program__set_autoload(skel->progs.sipka_existing, which == ITER_ARM);
 	bpf_program__set_autoload(skel->progs.sipka_list, which == ITER_LIST);

@@ -21,7 +21,8 @@ struct sipka_bpf;
 
 /* The object with only program WHICH to be loaded, against the maps of M
  * whose fd is open (the others are made at load); PROBE_COOKIE: the
- * feature probe's connection. NULL said why. */
+ * feature probe's connection. ITER_LIST gets the kernel's HZ (hz.h) to turn
+ * jiffies into time. NULL said why. */
 struct sipka_bpf *skel_open(enum iter_kind which, const struct state *m, __u64 probe_cookie);
 /* The conns table gets SLOTS slots (a power of two): the program finds a
  * slot by masking. */

@@ -1,7 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 """sipka connections: is phone X armed, with what, and when will it be
 declared dead? Read from the kernel's own socket state."""
-from harness import Env, need_root, wait_until
+import json
+import os
+import socket
+import tempfile
+import time
+
+from harness import SIPKA, Env, defer, need_root, run, wait_until
+
+# Runs "$@" in the mount namespace it is in (a private one) once neither
+# kernel config file that libbpf reads for a __kconfig extern can be opened:
+# an empty tmpfs on /boot, and over /proc/config.gz the socket file "$0"
+# (opening a socket fails; an empty file would open, and read as a config
+# without CONFIG_HZ).
+HIDE_CONFIG = """
+set -e
+[ ! -e /proc/config.gz ] || mount --bind "$0" /proc/config.gz
+[ ! -d /boot ] || mount -t tmpfs tmpfs /boot
+for f in "/boot/config-$(uname -r)" /proc/config.gz; do
+    if cat "$f" >/dev/null 2>&1; then echo "$f can still be read" >&2; exit 99; fi
+done
+exec "$@"
+"""
 
 
 def setUpModule():
@@ -48,3 +69,47 @@ class Connections(Env):
         self.assertIn("198.18.0.2:%d" % new["peer"][1], table[1])
         self.assertIn("2/1/3", table[1])
         phone("close", before)
+
+    def without_kernel_config(self, *args, json_out=False):
+        """sipka ARGS as in a container without the host's /boot, on a kernel
+        without /proc/config.gz (Debian's): neither config file can be read."""
+        if not hasattr(self, "_socket_file"):
+            d = tempfile.mkdtemp(prefix="sipka-noconfig-")
+            defer(lambda: os.rmdir(d), "socket file dir")
+            self._socket_file = os.path.join(d, "not-a-config")
+            with socket.socket(socket.AF_UNIX) as s:
+                s.bind(self._socket_file)
+            defer(lambda: os.unlink(self._socket_file), "socket file")
+        p = run("unshare", "--mount", "--propagation", "private", "sh", "-c", HIDE_CONFIG,
+                self._socket_file, SIPKA, "--pin-dir", self.pin_dir, *(["-j"] if json_out else []), *args)
+        return json.loads(p.stdout) if json_out else p
+
+    def test_without_the_kernel_config_file(self):
+        """HZ is the kernel's, measured: the keepalive in force and the idle time are right."""
+        phone_ns = self.phone_link()
+        pbx, phone = self.pbx(), self.outsider(phone_ns)
+        lid = pbx("listen", "0.0.0.0", 5060)["id"]
+        self.without_kernel_config("attach", "--cgroup", self.cg)
+        self.without_kernel_config("config", "set", "5060", "--time", "45", "--intvl", "7", "--probes", "3")
+        connecting = time.monotonic()
+        phone("connect", "198.18.0.1", 5060)
+        new = pbx("accept", lid)
+        accepted = time.monotonic()
+        # The last packet from the phone (the handshake's) came between the two;
+        # idle_ms is the kernel's jiffies since then, turned into time with HZ.
+
+        def idle():
+            before = time.monotonic()
+            rows = self.without_kernel_config("connections", json_out=True)
+            return rows and rows[0]["idle_ms"] >= 1500 and (rows, before, time.monotonic())
+        rows, before, after = wait_until(idle, 10, "the connection idle 1.5 s", interval=0.1)
+        self.assertEqual(len(rows), 1)
+        r = rows[0]
+        self.assertEqual((r["remote_addr"], r["remote_port"], r["armed"]), ("198.18.0.2", new["peer"][1], True))
+        self.assertEqual(r["keepalive"], {"on": True, "time": 45, "intvl": 7, "probes": 3,
+                                          "user_timeout_ms": 66000})
+        tick_ms = 25    # a jiffy or two (10 ms at HZ 100) and the rounding down to ms
+        self.assertGreaterEqual(r["idle_ms"], (before - accepted) * 1000 - tick_ms)
+        self.assertLessEqual(r["idle_ms"], (after - connecting) * 1000 + tick_ms)
+        table = self.without_kernel_config("connections").stdout.splitlines()
+        self.assertIn("45/7/3", table[1])
