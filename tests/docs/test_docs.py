@@ -313,6 +313,13 @@ class Environment(unittest.TestCase):
         self.assertEqual(sorted(man_tags(man_section("ENVIRONMENT"))), sorted(code))
 
 
+class ExitStatus(unittest.TestCase):
+    def test_man_exit_status_lists_every_exit_code(self):
+        codes = re.findall(r"^#define EXIT_[A-Z_]+\s+(\d+)", read(os.path.join(ROOT, "loader", "exitcode.h")), re.M)
+        self.assertIn("5", codes)
+        self.assertEqual(man_tags(man_section("EXIT STATUS")), sorted(codes, key=int))
+
+
 class Capabilities(unittest.TestCase):
     def test_requirements_name_every_capability_checked(self):
         code = capabilities()
