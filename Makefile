@@ -40,7 +40,7 @@ ARCH    := $(shell $(CC) -dumpmachine | sed -e 's/-.*//' -e 's/x86_64/x86/' -e '
 		-e 's/powerpc64le/powerpc/' -e 's/s390x/s390/')
 endif
 
-LIBS    := libbpf inih jansson
+LIBS    := libbpf inih jansson libmicrohttpd
 # bpftool's extra warnings (tools/scripts/Makefile.include) as bpftool uses them, that is
 # without -Wswitch-enum, which wants every enum value listed even beside a default.
 # (-Wstrict-aliasing=3 is in -Wall already.)
@@ -88,7 +88,7 @@ UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
-	      libinih-dev libjansson-dev
+	      libinih-dev libjansson-dev libmicrohttpd-dev
 # libFuzzer's runtime for clang 14 (make fuzz); make check-deps installs it.
 FUZZ_DEPS  := clang libclang-rt-14-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus bash-completion \

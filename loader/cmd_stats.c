@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sipka stats: the counters of every rule port, as a table (once, or redrawn with
- * --watch), JSON, or Prometheus text (written by prometheus.c). */
+ * --watch), JSON, or Prometheus text (written by prometheus.c; to a file
+ * rewritten with --watch; served over HTTP by metrics_http.c). */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -10,18 +11,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attachments.h"
 #include "cli.h"
 #include "counter_table.h"
-#include "counters.h"
 #include "format.h"
+#include "metrics_http.h"
 #include "output.h"
 #include "parse.h"
-#include "env.h"
 #include "prometheus.h"
-#include "state.h"
-#include "rules.h"
 #include "signals.h"
+#include "state.h"
+#include "stats_read.h"
+
+enum { OPT_LISTEN = OPT_LONG_ONLY };
 
 static const struct opt stats_opts[] = {
 	{ .name = "prometheus",
@@ -35,7 +36,11 @@ static const struct opt stats_opts[] = {
 	{ .name = "watch",
 	  .key = 'w',
 	  .value = "N",
-	  .help = "redraw every N seconds (1-3600) with the time and the change since the last draw, until interrupted" },
+	  .help = "redraw every N seconds (1-3600) with the time and the change since the last draw, until interrupted; with --prometheus --output: rewrite FILE every N seconds" },
+	{ .name = "listen",
+	  .key = OPT_LISTEN,
+	  .value = "ADDR:PORT",
+	  .help = "serve the Prometheus text on http://ADDR:PORT/metrics, read at each scrape, until SIGINT or SIGTERM; ADDR: IPv4, or IPv6 in brackets; :PORT is 127.0.0.1:PORT" },
 	{ 0 },
 };
 
@@ -59,31 +64,6 @@ const struct cmd_help cmd_stats_help = {
 		"The table fits the terminal's width (100 columns when it is not a terminal).\n",
 	.opts = stats_opts,
 };
-
-#define MAX_ROWS (SIPKA_MAX_RULES + SIPKA_MAX_STATS)
-
-/* One row per rule, and one per port whose rule is gone but counters stay;
- * -1 having said why. */
-static int read_rows(const struct state *p, struct stats_row *rows)
-{
-	struct port_counters *all = malloc(SIPKA_MAX_STATS * sizeof(*all));
-	struct conf rules;
-	int n, na;
-
-	na = all ? counters_all(p->stats_fd, p->slots_fd, all) : -ENOMEM;
-	if (na < 0) {
-		p_err("cannot read the counters: %s", strerror(-na));
-		free(all);
-		return -1;
-	}
-	if (rules_read(p->config_fd, &rules)) {
-		free(all);
-		return -1;
-	}
-	n = stats_rows(&rules, all, na, rows);
-	free(all);
-	return n;
-}
 
 static json_t *rows_json(const struct stats_row *rows, int n)
 {
@@ -202,28 +182,9 @@ static void print_table(const struct stats_row *rows, int n, const struct stats_
 	}
 }
 
-static void read_health(const struct pindir *pd, const struct state *p, struct health *h)
-{
-	struct attachments as = { 0 };
-	int i;
-
-	memset(h, 0, sizeof(*h));
-	h->up = true;
-	rules_read(p->config_fd, &h->rules);
-	if (!attachments_list(pd, &as)) {
-		for (i = 0; i < as.n; i++) {
-			h->attached += !as.a[i].defunct;
-			h->defunct += as.a[i].defunct;
-		}
-	}
-	attachments_free(&as);
-	/* The loaded program's version, from the meta map: not this CLI's. */
-	snprintf(h->version, sizeof(h->version), "%s", p->meta.version);
-}
-
 static int watch(const struct state *p, unsigned int secs)
 {
-	static struct stats_row rows[MAX_ROWS], prev[MAX_ROWS];
+	static struct stats_row rows[STATS_MAX_ROWS], prev[STATS_MAX_ROWS];
 	bool tty = isatty(STDOUT_FILENO);
 	int n, nprev = -1;
 	char when[64];
@@ -232,7 +193,7 @@ static int watch(const struct state *p, unsigned int secs)
 
 	stop_on_signals();
 	while (!stopped()) {
-		n = read_rows(p, rows);
+		n = stats_read_rows(p, rows);
 		if (n < 0)
 			return EXIT_FAIL;
 		if (cli_opts.json) {
@@ -255,69 +216,52 @@ static int watch(const struct state *p, unsigned int secs)
 	return EXIT_OK;
 }
 
-/* For --prometheus: sipka not loaded is a state to report (sipka_up 0), not
- * an error; *LOADED says which. Other problems are errors (-errno, said). */
-static int open_for_metrics(struct pindir *pd, struct state *s, bool *loaded)
+/* --prometheus [--output FILE] [--watch SECS]: never leaves an old file behind
+ * (a collector would serve its numbers as if sipka were working): writes what
+ * is known. With SECS, again every SECS seconds until stopped; a round that
+ * cannot write FILE is said and tried again at the next, but the first one
+ * ends the command, so that a wrong path is seen at once. */
+static int stats_prometheus(const char *output, unsigned int secs)
 {
-	int ret;
-
-	*loaded = false;
-	ret = env_check(pd->path);
-	if (!ret)
-		ret = pindir_open(pd, false);
-	if (ret || !state_loaded(pd))
-		return ret;
-	ret = state_open(pd, s);
-	*loaded = !ret;
-	return ret;
-}
-
-/* --prometheus [--output FILE]: never leaves an old file behind (a collector
- * would serve its numbers as if sipka were working): writes what is known. */
-static int stats_prometheus(struct pindir *pd, const char *output)
-{
-	static struct stats_row rows[MAX_ROWS];
-	static struct health h;
-	struct state p = STATE_INIT;
+	struct metrics *m = malloc(sizeof(*m));
 	char why[PATH_MAX + 128];
-	bool loaded;
-	int n = 0, rc;
+	bool said = false;
+	int rc, round;
 
-	rc = open_for_metrics(pd, &p, &loaded) ? EXIT_FAIL : EXIT_OK;
-	memset(&h, 0, sizeof(h));
-	if (loaded) {
-		n = read_rows(&p, rows);
-		if (n < 0) { /* said why; the rules' metrics stay out */
-			rc = EXIT_FAIL;
-			n = 0;
-		}
-		read_health(pd, &p, &h);
-	} else if (rc == EXIT_OK) {
-		p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",
-		       pd->path);
-	}
-	state_close(&p);
-	pindir_close(pd);
-	if (!output) {
-		prometheus_print(stdout, rows, n, &h);
-		return rc;
-	}
-	if (prometheus_write(output, rows, n, &h, why, sizeof(why))) {
-		p_err("%s", why);
+	if (!m) {
+		p_err("out of memory");
 		return EXIT_FAIL;
 	}
-	return rc;
+	if (secs)
+		stop_on_signals();
+	for (round = 0; !round || (secs && !stopped()); round++) {
+		rc = metrics_read(cli_opts.pin_dir, m, &said) ? EXIT_FAIL : EXIT_OK;
+		if (!output) {
+			prometheus_print(stdout, m->rows, m->n, &m->h);
+		} else if (prometheus_write(output, m->rows, m->n, &m->h, why, sizeof(why))) {
+			p_err("%s", why);
+			rc = EXIT_FAIL;
+			if (!round)
+				break;
+		}
+		if (secs)
+			sleep_unless_stopped(secs, 0);
+	}
+	free(m);
+	return secs && round ? EXIT_OK : rc;
 }
 
 int cmd_stats(int argc, char **argv)
 {
-	static struct stats_row rows[MAX_ROWS];
+	static struct stats_row rows[STATS_MAX_ROWS];
 	const char *output = NULL;
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state p = STATE_INIT;
 	unsigned long long secs = 0;
+	struct sockaddr_storage listen_addr = { 0 };
+	socklen_t listen_len = 0;
 	bool prometheus = false;
-	char why[128];
+	char why[256];
 	int c, n = 0, rc;
 
 	while ((c = opt_next(argc, argv, &cmd_stats_help, &rc)) != OPT_END) {
@@ -330,6 +274,12 @@ int cmd_stats(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			break;
+		case OPT_LISTEN:
+			if (parse_listen(optarg, &listen_addr, &listen_len, why, sizeof(why))) {
+				p_err("--listen: %s", why);
+				return EXIT_USAGE;
+			}
+			break;
 		default: return rc;
 		}
 	}
@@ -337,12 +287,21 @@ int cmd_stats(int argc, char **argv)
 		p_err("--output writes the Prometheus text; add --prometheus");
 		return EXIT_USAGE;
 	}
-	if (secs && prometheus) {
-		p_err("--watch redraws a table; for Prometheus run 'sipka stats --prometheus --output FILE' from a timer");
+	if (listen_len && (output || secs)) {
+		p_err("--listen serves the metrics at each scrape; leave out %s, or write a file with --prometheus --output FILE --watch N instead",
+		      output ? "--output" : "--watch");
+		return EXIT_USAGE;
+	}
+	if (listen_len) {
+		rc = metrics_serve(cli_opts.pin_dir, &listen_addr, listen_len);
+		return rc ? EXIT_FAIL : EXIT_OK;
+	}
+	if (secs && prometheus && !output) {
+		p_err("--watch with --prometheus rewrites a file, on a host without the timer: add --output FILE, or serve the metrics with --listen ADDR:PORT");
 		return EXIT_USAGE;
 	}
 	if (prometheus)
-		return stats_prometheus(&pd, output);
+		return stats_prometheus(output, secs);
 	rc = state_begin_read(&pd, &p);
 	pindir_close(&pd);
 	if (rc)
@@ -352,7 +311,7 @@ int cmd_stats(int argc, char **argv)
 		state_close(&p);
 		return rc;
 	}
-	n = read_rows(&p, rows);
+	n = stats_read_rows(&p, rows);
 	state_close(&p);
 	if (n < 0)
 		return EXIT_FAIL;

@@ -121,6 +121,21 @@ void prometheus_print(FILE *f, const struct stats_row *rows, int n, const struct
 	fprintf(f, "sipka_build_info{version=\"%s\"} 1\n", SIPKA_VERSION);
 }
 
+char *prometheus_text(const struct stats_row *rows, int n, const struct health *h, size_t *len)
+{
+	char *text = NULL;
+	FILE *f = open_memstream(&text, len);
+
+	if (!f)
+		return NULL;
+	prometheus_print(f, rows, n, h);
+	if (fclose(f)) { /* out of memory on the way */
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 int prometheus_write(const char *path, const struct stats_row *rows, int n, const struct health *h,
 		     char *why, size_t len)
 {

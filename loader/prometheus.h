@@ -26,6 +26,10 @@ struct health {
 /* ROWS (N) and H to F; when !H->up only the health is said (no counters to read). */
 void prometheus_print(FILE *f, const struct stats_row *rows, int n, const struct health *h);
 
+/* The same into memory: the text (free() it) and its length in *LEN, or
+ * NULL when out of memory. */
+char *prometheus_text(const struct stats_row *rows, int n, const struct health *h, size_t *len);
+
 /* The same to PATH atomically (a temporary file in its directory, then
  * rename), for node_exporter's textfile collector: a collector never reads
  * half, and a failed write leaves no file behind. Returns 0, or -errno with

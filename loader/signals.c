@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 
 #include "signals.h"
@@ -29,4 +30,26 @@ void sleep_unless_stopped(time_t secs, long nsecs)
 
 	while (!stop && nanosleep(&left, &left) && errno == EINTR)
 		;
+}
+
+void block_stop_signals(sigset_t *old)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, old);
+}
+
+void wait_for_stop(const sigset_t *old)
+{
+	sigset_t wait = *old;
+
+	/* Blocked but in sigsuspend: one between the test and the wait is not lost. */
+	sigdelset(&wait, SIGINT);
+	sigdelset(&wait, SIGTERM);
+	while (!stop)
+		sigsuspend(&wait);
+	pthread_sigmask(SIG_SETMASK, old, NULL);
 }

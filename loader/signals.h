@@ -4,6 +4,7 @@
 #ifndef SIPKA_SIGNALS_H
 #define SIPKA_SIGNALS_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -12,5 +13,12 @@ void stop_on_signals(void);
 bool stopped(void);
 /* Sleeps SECS seconds plus NSECS, or until stopped. */
 void sleep_unless_stopped(time_t secs, long nsecs);
+
+/* For a command whose work is done by threads it starts: blocks SIGINT and
+ * SIGTERM in this thread, so that the threads started from now on never
+ * take them; *OLD gets the mask before. */
+void block_stop_signals(sigset_t *old);
+/* After block_stop_signals(OLD): waits until stopped, then restores OLD. */
+void wait_for_stop(const sigset_t *old);
 
 #endif

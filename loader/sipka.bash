@@ -12,7 +12,7 @@ _sipka_options()
 	detach) echo '--cgroup=-c: --cgroup-of=:' ;;
 	'config set') echo '--name=-n: --time=-t: --intvl=-i: --probes=-p: --user-timeout=-u: --reset-events=-r --new-only=-N' ;;
 	'config load') echo '--new-only=-N' ;;
-	stats) echo '--prometheus=-P --output=-o: --watch=-w:' ;;
+	stats) echo '--prometheus=-P --output=-o: --watch=-w: --listen=:' ;;
 	events) echo '--follow=-f' ;;
 	connections) echo '--port=: --peer=: --all=-a' ;;
 	esac

@@ -10,18 +10,14 @@
 #include "prometheus.h"
 #include "unit.h"
 
-/* What prometheus_print writes: free() it. */
+/* What prometheus_print writes, through prometheus_text: free() it. */
 static char *printed(const struct stats_row *rows, int n, const struct health *h)
 {
-	char *text = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
+	char *text = prometheus_text(rows, n, h, &len);
 
-	if (!f)
-		return strdup("");
-	prometheus_print(f, rows, n, h);
-	fclose(f);
-	return text;
+	CHECK(text && len == strlen(text));
+	return text ? text : strdup("");
 }
 
 /* Whether LINE is a whole line of TEXT, once. */
