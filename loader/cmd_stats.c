@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -79,22 +78,6 @@ static json_t *rows_json(const struct stats_row *rows, int n)
 		json_array_append_new(all, o);
 	}
 	return all;
-}
-
-/* The width to fit: the terminal's, else $COLUMNS, else 100. */
-static int out_width(void)
-{
-	const char *env = getenv("COLUMNS");
-	unsigned long long cols;
-	struct winsize ws;
-	char why[64];
-
-	if (isatty(STDOUT_FILENO) && !ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) && ws.ws_col)
-		return ws.ws_col;
-	/* A terminal's width is an unsigned short; narrower than 40 is no table. */
-	if (env && !parse_uint(env, 40, USHRT_MAX, &cols, why, sizeof(why)))
-		return cols;
-	return 100;
 }
 
 static const struct stats_row *find_row(const struct stats_row *rows, int n, __u32 port)

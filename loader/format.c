@@ -44,18 +44,56 @@ const char *endpoint_format(__u8 family, const __u8 *addr, __u16 port, char *buf
 	return buf;
 }
 
-void duration_format(__u64 ns, char *buf, size_t len)
+/* NS in at most UNITS units from the largest not zero; under a minute, seconds
+ * to a tenth (truncated, as the units are). */
+static void duration_units(__u64 ns, int units, char *buf, size_t len)
 {
 	unsigned long long s = ns / 1000000000ULL;
+	const unsigned long long v[] = { s / 86400, s / 3600 % 24, s / 60 % 60, s % 60 };
+	static const char unit[] = "dhms";
+	int i = 0, k, n;
 
-	if (s < 60)
-		snprintf(buf, len, "%.1fs", ns / 1e9);
-	else if (s < 3600)
-		snprintf(buf, len, "%llum%02llus", s / 60, s % 60);
-	else if (s < 86400)
-		snprintf(buf, len, "%lluh%02llum%02llus", s / 3600, s / 60 % 60, s % 60);
-	else
-		snprintf(buf, len, "%llud%02lluh%02llum", s / 86400, s / 3600 % 24, s / 60 % 60);
+	if (s < 60) {
+		snprintf(buf, len, "%llu.%llus", s, ns / 100000000ULL % 10);
+		return;
+	}
+	while (!v[i]) /* s >= 60: a minute, an hour or a day is not zero */
+		i++;
+	n = snprintf(buf, len, "%llu%c", v[i], unit[i]);
+	for (k = i + 1; k < 4 && k < i + units && n >= 0 && (size_t)n < len; k++)
+		n += snprintf(buf + n, len - n, "%02llu%c", v[k], unit[k]);
+}
+
+void duration_format(__u64 ns, char *buf, size_t len)
+{
+	duration_units(ns, 3, buf, len);
+}
+
+void duration_short(__u64 ns, char *buf, size_t len)
+{
+	duration_units(ns, 2, buf, len);
+}
+
+void elide_middle(char *s, size_t width, size_t keep)
+{
+	size_t n = strlen(s), tail;
+
+	if (n <= width || width < 4)
+		return;
+	tail = (width - 2) / 2; /* the larger half, when it is odd */
+	if (tail < keep)
+		tail = keep < width - 3 ? keep : width - 3;
+	memcpy(s + (width - 3 - tail), "...", 3);
+	memmove(s + (width - tail), s + n - tail, tail + 1);
+}
+
+void endpoint_elide(char *ep, size_t width)
+{
+	const char *port = strrchr(ep, ':');
+
+	if (port && port > ep && port[-1] == ']')
+		port--;
+	elide_middle(ep, width, port ? strlen(port) : 0);
 }
 
 void time_format(__s64 wall_ns, char *buf, size_t len)

@@ -29,6 +29,17 @@ const char *endpoint_format(__u8 family, const __u8 *addr, __u16 port, char *buf
 /* "4.2s", "3m05s", "2h01m00s", "3d04h05m". */
 void duration_format(__u64 ns, char *buf, size_t len);
 
+/* The same in two units at most, for a table: "4.2s", "3m05s", "2h01m", "3d04h". */
+void duration_short(__u64 ns, char *buf, size_t len);
+
+/* S in at most WIDTH columns (at least 4; S is left whole below): its middle
+ * replaced by "...", keeping at least its last KEEP characters. */
+void elide_middle(char *s, size_t width, size_t keep);
+
+/* The same for EP, an endpoint_format() string, keeping its port whole (with
+ * IPv6's "]"): "[2001:db8:...:5678]:5060", "...]:5060". */
+void endpoint_elide(char *ep, size_t width);
+
 /* WALL_NS (CLOCK_REALTIME) in local time, ISO 8601 to the millisecond:
  * "2026-11-22T17:03:12.123+01:00". */
 void time_format(__s64 wall_ns, char *buf, size_t len);

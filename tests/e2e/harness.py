@@ -200,7 +200,7 @@ class Peer:
         self.lines = Lines(self.p.stdout)
 
     def __call__(self, *words, timeout=TIMEOUT):
-        if words[0] in ("listen", "connect", "churn", "resets"):    # words[2] is the port
+        if words[0] in ("listen", "connect", "churn", "churn-start", "resets"):    # words[2] is the port
             skip_if_host_covers(words[2])
         self.p.stdin.write(" ".join(str(w) for w in words) + "\n")
         self.p.stdin.flush()

@@ -13,6 +13,8 @@ line on stdin, one JSON answer a line on stdout:
   send C N | rst C | close C -> {}
   serve L                    -> {}   (accept and close on L from now on, in a thread)
   churn ADDR PORT N THREADS  -> {"made": N}   (N connections to our own listener)
+  churn-start ADDR PORT THREADS -> {}        (connections to our own listener until stopped)
+  churn-stop                 -> {"made": N}   (all N closed on both sides)
   resets ADDR PORT N         -> {"made": N}   (N connections, each reset by us)
 """
 import json
@@ -60,32 +62,56 @@ def serve(lst):
         c.close()
 
 
-def churn(addr, port, n, threads):
-    """N connections from THREADS threads to a listener of ours; all closed."""
-    lst = listen(addr, port)
-    per = int(n) // int(threads)
+class Churn:
+    """Connections from THREADS threads to a listener of ours, each closed by
+    both sides: PER from each thread, or until stop() (a churn that outlasts
+    whatever it runs beside, however fast or busy this machine is)."""
 
-    def accept_all():
-        for _ in range(per * int(threads)):
-            c, _ = lst.accept()
+    def __init__(self, addr, port, threads, per=None):
+        self.lst = listen(addr, port)
+        self.lst.settimeout(0.1)        # to see stop() between accepts
+        self.addr, self.port = addr, int(port)
+        self.stopping, self.clients_done = threading.Event(), threading.Event()
+        self.made = [0] * int(threads)
+        self.per = per
+        self.server = threading.Thread(target=self.accept_all)
+        self.server.start()
+        self.workers = [threading.Thread(target=self.client, args=(i,)) for i in range(int(threads))]
+        for w in self.workers:
+            w.start()
+
+    def accept_all(self):
+        accepted = 0
+        while not (self.clients_done.is_set() and accepted == sum(self.made)):
+            try:
+                c, _ = self.lst.accept()
+            except socket.timeout:
+                continue
+            c.settimeout(10)
             c.recv(1)   # the client's FIN
             c.close()
+            accepted += 1
 
-    def client():
-        for _ in range(per):
-            c = socket.create_connection((addr, int(port)), timeout=10)
+    def client(self, i):
+        while not self.stopping.is_set() and self.made[i] != self.per:
+            c = socket.create_connection((self.addr, self.port), timeout=10)
             c.close()
+            self.made[i] += 1
 
-    server = threading.Thread(target=accept_all)
-    server.start()
-    workers = [threading.Thread(target=client) for _ in range(int(threads))]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    server.join()
-    lst.close()
-    return {"made": per * int(threads)}
+    def stop(self):
+        self.stopping.set()
+        return self.finish()
+
+    def finish(self):
+        for w in self.workers:
+            w.join()
+        self.clients_done.set()
+        self.server.join()
+        self.lst.close()
+        return {"made": sum(self.made)}
+
+
+churning = []
 
 
 def handle(cmd, args):
@@ -118,7 +144,12 @@ def handle(cmd, args):
         threading.Thread(target=serve, args=(socks[int(args[0])],), daemon=True).start()
         return {}
     if cmd == "churn":
-        return churn(*args)
+        return Churn(args[0], args[1], args[3], per=int(args[2]) // int(args[3])).finish()
+    if cmd == "churn-start":
+        churning.append(Churn(*args))
+        return {}
+    if cmd == "churn-stop":
+        return churning.pop().stop()
     if cmd == "resets":
         for _ in range(int(args[2])):
             c = socket.create_connection((args[0], int(args[1])), timeout=10)

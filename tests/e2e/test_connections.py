@@ -9,6 +9,11 @@ import time
 
 from harness import SIPKA, Env, defer, need_root, run, wait_until
 
+# What -j says of a connection: every field, whatever the table shows.
+FIELDS = {"remote_addr", "remote_port", "local_addr", "local_port", "rule_port", "name", "armed",
+          "tracked", "armed_s_ago", "keepalive", "idle_ms", "probes_out", "retransmits", "rtt_us",
+          "cgroup_id"}
+
 # Runs "$@" in the mount namespace it is in (a private one) once neither
 # kernel config file that libbpf reads for a __kconfig extern can be opened:
 # an empty tmpfs on /boot, and over /proc/config.gz the socket file "$0"
@@ -67,7 +72,7 @@ class Connections(Env):
         table = self.sipka("connections").stdout.splitlines()
         self.assertEqual(table[0].split()[:5], ["PEER", "LOCAL", "RULE", "NAME", "ARMED"])
         self.assertIn("198.18.0.2:%d" % new["peer"][1], table[1])
-        self.assertIn("2/1/3", table[1])
+        self.assertIn("2/1x3", table[1])
         phone("close", before)
 
     def without_kernel_config(self, *args, json_out=False):
@@ -112,4 +117,74 @@ class Connections(Env):
         self.assertGreaterEqual(r["idle_ms"], (before - accepted) * 1000 - tick_ms)
         self.assertLessEqual(r["idle_ms"], (after - connecting) * 1000 + tick_ms)
         table = self.without_kernel_config("connections").stdout.splitlines()
-        self.assertIn("45/7/3", table[1])
+        self.assertIn("45/7x3", table[1])
+
+
+PEER_MIN = len("255.255.255.255:65535")
+
+
+class Width(Env):
+    """The table fits 100 columns (or $COLUMNS) with the longest addresses;
+    -j carries every field whole."""
+
+    def connection(self, pbx_addr, phone_addr):
+        """PBX_ADDR and PHONE_ADDR on lo, the phone connected to the PBX on
+        5060 from port 65432 (the widest a port is): the PBX's side is armed."""
+        for a in (pbx_addr, phone_addr):
+            self.ns_run(self.ns, "ip", "addr", "add", a, "dev", "lo", *(["nodad"] if ":" in a else []))
+        self.attach()
+        self.sipka("config", "set", "5060", "--name", "fifteen-chars-x", "--time", "3600",
+                   "--intvl", "600", "--probes", "20")
+        pbx, phone = self.pbx(), self.outsider()
+        lid = pbx("listen", pbx_addr, 5060)["id"]
+        phone("connect", pbx_addr, 5060, phone_addr, 65432)
+        pbx("accept", lid)
+        self.peers = (pbx, phone)       # held open until the test ends
+        rows = self.sipka("connections", json_out=True)
+        self.assertEqual(len(rows), 1, rows)
+        r = rows[0]
+        self.assertEqual(set(r), FIELDS)
+        self.assertEqual((r["remote_addr"], r["remote_port"], r["local_addr"], r["local_port"]),
+                         (phone_addr, 65432, pbx_addr, 5060), "whole in -j")
+        self.assertEqual((r["rule_port"], r["name"], r["armed"], r["tracked"]),
+                         (5060, "fifteen-chars-x", True, True))
+        self.assertEqual(r["keepalive"], {"on": True, "time": 3600, "intvl": 600, "probes": 20,
+                                          "user_timeout_ms": 15600000})
+
+    def table(self, columns=None):
+        env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+        if columns:
+            env["COLUMNS"] = str(columns)
+        lines = run(SIPKA, "--pin-dir", self.pin_dir, "connections", env=env).stdout.splitlines()
+        self.assertEqual(lines[0].split(), ["PEER", "LOCAL", "RULE", "NAME", "ARMED", "KEEPALIVE",
+                                            "BOUND", "IDLE", "DEAD_IN", "PRB", "RTX", "RTT"])
+        self.assertEqual(len(lines), 2, lines)
+        return lines
+
+    def test_ipv4_fits_100_columns_the_peer_whole(self):
+        self.connection("127.255.255.201", "127.255.255.202")
+        lines = self.table()
+        self.assertLessEqual(max(map(len, lines)), 100, lines)
+        # The local address gives way first, then the name; the peer stays whole.
+        self.assertRegex(lines[1], r"^127\.255\.255\.202:65432 [0-9.]*\.\.\.[0-9.]*:5060 +5060 "
+                                   r"fift[a-z-]*\.\.\.[a-z-]*-x +[0-9.]+s +3600/600x20 +4h20m ")
+        wide = self.table(120)
+        self.assertLessEqual(max(map(len, wide)), 120, wide)
+        self.assertEqual(wide[1].split()[:4], ["127.255.255.202:65432", "127.255.255.201:5060", "5060",
+                                               "fifteen-chars-x"])
+
+    def test_long_ipv6_fits_100_columns_elided_in_the_middle(self):
+        phone, pbx = "fd00:1234:5678:9abc:def0:1234:5678:9abd", "fd00:1234:5678:9abc:def0:1234:5678:9abc"
+        self.connection(pbx, phone)
+        lines = self.table()
+        self.assertLessEqual(max(map(len, lines)), 100, lines)
+        peer, local = lines[1].split()[:2]
+        self.assertRegex(peer, r"^\[fd00:[0-9a-f:]*\.\.\.[0-9a-f:]*:9abd\]:65432$")
+        self.assertGreaterEqual(len(peer), PEER_MIN, "the peer gives way last")
+        self.assertRegex(local, r"^\[?[0-9a-f:]*\.\.\.[0-9a-f:]*\]:5060$")
+        self.assertRegex(lines[1], r" 5060 f[a-z-]*\.\.\.[a-z-]*-x ")
+        # Wide enough, both whole; narrower, the table still fits (down to 94 here:
+        # the peer at 21 columns, the name at 6, the local end at 9).
+        wide = self.table(200)
+        self.assertEqual(wide[1].split()[:2], ["[%s]:65432" % phone, "[%s]:5060" % pbx])
+        self.assertLessEqual(max(map(len, self.table(96))), 96)

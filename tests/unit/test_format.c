@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -125,6 +126,56 @@ TEST(duration_format_truncates_to_the_buffer)
 
 	duration_format(185 * S, buf, sizeof(buf));
 	CHECK(!strcmp(buf, "3m0"));
+}
+
+static int short_is(__u64 ns, const char *want)
+{
+	char buf[32];
+
+	duration_short(ns, buf, sizeof(buf));
+	return !strcmp(buf, want);
+}
+
+TEST(duration_short_in_two_units_at_most)
+{
+	CHECK(short_is(4200000000ULL, "4.2s"));
+	CHECK(short_is(59 * S + 999999999ULL, "59.9s")); /* truncated, not "60.0s" */
+	CHECK(short_is(185 * S, "3m05s"));
+	CHECK(short_is(7260 * S + 59 * S, "2h01m"));
+	CHECK(short_is(86399 * S, "23h59m"));
+	CHECK(short_is((3 * 86400 + 4 * 3600 + 5 * 60) * S, "3d04h"));
+	CHECK(short_is(49 * 86400 * S + 17 * 3600 * S, "49d17h"));
+}
+
+static int elided_is(const char *ep, size_t width, const char *want)
+{
+	char buf[ENDPOINT_LEN];
+
+	snprintf(buf, sizeof(buf), "%s", ep);
+	endpoint_elide(buf, width);
+	return !strcmp(buf, want);
+}
+
+TEST(endpoint_elide_keeps_both_ends_and_the_port)
+{
+	CHECK(elided_is("198.18.0.1:5060", 15, "198.18.0.1:5060")); /* fits: whole */
+	CHECK(elided_is("198.18.0.1:5060", 40, "198.18.0.1:5060"));
+	CHECK(elided_is("[2001:db8:1234:5678:9abc:def0:1234:5678]:5060", 30,
+			"[2001:db8:123...234:5678]:5060"));
+	CHECK(elided_is("198.18.0.1:5060", 9, "1...:5060")); /* the port whole */
+	CHECK(elided_is("[2001:db8::1]:65535", 11, "[...]:65535"));
+	CHECK(elided_is("[2001:db8::1]:5060", 9, "...]:5060"));
+	CHECK(elided_is("[::1]:5060", 3, "[::1]:5060")); /* too narrow: left whole */
+}
+
+TEST(elide_middle_keeps_the_larger_half_at_the_end)
+{
+	char s[] = "fifteen-chars-x";
+
+	elide_middle(s, 10, 0);
+	CHECK(!strcmp(s, "fif...rs-x"));
+	elide_middle(s, 10, 0);
+	CHECK(!strcmp(s, "fif...rs-x")); /* fits: left as it is */
 }
 
 static int time_is(const char *tz, __s64 wall_ns, const char *want)
