@@ -14,6 +14,7 @@
 
 #include "cgroup.h"
 #include "log.h"
+#include "parse.h"
 #include "procfs.h"
 
 int cgroup2_mount(char *buf)
@@ -114,19 +115,16 @@ int cgroup_path(__u64 id, char *buf)
 
 int cgroup_of(const char *pid, char *path)
 {
-	char file[64], line[PATH_MAX + 8], mnt[PATH_MAX], *end;
-	unsigned long n;
+	char file[64], line[PATH_MAX + 8], mnt[PATH_MAX];
+	unsigned long long n;
 	FILE *f;
 	int found;
 	bool seen = false;
 
-	if (strcmp(pid, "self")) {
-		errno = 0;
-		n = strtoul(pid, &end, 10);
-		if (!*pid || *end || errno || !n || n > 4194304) {
-			p_err("--cgroup-of takes a process id or 'self', not '%s'", pid);
-			return -EINVAL;
-		}
+	/* PID_MAX_LIMIT: 4194304. */
+	if (strcmp(pid, "self") && parse_uint(pid, 1, 4194304, &n, line, sizeof(line))) {
+		p_err("--cgroup-of takes a process id or 'self', not '%s'", pid);
+		return -EINVAL;
 	}
 	found = cgroup2_mount(mnt);
 	if (found)

@@ -14,6 +14,7 @@
 
 #include "lock.h"
 #include "log.h"
+#include "parse.h"
 #include "procfs.h"
 
 /* Who holds the flock on the pin dir, from /proc/locks, into BUF. */
@@ -70,10 +71,14 @@ int pindir_lock(struct pindir *pd)
 	struct timespec nap = { 0, 50 * 1000 * 1000 };
 	const char *env = getenv("SIPKA_LOCK_WAIT");
 	int i, err, wait_s = PINDIR_LOCK_WAIT_S;
+	unsigned long long secs;
 	char holder[200];
 
-	if (env && atoi(env) > 0 && atoi(env) <= 3600)
-		wait_s = atoi(env);
+	if (env && !parse_uint(env, 1, 3600, &secs, holder, sizeof(holder)))
+		wait_s = (int)secs;
+	else if (env)
+		p_info("SIPKA_LOCK_WAIT: %s (seconds, 1 to 3600); waiting the default %d s", holder,
+		       wait_s);
 	for (i = 0; i < wait_s * 20; i++) {
 		if (!flock(pd->fd, LOCK_EX | LOCK_NB)) {
 			if (!still_there(pd)) {
