@@ -468,6 +468,37 @@ def host_sock_ops():
     return _host_progs
 
 
+# The suite's ports, by their usual numbers: the tests name each through port(). When a host's
+# sock_ops program has rules for some of them (README command 1 covers 5060 and 5061), the whole
+# set moves by one offset, chosen at run time, to numbers no host rule covers; the SIP stacks'
+# configs are written with the moved numbers too. SIPKA_TEST_PORT_OFFSET forces an offset.
+SUITE_PORTS = sorted(set(range(5000, 5100)) | {7000, 7777, 8080, 8088, 8089, 8443, 9560})
+_PORT_OFFSETS = (0, 10000, 20000)     # below the ephemeral range (32768-)
+_offset = None
+
+
+def port_offset():
+    """What port() adds: the first offset that moves every suite port off the host's rule ports."""
+    global _offset
+    if _offset is None:
+        forced = os.environ.get("SIPKA_TEST_PORT_OFFSET")
+        if forced is not None:
+            _offset = int(forced)
+        else:
+            covered = set()
+            for _, ports in host_sock_ops():
+                covered |= ports or set()     # rules unknown: no offset helps; skip_if_host_covers says so
+            _offset = next((o for o in _PORT_OFFSETS if not covered & {p + o for p in SUITE_PORTS}), 0)
+    return _offset
+
+
+def port(n):
+    """The port this run uses for the suite's port N (see SUITE_PORTS)."""
+    if n not in SUITE_PORTS:
+        raise ValueError("port %d is not one of the suite's ports (harness.SUITE_PORTS)" % n)
+    return n + port_offset()
+
+
 def skip_if_host_covers(*ports):
     """Skips the test if a host's program acts on one of PORTS."""
     for port in map(int, ports):
