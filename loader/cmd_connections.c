@@ -110,7 +110,7 @@ static const struct {
 	[PRB] = { "PRB", true },     [RTX] = { "RTX", true }, [RTT] = { "RTT", true },
 };
 
-#define LOCAL_MIN 9  /* "...:5060" */
+#define LOCAL_MIN 10 /* "...]:65535": an IPv6 endpoint down to its port */
 #define NAME_MIN  6  /* "tc...p" */
 #define PEER_MIN  21 /* "255.255.255.255:65535" */
 

@@ -199,8 +199,11 @@ class Peer:
                                    stdout=subprocess.PIPE, text=True)
         self.lines = Lines(self.p.stdout)
 
-    def __call__(self, *words, timeout=TIMEOUT):
-        if words[0] in ("listen", "connect", "churn", "churn-start", "resets"):    # words[2] is the port
+    def __call__(self, *words, timeout=TIMEOUT, any_port=False):
+        """WORDS to peer.py; its answer. ANY_PORT: a port that need not be the suite's (a
+        listener no connection reaches: a host's rule on it changes nothing)."""
+        if words[0] in ("listen", "connect", "churn", "churn-start", "resets") and not any_port:
+            suite_port(words[2])       # words[2] is the port
             skip_if_host_covers(words[2])
         self.p.stdin.write(" ".join(str(w) for w in words) + "\n")
         self.p.stdin.flush()
@@ -255,7 +258,15 @@ class Env(unittest.TestCase):
         return json.loads(p.stdout) if json_out else p
 
     def attach(self, *args):
+        """sipka attach on the test's cgroup. A first attach without --config gets the embedded
+        default's rules on the suite's ports: the default itself when they are not moved."""
+        if "--config" not in args and port_offset() and not os.path.exists(os.path.join(self.pin_dir, "config")):
+            args += ("--config", self.default_conf())
         return self.sipka("attach", "--cgroup", self.cg, *args)
+
+    def default_conf(self):
+        """A config file with the embedded default's rules (5060 tcp, 5061 tls) on port(5060), port(5061)."""
+        return self.conf("[tcp]\nport = %d\n[tls]\nport = %d\n" % (port(5060), port(5061)))
 
     def conf(self, text):
         """A config file with TEXT, removed with the test."""
@@ -350,27 +361,28 @@ class Env(unittest.TestCase):
         """N connections to the PBX, each reset by the phone while the PBX still has it
         open: a PBX that closed first (an accept-then-close) could have its FIN acked
         before the reset came, and that connection would end as an ordinary close."""
-        done = self.stats(5060)["reset"]
+        done = self.stats(port(5060))["reset"]
         for start in range(0, n, batch_size):
             batch = min(batch_size, n - start)
-            ends = [phone("connect", addr, 5060)["id"] for _ in range(batch)]
+            ends = [phone("connect", addr, port(5060))["id"] for _ in range(batch)]
             held = [pbx("accept", lid)["id"] for _ in range(batch)]
             for c in ends:
                 phone("rst", c)
             done += batch
-            self.wait_stats(5060, 20, reset=done)     # the PBX has seen each reset...
+            self.wait_stats(port(5060), 20, reset=done)     # the PBX has seen each reset...
             for c in held:                             # ...and only now closes its sockets
                 pbx("close", c)
 
     def pbx(self):
         return Peer(cgroup=self.cg, netns=self.ns)
 
-    def phone_call(self, port=5060):
-        """A phone (outside the cgroup) connected to the PBX on 127.0.0.1:PORT,
-        the PBX having accepted: (pbx, phone)."""
+    def phone_call(self, to=None):
+        """A phone (outside the cgroup) connected to the PBX on 127.0.0.1:TO
+        (port(5060) by default), the PBX having accepted: (pbx, phone)."""
+        to = to or port(5060)
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", port)["id"]
-        phone("connect", "127.0.0.1", port)
+        lid = pbx("listen", "127.0.0.1", to)["id"]
+        phone("connect", "127.0.0.1", to)
         pbx("accept", lid)
         return pbx, phone
 
@@ -382,11 +394,6 @@ def cgroup_progs(cg):
     """The programs attached to CG, as bpftool shows them (dicts with id, attach_type, ...)."""
     out = run("bpftool", "-j", "cgroup", "show", cg).stdout.strip()
     return json.loads(out) if out else []     # bpftool prints nothing for none
-
-
-# Two rule sets the state tests switch between, and the (port, time) pairs config show gives for them.
-CONF_A = "[tcp]\nport = 5060\ntcp_keepalive_time = 11\n[tls]\nport = 5061\n[ws]\nport = 8088\n"
-CONF_B = "[tcp]\nport = 5060\ntcp_keepalive_time = 22\n[trunk]\nport = 5070\n"
 
 
 def rules_of(text):
@@ -472,7 +479,7 @@ def host_sock_ops():
 # sock_ops program has rules for some of them (README command 1 covers 5060 and 5061), the whole
 # set moves by one offset, chosen at run time, to numbers no host rule covers; the SIP stacks'
 # configs are written with the moved numbers too. SIPKA_TEST_PORT_OFFSET forces an offset.
-SUITE_PORTS = sorted(set(range(5000, 5100)) | {7000, 7777, 8080, 8088, 8089, 8443, 9560})
+SUITE_PORTS = [5060, 5061, 5062, 5070, 5071, 5080, 5099, 7000, 7777, 8080, 8088, 8089, 8443]
 _PORT_OFFSETS = (0, 10000, 20000)     # below the ephemeral range (32768-)
 _offset = None
 
@@ -484,6 +491,8 @@ def port_offset():
         forced = os.environ.get("SIPKA_TEST_PORT_OFFSET")
         if forced is not None:
             _offset = int(forced)
+        elif os.geteuid() or not shutil.which("bpftool"):
+            _offset = 0         # the tests will skip (need_root); importing must not fail
         else:
             covered = set()
             for _, ports in host_sock_ops():
@@ -499,13 +508,25 @@ def port(n):
     return n + port_offset()
 
 
+# Two rule sets the state tests switch between, and the (port, time) pairs config show gives for them.
+CONF_A = "[tcp]\nport = %d\ntcp_keepalive_time = 11\n[tls]\nport = %d\n[ws]\nport = %d\n" % (
+    port(5060), port(5061), port(8088))
+CONF_B = "[tcp]\nport = %d\ntcp_keepalive_time = 22\n[trunk]\nport = %d\n" % (port(5060), port(5070))
+
+
+def suite_port(p):
+    """Fails unless P is port(N) of a suite port N: a test's sockets use no other."""
+    if int(p) - port_offset() not in SUITE_PORTS:
+        raise AssertionError("port %s is not port(N) of a suite port N (harness.SUITE_PORTS)" % p)
+
+
 def skip_if_host_covers(*ports):
     """Skips the test if a host's program acts on one of PORTS."""
-    for port in map(int, ports):
+    for p in map(int, ports):
         for what, covered in host_sock_ops():
-            if covered is None or port in covered:
+            if covered is None or p in covered:
                 raise unittest.SkipTest("the host's %s runs on the tests' sockets after theirs and "
-                                        "would override port %d (README command 1?)" % (what, port))
+                                        "would override port %d (README command 1?)" % (what, p))
 
 
 def skip_if_host_sock_ops():

@@ -13,11 +13,11 @@ import tempfile
 import time
 import unittest
 
-from harness import ROOT, Env, Lines, defer, need_root, run, skip_if_host_covers, spawn, wait_until
+from harness import ROOT, Env, Lines, defer, need_root, port, run, skip_if_host_covers, spawn, wait_until
 
 SIP = os.path.join(ROOT, "tests", "e2e", "sip")
 PBX, PHONE = "198.18.0.1", "198.18.0.2"
-PORTS = {"tcp": 5060, "tls": 5061, "ws": 8080, "wss": 8443}
+PORTS = {"tcp": port(5060), "tls": port(5061), "ws": port(8080), "wss": port(8443)}
 # Debian's Python modules (python3-websockets) are on this interpreter only.
 SYSTEM_PYTHON = "/usr/bin/python3"
 
@@ -47,6 +47,7 @@ class Kamailio(Env):
         for name in ("kamailio.cfg", "tls.cfg"):
             with open(os.path.join(SIP, name)) as f:
                 text = f.read().replace("@DIR@", self.dir).replace("@PBX@", PBX).replace("@TRUNK@", PHONE)
+            text = re.sub(r"@PORT_(\d+)@", lambda m: str(port(int(m.group(1)))), text)
             with open(os.path.join(self.dir, name), "w") as f:
                 f.write(text)
         run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=pbx",
@@ -130,7 +131,7 @@ class Kamailio(Env):
     def sipp_phones(self, n, user="phone"):
         """N SIPp phones over TCP, USER1..USERN, one connection each, idle
         once registered (SIPp answers nothing else)."""
-        spawn(["sipp", PBX + ":5060", "-sf", os.path.join(SIP, "register.xml"), "-t", "tn", "-i", PHONE,
+        spawn(["sipp", PBX + f":{port(5060)}", "-sf", os.path.join(SIP, "register.xml"), "-t", "tn", "-i", PHONE,
                "-s", user, "-m", n, "-r", 50, "-max_socket", 1000, "-nostdin", "-trace_err",
                "-error_file", os.path.join(self.dir, "sipp.err")],
               netns=self.phone_ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -146,7 +147,7 @@ class Kamailio(Env):
         with open(os.path.join(conf, "cert.pem"), "a") as key, open(os.path.join(conf, "cert.pem.crt")) as crt:
             key.write(crt.read())       # baresip wants key and certificate in one file
         with open(os.path.join(conf, "config"), "w") as f:
-            f.write("sip_listen %s:5070\n" % PHONE
+            f.write(f"sip_listen %s:{port(5070)}\n" % PHONE
                     + "sip_certificate %s\n" % os.path.join(conf, "cert.pem")
                     + "module_path /usr/lib/baresip/modules\n"
                     + "module g711.so\nmodule aufile.so\n"
@@ -181,7 +182,7 @@ class Kamailio(Env):
         return phones
 
     def call(self, method, user, wait=10):
-        """One request from the caller, on the PBX's 127.0.0.1:5060 over UDP."""
-        p = self.ns_run(self.ns, SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), "127.0.0.1", method, user,
-                        wait, timeout=wait + 5)
+        """One request from the caller, on the PBX's 127.0.0.1:port(5060) over UDP."""
+        p = self.ns_run(self.ns, SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), "127.0.0.1:%d" % port(5060),
+                        method, user, wait, timeout=wait + 5)
         return json.loads(p.stdout)

@@ -9,14 +9,14 @@ import os
 import subprocess
 import time
 
-from harness import spawn, wait_until
+from harness import port, spawn, wait_until
 from sipstack import SIP, SYSTEM_PYTHON, Kamailio, need, need_websockets
 
 TIME, INTVL, PROBES = 2, 1, 2
 BOUND = TIME + INTVL * PROBES
 # user -> transport: the rule (and port) that arms its connection
 PHONES = {"tcpphone": "tcp", "tlsphone": "tls", "wsphone1": "ws"}
-PORT = {"tcp": 5060, "tls": 5061, "ws": 8080}
+PORT = {"tcp": port(5060), "tls": port(5061), "ws": port(8080)}
 FR_TIMER = 2.0          # kamailio.cfg: tm fr_timer, the 408 for a silent phone
 
 
@@ -39,8 +39,8 @@ class Call(Kamailio):
     def test_call_to_a_vanished_phone_fails_fast_once_sipka_finds_it(self):
         self.arm(TIME, INTVL, PROBES, *PORT)
         self.register()
-        for transport, port in PORT.items():
-            self.wait_stats(port, 1, armed=1, active=1)
+        for transport, rule_port in PORT.items():
+            self.wait_stats(rule_port, 1, armed=1, active=1)
 
         cut = time.monotonic()
         self.black_hole(self.phone_ns)
@@ -78,8 +78,8 @@ class Call(Kamailio):
         # to find them dead (it would have by now), nothing finds them.
         time.sleep(BOUND + 1)
         # All three at once: each waits fr_timer for its phone.
-        callers = {user: spawn([SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), "127.0.0.1", "INVITE", user,
-                                FR_TIMER + 3], netns=self.ns, stdout=subprocess.PIPE, text=True)[0]
+        callers = {user: spawn([SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), "127.0.0.1:%d" % port(5060),
+                                "INVITE", user, FR_TIMER + 3], netns=self.ns, stdout=subprocess.PIPE, text=True)[0]
                    for user in PHONES}
         for user, p in callers.items():
             out, _ = p.communicate(timeout=FR_TIMER + 8)

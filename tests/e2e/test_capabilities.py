@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Privileges: without root or the capabilities sipka needs it says which,
 changes nothing, and a partial result is said and its exit status shows it."""
-from harness import SIPKA, Env, need_root, run
+from harness import SIPKA, Env, need_root, port, run
 
 
 def setUpModule():
@@ -11,8 +11,8 @@ def setUpModule():
 class Capabilities(Env):
     def test_without_cap_sys_admin_the_partial_result_is_said(self):
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
-        phone("connect", "127.0.0.1", 5060)
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
+        phone("connect", "127.0.0.1", port(5060))
         sip = pbx("accept", lid)["id"]
         p = run("capsh", "--drop=cap_sys_admin", "--", "-c",
                 "exec %s --pin-dir %s attach --cgroup %s" % (SIPKA, self.pin_dir, self.cg), check=False)
@@ -29,7 +29,7 @@ class Capabilities(Env):
     def test_no_privileges(self):
         self.attach()
         before = self.kernel_state()
-        for args in (["stats"], ["config", "set", "5060"], ["attach", "--cgroup", self.cg], ["detach"]):
+        for args in (["stats"], ["config", "set", str(port(5060))], ["attach", "--cgroup", self.cg], ["detach"]):
             p = run("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all",
                     SIPKA, "--pin-dir", self.pin_dir, *args, check=False)
             self.assertNotEqual(p.returncode, 0)

@@ -3,7 +3,7 @@
 armed, the rest counted as untracked, and attach resizes it."""
 import json
 
-from harness import Env, need_root
+from harness import Env, need_root, port
 
 
 def setUpModule():
@@ -15,14 +15,14 @@ class Capacity(Env):
         self.attach("--max-connections", "16")      # 32 slots; a connection may sit in 16 of them
         self.assertEqual(self.sipka("status", json_out=True)["max_connections"], 16)
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
         pairs = []
         for _ in range(40):
-            c = phone("connect", "127.0.0.1", 5060)["id"]
+            c = phone("connect", "127.0.0.1", port(5060))["id"]
             a = pbx("accept", lid)
             self.assertEqual(a["opts"]["keepalive"], 1, "armed, tracked or not")
             pairs.append((c, a["id"]))
-        row = self.stats(5060)
+        row = self.stats(port(5060))
         tracked = row["active"]
         # No more than the slots; untracked only once some window of 16 is full.
         self.assertTrue(16 <= tracked <= 32, row)
@@ -37,5 +37,5 @@ class Capacity(Env):
         for c, a in pairs:
             phone("close", c)
             pbx("close", a)
-        row, _ = self.wait_stats(5060, 5, active=0, closed=tracked)
+        row, _ = self.wait_stats(port(5060), 5, active=0, closed=tracked)
         self.assertEqual((row["armed"], row["untracked"]), (40, 40 - tracked), "the tracked ones carried over")

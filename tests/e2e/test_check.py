@@ -4,7 +4,7 @@ program override sipka's settings; each finding with its fix."""
 import json
 import os
 
-from harness import Env, defer, need_root, undo
+from harness import Env, defer, need_root, port, undo
 
 
 def setUpModule():
@@ -26,13 +26,13 @@ class Check(Env):
     def test_rule_ports_against_listeners_and_programs_that_win(self):
         self.attach()
         pbx = self.pbx()
-        pbx("listen", "127.0.0.1", 5060)
-        pbx("listen", "127.0.0.1", 5070)
+        pbx("listen", "127.0.0.1", port(5060))
+        pbx("listen", "127.0.0.1", 5070, any_port=True)     # check knows 5060-5099 as SIP ports
         rc, result, lines = self.lines()
         self.assertEqual((rc, result), (5, "warn"), lines)
         levels = {(c, t.split(":")[0]): lvl for c, lvl, t in lines}
-        self.assertEqual(levels[("rules", "port 5060 (tcp)")], "ok")
-        self.assertEqual(levels[("rules", "port 5061 (tls)")], "warn")
+        self.assertEqual(levels[("rules", f"port {port(5060)} (tcp)")], "ok")
+        self.assertEqual(levels[("rules", f"port {port(5061)} (tls)")], "warn")
         self.assertEqual(levels[("rules", "port 5070")], "warn")
         self.assertEqual(levels[("attached", self.cg + " (link)")], "ok")
         # Another sipka on the parent runs after this one: its values win.

@@ -4,7 +4,7 @@ import json
 import os
 import tempfile
 
-from harness import ROOT, SIPKA, Env, cgroup_progs, defer, need_root, run, wait_until
+from harness import ROOT, SIPKA, Env, cgroup_progs, defer, need_root, port, run, wait_until
 
 
 def setUpModule():
@@ -22,7 +22,7 @@ class AttachDetach(Env):
         self.assertEqual(len(self.sipka("status", json_out=True)["attachments"]), 1)
 
     def test_first_attach_gets_embedded_default(self):
-        self.attach()
+        self.sipka("attach", "--cgroup", self.cg)     # not self.attach(): no moved default
         self.assertEqual(self.sipka("config", "show", json_out=True), [
             {"port": 5060, "name": "tcp", "time": 60, "intvl": 10, "probes": 3, "user_timeout_ms": 90000,
              "reset_events": False, "valid": True},
@@ -31,9 +31,10 @@ class AttachDetach(Env):
 
     def test_reattach_keeps_live_rules_and_config_file_replaces_them(self):
         self.attach()
-        self.sipka("config", "set", "5070", "--name", "ws")
+        self.sipka("config", "set", str(port(5070)), "--name", "ws")
         self.attach()
-        self.assertEqual([r["port"] for r in self.sipka("config", "show", json_out=True)], [5060, 5061, 5070])
+        self.assertEqual([r["port"] for r in self.sipka("config", "show", json_out=True)],
+                         [port(5060), port(5061), port(5070)])
         self.attach("--config", os.path.join(ROOT, "examples", "sipka.conf"))
         rules = self.sipka("config", "show", json_out=True)
         self.assertEqual([(r["port"], r["name"]) for r in rules],
@@ -59,7 +60,7 @@ class AttachDetach(Env):
             self.sipka("detach", "--cgroup", other)
             self.assertEqual(cgroup_progs(other), [])
             self.assertEqual(len(cgroup_progs(self.cg)), 1)
-            self.assertEqual(self.sipka("config", "show", json_out=True)[0]["port"], 5060)
+            self.assertEqual(self.sipka("config", "show", json_out=True)[0]["port"], port(5060))
         finally:
             self.sipka("detach", check=False)
             os.rmdir(other)
@@ -106,26 +107,26 @@ class BadInput(Env):
         self.assertEqual(self.kernel_state(), before, "%s changed the running state" % (args,))
 
     def test_bad_numbers(self):
-        self.refused(["config", "set", "5060", "--time", "0"], "--time", "out of range", "1 to 32767")
-        self.refused(["config", "set", "5060", "--intvl", "12x"], "'12x' is not a whole number")
-        self.refused(["config", "set", "5060", "--probes", "128"], "1 to 127")
-        self.refused(["config", "set", "5060", "--probes", "-1"], "not a whole number")
-        self.refused(["config", "set", "5060", "--user-timeout", "soon"], "'auto' or 'off'")
+        self.refused(["config", "set", str(port(5060)), "--time", "0"], "--time", "out of range", "1 to 32767")
+        self.refused(["config", "set", str(port(5060)), "--intvl", "12x"], "'12x' is not a whole number")
+        self.refused(["config", "set", str(port(5060)), "--probes", "128"], "1 to 127")
+        self.refused(["config", "set", str(port(5060)), "--probes", "-1"], "not a whole number")
+        self.refused(["config", "set", str(port(5060)), "--user-timeout", "soon"], "'auto' or 'off'")
         self.refused(["config", "set", "70000"], "PORT", "1 to 65535")
-        self.refused(["config", "set", "5060 "], "not a whole number")
+        self.refused(["config", "set", f"{port(5060)} "], "not a whole number")
         self.refused(["config", "set", "0x13c4"], "not a whole number")
 
     def test_bad_options_and_commands(self):
-        self.refused(["config", "set", "5060", "--bogus", "1"], "unknown option '--bogus'", "--help")
-        self.refused(["config", "set", "5060", "--time"], "needs a value")
+        self.refused(["config", "set", str(port(5060)), "--bogus", "1"], "unknown option '--bogus'", "--help")
+        self.refused(["config", "set", str(port(5060)), "--time"], "needs a value")
         self.refused(["config", "set"], "needs PORT")
         self.refused(["config", "frob"], "unknown config command")
         self.refused(["frob"], "unknown command 'frob'")
         self.refused(["stats", "extra"], "unexpected argument 'extra'")
-        self.refused(["config", "set", "5060", "--name", "much too long a name"], "1 to 15")
+        self.refused(["config", "set", str(port(5060)), "--name", "much too long a name"], "1 to 15")
 
     def test_delete_missing_rule(self):
-        self.refused(["config", "del", "5099"], "no rule for port 5099")
+        self.refused(["config", "del", str(port(5099))], f"no rule for port {port(5099)}")
 
     def test_bad_cgroup(self):
         self.refused(["attach", "--cgroup", "/no/such/cgroup"], "does not exist")
@@ -167,7 +168,7 @@ class BadInput(Env):
                 self.assertIn("config file %s is %s" % (path, why), p.stderr)
         p = self.sipka("attach", "--cgroup", "", check=False)
         self.assertIn("an empty one is refused", p.stderr)
-        self.assertEqual(self.rule_times(), [(5060, 60), (5061, 60)], "nothing changed")
+        self.assertEqual(self.rule_times(), [(port(5060), 60), (port(5061), 60)], "nothing changed")
         self.assertEqual([a["cgroup"] for a in self.sipka("status", json_out=True)["attachments"]], [self.cg])
 
     def test_pin_dir_not_on_bpffs(self):
@@ -180,5 +181,5 @@ class BadInput(Env):
 
     def test_not_loaded(self):
         empty = os.path.join(self.mnt, "other")
-        self.refused(["config", "set", "5060"], "not loaded", "sipka attach", pin_dir=empty)
+        self.refused(["config", "set", str(port(5060))], "not loaded", "sipka attach", pin_dir=empty)
         self.refused(["stats"], "not loaded", pin_dir=empty)

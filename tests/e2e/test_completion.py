@@ -6,7 +6,7 @@ import os
 import sys
 import unittest
 
-from harness import ROOT, SIPKA, Env, cgroup2_mount, need_root, unique
+from harness import ROOT, SIPKA, Env, cgroup2_mount, need_root, port, unique
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "docs"))
 from completion import BASH_COMPLETION, completions  # noqa: E402
@@ -40,13 +40,13 @@ class LivePorts(Env):
         not_loaded = completions([[SIPKA, "--pin-dir", self.pin_dir, "config", "del", ""]])[0]
         self.assertEqual(not_loaded, [], "quietly nothing when sipka cannot say")
         self.attach()
-        self.sipka("config", "set", "5070", "--name", "ws")
+        self.sipka("config", "set", str(port(5070)), "--name", "ws")
         d, d5, s, after_port = completions([
             [SIPKA, "--pin-dir", self.pin_dir, "config", "del", ""],
-            [SIPKA, "--pin-dir", self.pin_dir, "config", "del", "507"],
+            [SIPKA, "--pin-dir", self.pin_dir, "config", "del", str(port(5070))[:-1]],
             [SIPKA, "--pin-dir", self.pin_dir, "config", "set", ""],
-            [SIPKA, "--pin-dir", self.pin_dir, "config", "del", "5060", ""]])
-        self.assertEqual(d, ["5060", "5061", "5070"])
-        self.assertEqual(d5, ["5070"])
-        self.assertEqual(s, ["5060", "5061", "5070"])
+            [SIPKA, "--pin-dir", self.pin_dir, "config", "del", str(port(5060)), ""]])
+        self.assertEqual(d, [str(port(5060)), str(port(5061)), str(port(5070))])
+        self.assertEqual(d5, [str(port(5070))])
+        self.assertEqual(s, [str(port(5060)), str(port(5061)), str(port(5070))])
         self.assertEqual(after_port, [])

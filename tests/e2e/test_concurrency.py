@@ -7,7 +7,7 @@ import signal
 import subprocess
 import threading
 
-from harness import (CONF_A, CONF_B, NEXT, SIPKA, Env, cgroup_progs, defer, need_root, rules_of, run,
+from harness import (CONF_A, CONF_B, NEXT, SIPKA, Env, cgroup_progs, defer, need_root, port, rules_of, run,
                      undo)
 
 ROUNDS = int(os.environ.get("SIPKA_ROUNDS", "8"))
@@ -27,7 +27,7 @@ class Concurrency(Env):
         for _ in range(ROUNDS):
             out = self.together(*[[SIPKA, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg]] * 2)
             self.assertEqual([rc for rc, _ in out], [0, 0], out)
-            st = self.assert_whole(rules_ok=[[(5060, 60), (5061, 60)]])
+            st = self.assert_whole(rules_ok=[[(port(5060), 60), (port(5061), 60)]])
             self.assertEqual(len(st["attachments"]), 1, "one attachment")
             self.sipka("detach")
 
@@ -85,7 +85,7 @@ class Concurrency(Env):
             stop.set()
             reader.join()
         self.assertTrue(seen)
-        bad = [s for s in seen if s not in sets + [[(5060, 60), (5061, 60)]]]
+        bad = [s for s in seen if s not in sets + [[(port(5060), 60), (port(5061), 60)]]]
         self.assertEqual(bad, [], "a reader saw a mix or a port twice")
 
     def test_a_writer_waits_then_names_the_holder(self):
@@ -96,10 +96,10 @@ class Concurrency(Env):
                                   stdout=subprocess.PIPE, text=True, start_new_session=True)
         defer(lambda: (os.killpg(holder.pid, signal.SIGKILL), holder.wait()), "lock holder")
         self.assertEqual(holder.stdout.readline(), "locked\n")
-        p = run(SIPKA, "--pin-dir", self.pin_dir, "config", "set", "5060", "--time", "5", check=False,
+        p = run(SIPKA, "--pin-dir", self.pin_dir, "config", "set", str(port(5060)), "--time", "5", check=False,
                 env=dict(os.environ, SIPKA_LOCK_WAIT="1"))
         self.assertEqual(p.returncode, 1)
         self.assertIn("process %d (flock %s sh -c echo locked; exec sleep 30) is changing sipka's state"
                       % (holder.pid, self.pin_dir), p.stderr)
         self.assertIn("waited 1 s", p.stderr)
-        self.assertEqual(self.rule_times(), [(5060, 60), (5061, 60)], "nothing changed")
+        self.assertEqual(self.rule_times(), [(port(5060), 60), (port(5061), 60)], "nothing changed")

@@ -4,7 +4,7 @@ help command, and commands by unambiguous prefix."""
 import json
 import os
 
-from harness import SIPKA, Env, need_root, run
+from harness import SIPKA, Env, need_root, port, run
 
 
 def setUpModule():
@@ -32,11 +32,11 @@ class Conventions(Env):
             p = self.raw("--pin-dir", self.pin_dir, *args)
             self.assertEqual((p.returncode, p.stdout), (0, rules), args)
         # After the command's own options and its argument too.
-        p = self.raw("config", "set", "5070", "--time", "30", "-j", "--pin-dir", self.pin_dir, "--name", "ws")
+        p = self.raw("config", "set", str(port(5070)), "--time", "30", "-j", "--pin-dir", self.pin_dir, "--name", "ws")
         self.assertEqual(p.returncode, 0, p.stderr)
         out = json.loads(p.stdout)
-        self.assertEqual((out["port"], out["name"], out["time"], out["intvl"]), (5070, "ws", 30, 10))
-        rule = [r for r in self.sipka("config", "show", json_out=True) if r["port"] == 5070]
+        self.assertEqual((out["port"], out["name"], out["time"], out["intvl"]), (port(5070), "ws", 30, 10))
+        rule = [r for r in self.sipka("config", "show", json_out=True) if r["port"] == port(5070)]
         self.assertEqual((rule[0]["name"], rule[0]["time"]), ("ws", 30))
         self.assertRegex(self.raw("status", "-V").stdout, r"^sipka \d")
 
@@ -44,8 +44,8 @@ class Conventions(Env):
         not_loaded = os.path.join(self.mnt, "other")
         for args, words in ((["-j", "frob"], "unknown command 'frob'"),
                             (["stats", "--bogus", "-j"], "unknown option '--bogus'"),
-                            (["-j", "config", "set", "5060", "--time", "0"], "out of range"),
-                            (["config", "del", "5099", "--json"], "no rule for port 5099"),
+                            (["-j", "config", "set", str(port(5060)), "--time", "0"], "out of range"),
+                            (["config", "del", str(port(5099)), "--json"], f"no rule for port {port(5099)}"),
                             (["-j", "--pin-dir", not_loaded, "stats"], "not loaded"),
                             (["stats", "-j", "--pin-dir", "relative"], "absolute path"),
                             (["-j", "st"], "ambiguous")):
@@ -61,7 +61,7 @@ class Conventions(Env):
             # People still read it on stderr, the same words.
             self.assertIn("Error: " + obj["error"], p.stderr)
         # Without -j, nothing on stdout.
-        p = self.raw("--pin-dir", self.pin_dir, "config", "del", "5099")
+        p = self.raw("--pin-dir", self.pin_dir, "config", "del", str(port(5099)))
         self.assertEqual((p.stdout, p.returncode != 0), ("", True))
 
     def test_help_command(self):

@@ -3,7 +3,7 @@
 death, reset, ordinary close; a phone in a second namespace plays dead."""
 import time
 
-from harness import Env, need_root
+from harness import Env, need_root, port
 
 # time 1 s, interval 1 s, 2 probes: dead 3 s after the last packet.
 TIME, INTVL, PROBES = 1, 1, 2
@@ -22,23 +22,23 @@ class DeadPeers(Env):
         self.phone_ns = self.phone_link()
         self.pbx_peer = self.pbx()
         self.phone = self.outsider(self.phone_ns)
-        self.listener = self.pbx_peer("listen", "::", 5060)["id"]
+        self.listener = self.pbx_peer("listen", "::", port(5060))["id"]
 
     def call_in(self):
         """A phone connects; returns the PBX's socket and a time no later
         than the last packet the PBX received from the phone."""
         before = time.monotonic()
-        phone_sock = self.phone("connect", "198.18.0.1", 5060)["id"]
+        phone_sock = self.phone("connect", "198.18.0.1", port(5060))["id"]
         pbx_sock = self.pbx_peer("accept", self.listener)
         self.assertEqual(pbx_sock["opts"]["keepalive"], 1)
         return pbx_sock["id"], phone_sock, before
 
     def test_silent_phone_dies_by_keepalive_within_bound(self):
-        self.sipka("config", "set", "5060", "--time", TIME, "--intvl", INTVL, "--probes", PROBES)
+        self.sipka("config", "set", str(port(5060)), "--time", TIME, "--intvl", INTVL, "--probes", PROBES)
         _, _, before = self.call_in()
         self.black_hole(self.phone_ns)
-        self.wait_stats(5060, 1, armed=1, active=1, dead_keepalive=0)
-        row, seen = self.wait_stats(5060, BOUND + 10, dead_keepalive=1)
+        self.wait_stats(port(5060), 1, armed=1, active=1, dead_keepalive=0)
+        row, seen = self.wait_stats(port(5060), BOUND + 10, dead_keepalive=1)
         elapsed = seen - before
         self.assertGreaterEqual(elapsed, BOUND, "keepalive gave up before time + intvl x probes")
         self.assertLessEqual(elapsed, BOUND + MARGIN)
@@ -46,24 +46,24 @@ class DeadPeers(Env):
 
     def test_unacknowledged_data_dies_by_user_timeout(self):
         # Keepalive far off: only the user timeout can end it.
-        self.sipka("config", "set", "5060", "--time", 60, "--user-timeout", 2000)
+        self.sipka("config", "set", str(port(5060)), "--time", 60, "--user-timeout", 2000)
         pbx_sock, _, _ = self.call_in()
         self.black_hole(self.phone_ns)
         sent = time.monotonic()
         self.pbx_peer("send", pbx_sock, 100)
-        row, seen = self.wait_stats(5060, 15, dead_retransmit=1)
+        row, seen = self.wait_stats(port(5060), 15, dead_retransmit=1)
         self.assertGreaterEqual(seen - sent, 2.0)
         self.assertEqual((row["active"], row["closed"], row["dead_keepalive"], row["reset"]), (0, 1, 0, 0))
 
     def test_reset_by_phone_is_not_a_death(self):
-        self.sipka("config", "set", "5060", "--time", TIME, "--intvl", INTVL, "--probes", PROBES)
+        self.sipka("config", "set", str(port(5060)), "--time", TIME, "--intvl", INTVL, "--probes", PROBES)
         _, phone_sock, _ = self.call_in()
         self.phone("rst", phone_sock)
-        row, _ = self.wait_stats(5060, 5, reset=1)
+        row, _ = self.wait_stats(port(5060), 5, reset=1)
         # And no death is counted later: a fixed wait is the premise, as long as
         # keepalive would take to find the phone dead, and then some.
         time.sleep(BOUND + MARGIN)
-        row = self.stats(5060)
+        row = self.stats(port(5060))
         self.assertEqual((row["active"], row["closed"], row["dead_keepalive"], row["dead_retransmit"]),
                          (0, 1, 0, 0))
 
@@ -71,7 +71,7 @@ class DeadPeers(Env):
         pbx_sock, phone_sock, _ = self.call_in()
         self.phone("close", phone_sock)
         self.pbx_peer("close", pbx_sock)
-        row, _ = self.wait_stats(5060, 5, closed=1)
+        row, _ = self.wait_stats(port(5060), 5, closed=1)
         self.assertEqual((row["armed"], row["active"], row["dead_keepalive"], row["dead_retransmit"],
                           row["reset"], row["errors"]), (1, 0, 0, 0, 0, 0))
 
@@ -81,8 +81,8 @@ class Counters(Env):
         self.attach()
         # Both ends in the cgroup: each connection is armed twice (5060 is
         # the local port of one end and the remote port of the other).
-        made = self.pbx()("churn", "127.0.0.1", 5060, 1000, 2)["made"]
+        made = self.pbx()("churn", "127.0.0.1", port(5060), 1000, 2)["made"]
         self.assertEqual(made, 1000)
-        row, _ = self.wait_stats(5060, 10, closed=2000)
+        row, _ = self.wait_stats(port(5060), 10, closed=2000)
         self.assertEqual((row["armed"], row["active"], row["errors"]), (2000, 0, 0))
         self.assertEqual((row["dead_keepalive"], row["dead_retransmit"], row["reset"]), (0, 0, 0))

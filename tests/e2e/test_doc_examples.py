@@ -9,7 +9,7 @@ import json
 import os
 import re
 
-from harness import ROOT, Env, need_root
+from harness import ROOT, Env, need_root, port
 
 README = os.path.join(ROOT, "README.md")
 OPERATIONS = os.path.join(ROOT, "doc", "operations.md")
@@ -54,9 +54,9 @@ class DocExamples(Env):
         self.assertEqual(shown_columns, real)
 
     def test_json_examples_have_the_real_fields(self):
-        self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
+        self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--reset-events")
         pbx, phone = self.pbx(), self.outsider()
-        self.resets(pbx, pbx("listen", "127.0.0.1", 5060)["id"], phone, "127.0.0.1", 1)
+        self.resets(pbx, pbx("listen", "127.0.0.1", port(5060))["id"], phone, "127.0.0.1", 1)
         for command, args in (("sipka -j stats", ["stats"]), ("sipka -j config show", ["config", "show"]),
                               ("sipka -j events", ["events"])):
             example = json.loads(self.example(command).splitlines()[0])

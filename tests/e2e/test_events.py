@@ -7,7 +7,7 @@ import re
 import signal
 import time
 
-from harness import NEXT, SIPKA, Env, Process, need_root, run, wait_until
+from harness import NEXT, SIPKA, Env, Process, need_root, port, run, wait_until
 
 ISO8601 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
 RING_SLOTS = 256 * 1024 // (80 + 8)    # event + ring buffer record header
@@ -62,17 +62,17 @@ class Events(Env):
         return False
 
     def test_twenty_silent_phones_each_named_in_an_event(self):
-        self.sipka("config", "set", "5060", "--name", "tcp", "--time", 1, "--intvl", 1, "--probes", 2)
+        self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--time", 1, "--intvl", 1, "--probes", 2)
         phone_ns = self.phone_link()
         phones = self.phone_addrs(phone_ns, 20)
         pbx, phone = self.pbx(), self.outsider(phone_ns)
-        lid = pbx("listen", "0.0.0.0", 5060)["id"]
+        lid = pbx("listen", "0.0.0.0", port(5060))["id"]
         ends = set()
         for addr in phones:
-            ends.add(tuple(phone("connect", "198.18.0.1", 5060, addr)["local"]))
+            ends.add(tuple(phone("connect", "198.18.0.1", port(5060), addr)["local"]))
             pbx("accept", lid)
         self.black_hole(phone_ns)
-        self.wait_stats(5060, 15, dead_keepalive=20, active=0)
+        self.wait_stats(port(5060), 15, dead_keepalive=20, active=0)
         events, stderr = self.json_events()
         self.assertEqual(len(events), 20, events)
         self.assertEqual({(e["remote_addr"], e["remote_port"]) for e in events}, ends)
@@ -80,42 +80,42 @@ class Events(Env):
             self.assertRegex(e["time"], "^" + ISO8601 + "$")
             self.assertEqual((e["reason"], e["family"], e["local_addr"], e["local_port"], e["rule_port"],
                               e["name"], e["probes"], e["retransmits"]),
-                             ("keepalive", "ipv4", "198.18.0.1", 5060, 5060, "tcp", 2, 0))
+                             ("keepalive", "ipv4", "198.18.0.1", port(5060), port(5060), "tcp", 2, 0))
             self.assertGreaterEqual(e["lifetime_s"], 3.0)
         self.assertEqual(stderr, "")
         self.assertEqual(self.json_events()[0], [], "read once")
 
     def test_resets_make_events_only_when_the_rule_asks(self):
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "::", 5060)["id"]
+        lid = pbx("listen", "::", port(5060))["id"]
         self.resets(pbx, lid, phone, "127.0.0.1", 1)
-        self.wait_stats(5060, 5, reset=1, closed=1)
+        self.wait_stats(port(5060), 5, reset=1, closed=1)
         self.assertEqual(self.json_events()[0], [])
-        self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
+        self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--reset-events")
         self.resets(pbx, lid, phone, "::1", 1)
-        self.wait_stats(5060, 5, reset=2, closed=2)
+        self.wait_stats(port(5060), 5, reset=2, closed=2)
         line = self.events().stdout
-        self.assertRegex(line, r"^%s reset +peer \[::1\]:\d+  local \[::1\]:5060 \(tcp\)  "
+        self.assertRegex(line, fr"^%s reset +peer \[::1\]:\d+  local \[::1\]:{port(5060)} \(tcp\)  "
                                r"lived \d+\.\ds  probes 0  retransmits 0\n$" % ISO8601)
 
     def test_full_buffer_counts_the_loss_and_blocks_nothing(self):
-        self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
+        self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--reset-events")
         made = RING_SLOTS + 300
         pbx, phone = self.pbx(), self.outsider()
-        self.resets(pbx, pbx("listen", "127.0.0.1", 5060)["id"], phone, "127.0.0.1", made, 500)
-        row, _ = self.wait_stats(5060, 20, reset=made, closed=made)
+        self.resets(pbx, pbx("listen", "127.0.0.1", port(5060))["id"], phone, "127.0.0.1", made, 500)
+        row, _ = self.wait_stats(port(5060), 20, reset=made, closed=made)
         self.assertGreater(row["events_lost"], 0)
         events, stderr = self.json_events()
         self.assertGreater(len(events), 0)
         self.assertEqual(len(events) + row["events_lost"], made)
         self.assertIn("%d events lost" % row["events_lost"], stderr)
         prom = self.sipka("stats", "--prometheus").stdout
-        self.assertIn('sipka_events_lost_total{port="5060",transport="tcp"} %d\n' % row["events_lost"], prom)
+        self.assertIn(f'sipka_events_lost_total{{port="{port(5060)}",transport="tcp"}} %d\n' % row["events_lost"], prom)
 
     def test_follow_streams_until_sigint_or_sigterm(self):
-        self.sipka("config", "set", "5060", "--reset-events")
+        self.sipka("config", "set", str(port(5060)), "--reset-events")
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
         for sig in (signal.SIGINT, signal.SIGTERM):
             reader = self.follow("-j")
             second = self.sipka("events", check=False)
@@ -133,7 +133,7 @@ class Following(Env):
         return Process([SIPKA, "--pin-dir", self.pin_dir, "-j", "events", "-f"])
 
     def arm_resets(self):
-        self.sipka("config", "set", "5060", "--name", "tcp", "--reset-events")
+        self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--reset-events")
 
     def reset_events(self, follower, n=1):
         self.resets(self.pbx_peer, self.lid, self.phone, "127.0.0.1", n)
@@ -142,7 +142,7 @@ class Following(Env):
     def setUp(self):
         super().setUp()
         self.pbx_peer, self.phone = self.pbx(), self.outsider()
-        self.lid = self.pbx_peer("listen", "127.0.0.1", 5060)["id"]
+        self.lid = self.pbx_peer("listen", "127.0.0.1", port(5060))["id"]
 
     def test_follow_keeps_delivering_across_detach_attach_and_upgrade(self):
         self.attach()
@@ -187,7 +187,7 @@ class Following(Env):
         self.arm_resets()
         f.err_line("sipka is loaded", timeout=5)
         e = self.reset_events(f)[0]
-        self.assertEqual((e["reason"], e["rule_port"], e["name"]), ("reset", 5060, "tcp"))
+        self.assertEqual((e["reason"], e["rule_port"], e["name"]), ("reset", port(5060), "tcp"))
         self.assertEqual(f.stop(), 0)
 
     def test_lifetime_is_rounded_to_milliseconds(self):

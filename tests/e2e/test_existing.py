@@ -4,7 +4,7 @@ the rules too: attach arms them, config set and load retune them."""
 import json
 import os
 
-from harness import Env, Peer, defer, need_root, undo, wait_until
+from harness import Env, Peer, defer, need_root, port, undo, wait_until
 
 KERNEL_DEFAULT = {"keepalive": 0, "time": 7200, "intvl": 75, "probes": 9, "user_timeout_ms": 0}
 
@@ -33,13 +33,13 @@ class Existing(Env):
     def test_attach_arms_existing_connections_and_tracks_their_end(self):
         phone_ns = self.phone_link()
         pbx, phone, local = self.pbx(), self.outsider(phone_ns), self.outsider()
-        lid = pbx("listen", "::", 5060)["id"]
-        far, _ = self.connect(pbx, lid, phone, "198.18.0.1", 5060)
-        near, near_phone = self.connect(pbx, lid, local, "::1", 5060)
+        lid = pbx("listen", "::", port(5060))["id"]
+        far, _ = self.connect(pbx, lid, phone, "198.18.0.1", port(5060))
+        near, near_phone = self.connect(pbx, lid, local, "::1", port(5060))
         self.assertEqual(pbx("opts", far)["opts"], KERNEL_DEFAULT)
 
         out = self.sipka("-j", "attach", "--cgroup", self.cg, "--config",
-                         self.conf("[tcp]\nport = 5060\ntcp_keepalive_time = 1\n"
+                         self.conf(f"[tcp]\nport = {port(5060)}\ntcp_keepalive_time = 1\n"
                                    "tcp_keepalive_intvl = 1\ntcp_keepalive_probes = 2\n"))
         tracked = self.tracked()
         self.assertEqual(json.loads(out.stdout)["existing"],
@@ -49,7 +49,7 @@ class Existing(Env):
         self.assertEqual(pbx("opts", far)["opts"], armed)
         self.assertEqual(pbx("opts", near)["opts"], armed)
         self.assertEqual(local("opts", near_phone)["opts"], KERNEL_DEFAULT, "outside the cgroup")
-        self.wait_stats(5060, 1, armed=2, active=2 if tracked else 0, untracked=0 if tracked else 2)
+        self.wait_stats(port(5060), 1, armed=2, active=2 if tracked else 0, untracked=0 if tracked else 2)
 
         self.black_hole(phone_ns)
         if not tracked:     # the kernel still ends the dead one; sipka cannot count it
@@ -58,9 +58,9 @@ class Existing(Env):
             wait_until(lambda: "198.18.0.2" not in peers(), 10, lambda: "the dead phone's connection gone: %s"
                        % peers(), interval=0.1)
             self.assertEqual(peers(), ["::1"], "the dead phone's connection is gone, the live one stays")
-            self.assertEqual(self.stats(5060)["errors"], 0)
+            self.assertEqual(self.stats(port(5060))["errors"], 0)
             return
-        row, _ = self.wait_stats(5060, 10, dead_keepalive=1)
+        row, _ = self.wait_stats(port(5060), 10, dead_keepalive=1)
         self.assertEqual((row["armed"], row["active"], row["closed"]), (2, 1, 1))
         self.assertEqual(pbx("opts", near)["opts"], armed, "the live one is still armed")
         events = [json.loads(line) for line in self.sipka("-j", "events").stdout.splitlines()]
@@ -70,18 +70,18 @@ class Existing(Env):
         other_cg, other_entry = self.other_cgroup()
         pbx, phone = self.pbx(), self.outsider()
         bystander = Peer(cgroup=other_cg, netns=self.ns)
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
-        lid_norule = pbx("listen", "127.0.0.1", 5070)["id"]
-        blid = bystander("listen", "127.0.0.1", 5062)["id"]
-        sip, sip_phone = self.connect(pbx, lid, phone, "127.0.0.1", 5060)
-        norule, _ = self.connect(pbx, lid_norule, phone, "127.0.0.1", 5070)
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
+        lid_norule = pbx("listen", "127.0.0.1", port(5070))["id"]
+        blid = bystander("listen", "127.0.0.1", port(5062))["id"]
+        sip, sip_phone = self.connect(pbx, lid, phone, "127.0.0.1", port(5060))
+        norule, _ = self.connect(pbx, lid_norule, phone, "127.0.0.1", port(5070))
         # A process in a cgroup sipka is not attached to, on a rule port.
         self.sipka("attach", "--cgroup", self.cg)
-        self.sipka("config", "set", "5062", "--name", "alt")
-        other, _ = self.connect(bystander, blid, phone, "127.0.0.1", 5062)
-        self.assertEqual(self.stats(5060)["armed"], 1)
+        self.sipka("config", "set", str(port(5062)), "--name", "alt")
+        other, _ = self.connect(bystander, blid, phone, "127.0.0.1", port(5062))
+        self.assertEqual(self.stats(port(5060))["armed"], 1)
 
-        p = self.sipka("-j", "config", "set", "5060", "--time", "20", "--intvl", "4", "--probes", "5",
+        p = self.sipka("-j", "config", "set", str(port(5060)), "--time", "20", "--intvl", "4", "--probes", "5",
                        "--user-timeout", "off")
         self.assertEqual(json.loads(p.stdout)["existing"],
                          {"armed": 0, "retuned": 1, "untracked": 0, "failed": 0,
@@ -91,16 +91,16 @@ class Existing(Env):
         self.assertEqual(pbx("opts", norule)["opts"], KERNEL_DEFAULT)
         self.assertEqual(bystander("opts", other)["opts"], KERNEL_DEFAULT)
         self.assertEqual(phone("opts", sip_phone)["opts"], KERNEL_DEFAULT)
-        row, t = self.stats(5060), self.tracked()
+        row, t = self.stats(port(5060)), self.tracked()
         self.assertEqual((row["armed"], row["active"], row["untracked"]), (1, int(t), int(not t)),
                          "retuned, not counted again")
 
         # A new rule arms what exists on its port; --new-only leaves it be.
-        self.sipka("config", "set", "5070", "--time", "30", "--new-only")
+        self.sipka("config", "set", str(port(5070)), "--time", "30", "--new-only")
         self.assertEqual(pbx("opts", norule)["opts"], KERNEL_DEFAULT)
-        self.sipka("config", "set", "5070", "--time", "30")
+        self.sipka("config", "set", str(port(5070)), "--time", "30")
         self.assertEqual(pbx("opts", norule)["opts"]["time"], 30)
-        row = self.stats(5070)
+        row = self.stats(port(5070))
         self.assertEqual((row["armed"], row["active"], row["untracked"]), (1, int(t), int(not t)))
         self.assertEqual(bystander("opts", other)["opts"], KERNEL_DEFAULT)
         bystander.close()
@@ -108,39 +108,39 @@ class Existing(Env):
 
     def test_config_load_retunes_and_del_keeps(self):
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
         self.sipka("attach", "--cgroup", self.cg)
-        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", 5060)
+        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", port(5060))
         self.assertEqual(pbx("opts", sip)["opts"]["time"], 60)
-        out = self.sipka("config", "load", self.conf("[tcp]\nport = 5060\ntcp_keepalive_time = 45\n")).stdout
+        out = self.sipka("config", "load", self.conf(f"[tcp]\nport = {port(5060)}\ntcp_keepalive_time = 45\n")).stdout
         self.assertIn("existing connections: 0 armed, 1 retuned", out)
         self.assertEqual(pbx("opts", sip)["opts"]["time"], 45)
-        self.sipka("config", "del", "5060")
+        self.sipka("config", "del", str(port(5060)))
         self.assertEqual(pbx("opts", sip)["opts"]["time"], 45, "del leaves existing connections as they are")
-        self.assertEqual(self.stats(5060)["active"], 1)
+        self.assertEqual(self.stats(port(5060))["active"], 1)
 
     def test_attach_arms_descendant_cgroups(self):
         child = os.path.join(self.cg, "asterisk.service")
         os.mkdir(child)
         entry = defer(lambda: os.rmdir(child), "cgroup " + child)
         pbx, phone = Peer(cgroup=child, netns=self.ns), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5061)["id"]
-        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", 5061)
+        lid = pbx("listen", "127.0.0.1", port(5061))["id"]
+        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", port(5061))
         self.assertEqual(pbx("opts", sip)["opts"], KERNEL_DEFAULT)
         self.sipka("attach", "--cgroup", self.cg)
         self.assertEqual(pbx("opts", sip)["opts"]["keepalive"], 1)
-        self.assertEqual(self.stats(5061)["active" if self.tracked() else "untracked"], 1)
+        self.assertEqual(self.stats(port(5061))["active" if self.tracked() else "untracked"], 1)
         pbx.close()
         undo(entry)
 
     def test_attach_new_only_leaves_existing_alone(self):
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
-        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", 5060)
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
+        sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", port(5060))
         out = self.sipka("attach", "--cgroup", self.cg, "--new-only").stdout
         self.assertNotIn("existing", out)
         self.assertEqual(pbx("opts", sip)["opts"], KERNEL_DEFAULT)
-        self.assertEqual(self.stats(5060)["armed"], 0)
+        self.assertEqual(self.stats(port(5060))["armed"], 0)
 
     def test_existing_and_new_connections_choose_the_same_rule(self):
         """Accepted: the local port's rule; opened: the remote port's. The
@@ -150,18 +150,19 @@ class Existing(Env):
         def make(src):
             pbx, out = self.pbx(), self.outsider()
             pbx2, out2 = Peer(cgroup=self.cg, netns=other), self.outsider(other)
-            l5060 = pbx("listen", "127.0.0.1", 5060)["id"]
-            l7000 = pbx("listen", "127.0.0.1", 7000)["id"]
-            lo = out2("listen", "127.0.0.1", 7777)["id"]
+            l5060 = pbx("listen", "127.0.0.1", port(5060))["id"]
+            l7000 = pbx("listen", "127.0.0.1", port(7000))["id"]
+            lo = out2("listen", "127.0.0.1", port(7777))["id"]
             conns = {}
-            out("connect", "127.0.0.1", 5060)
+            out("connect", "127.0.0.1", port(5060))
             conns["accepted on 5060"] = (pbx, pbx("accept", l5060)["id"])
-            out("connect", "127.0.0.1", 7000, "127.0.0.1", 5061)
+            out("connect", "127.0.0.1", port(7000), "127.0.0.1", port(5061))
             conns["accepted on 7000 from port 5061"] = (pbx, pbx("accept", l7000)["id"])
-            conns["opened from 5060 to 7777"] = (pbx2, pbx2("connect", "127.0.0.1", 7777, src, 5060)["id"])
+            conns["opened from 5060 to 7777"] = (pbx2, pbx2("connect", "127.0.0.1", port(7777), src,
+                                                                 port(5060))["id"])
             out2("accept", lo)
-            conns["opened to 5061"] = (pbx2, pbx2("connect", "127.0.0.1", 5061)["id"]) \
-                if out2("listen", "127.0.0.1", 5061) else None
+            conns["opened to 5061"] = (pbx2, pbx2("connect", "127.0.0.1", port(5061))["id"]) \
+                if out2("listen", "127.0.0.1", port(5061)) else None
             return [pbx, out, pbx2, out2], conns
 
         def armed(conns):

@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 import unittest
 
-from harness import ROOT, Env, defer, need_root, run
+from harness import ROOT, Env, defer, need_root, port, run
 
 FILES = ["etc/sipka/sipka.conf", "usr/sbin/sipka", "usr/share/man/man8/sipka.8",
          "usr/share/bash-completion/completions/sipka", "usr/share/doc/sipka/sipka-pbx.conf",
@@ -72,7 +72,7 @@ class Install(unittest.TestCase):
                   "complete_for() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_LINE=\"$*\"; "
                   "COMP_POINT=${#COMP_LINE}; _sipka; echo \"${COMPREPLY[*]}\"; }; "
                   "complete_for sipka con; complete_for sipka config s; "
-                  "complete_for sipka config set 5060 --user; complete_for sipka stats --"
+                  f"complete_for sipka config set {port(5060)} --user; complete_for sipka stats --"
                   % os.path.join(ROOT, "loader", "sipka.bash"))
         out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
         self.assertEqual(out[:3], ["config connections", "show set", "--user-timeout"])

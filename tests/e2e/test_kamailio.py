@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from harness import spawn, wait_until
+from harness import port, spawn, wait_until
 from sipstack import PHONE, PBX, SIP, need
 from sipstack import Kamailio as KamailioEnv
 
@@ -31,12 +31,12 @@ class Kamailio(KamailioEnv):
 
     def test_registered_phones_are_armed_and_dead_ones_found(self):
         self.attach()
-        for port, name in ((5060, "tcp"), (5061, "tls")):
-            self.sipka("config", "set", port, "--name", name, "--time", TIME, "--intvl", INTVL,
+        for rule_port, name in ((port(5060), "tcp"), (port(5061), "tls")):
+            self.sipka("config", "set", rule_port, "--name", name, "--time", TIME, "--intvl", INTVL,
                        "--probes", PROBES)
         self.register_phones(PHONES)
-        self.wait_stats(5060, 2, armed=PHONES, active=PHONES)
-        self.wait_stats(5061, 2, armed=1, active=1)
+        self.wait_stats(port(5060), 2, armed=PHONES, active=PHONES)
+        self.wait_stats(port(5061), 2, armed=1, active=1)
         conns = self.established()
         self.assertEqual(len(conns), PHONES + 1, conns)
         for line in conns:     # the kernel's own view: a keepalive timer on each
@@ -46,8 +46,8 @@ class Kamailio(KamailioEnv):
 
         cut = time.monotonic()
         self.black_hole(self.phone_ns)
-        self.wait_stats(5060, BOUND + 3, dead_keepalive=PHONES, active=0)
-        _, seen = self.wait_stats(5061, 3, dead_keepalive=1, active=0)
+        self.wait_stats(port(5060), BOUND + 3, dead_keepalive=PHONES, active=0)
+        _, seen = self.wait_stats(port(5061), 3, dead_keepalive=1, active=0)
         self.assertLessEqual(seen - cut, BOUND + 3)
         events = [json.loads(line) for line in self.sipka("-j", "events").stdout.splitlines()]
         self.assertEqual({(e["remote_addr"], e["remote_port"]) for e in events}, phones,
@@ -62,20 +62,20 @@ class Kamailio(KamailioEnv):
 
     def test_outgoing_leg_to_a_trunk_is_armed_by_its_remote_port(self):
         self.attach()
-        spawn(["sipp", "-sf", os.path.join(SIP, "options-uas.xml"), "-t", "t1", "-i", PHONE, "-p", 5060,
+        spawn(["sipp", "-sf", os.path.join(SIP, "options-uas.xml"), "-t", "t1", "-i", PHONE, "-p", port(5060),
                "-max_socket", 100, "-nostdin"],
               netns=self.phone_ns, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_until(lambda: "%s:5060 " % PHONE in self.ns_run(self.phone_ns, "ss", "-tlnH").stdout, 10,
-                   "the trunk (SIPp) listens on %s:5060" % PHONE)
-        uac = self.ns_run(self.phone_ns, "sipp", PBX + ":5060", "-sf", os.path.join(SIP, "options-uac.xml"),
-                          "-t", "t1", "-i", PHONE, "-p", 5070, "-m", 1, "-max_socket", 100, "-nostdin",
+        wait_until(lambda: f"%s:{port(5060)} " % PHONE in self.ns_run(self.phone_ns, "ss", "-tlnH").stdout, 10,
+                   f"the trunk (SIPp) listens on %s:{port(5060)}" % PHONE)
+        uac = self.ns_run(self.phone_ns, "sipp", PBX + f":{port(5060)}", "-sf", os.path.join(SIP, "options-uac.xml"),
+                          "-t", "t1", "-i", PHONE, "-p", port(5070), "-m", 1, "-max_socket", 100, "-nostdin",
                           "-timeout", "10", check=False)
         self.assertEqual(uac.returncode, 0, "the trunk answered through the PBX")
-        trunk = [c for c in self.established() if re.search(r"\s%s:5060\s" % re.escape(PHONE), c)]
+        trunk = [c for c in self.established() if re.search(fr"\s%s:{port(5060)}\s" % re.escape(PHONE), c)]
         self.assertEqual(len(trunk), 1, self.established())
         self.assertRegex(trunk[0], r"timer:\(keepalive,")
         # armed twice on 5060: the phone's connection in, the trunk's out
-        self.assertEqual(self.stats(5060)["armed"], 2)
+        self.assertEqual(self.stats(port(5060))["armed"], 2)
 
     def test_control_without_sipka_dead_phones_stay(self):
         # Kamailio turns SO_KEEPALIVE on (its tcp_keepalive defaults to yes),

@@ -6,7 +6,7 @@ import os
 import shutil
 import unittest
 
-from harness import CONF_A, CONF_B, NEXT, SIPKA, Env, cgroup_progs, need_root, rules_of, run
+from harness import CONF_A, CONF_B, NEXT, SIPKA, Env, cgroup_progs, need_root, port, rules_of, run
 
 KILL_ALL = os.environ.get("SIPKA_KILL_ALL") == "1"
 # Under strace LeakSanitizer cannot stop the world (it ptraces too): leaks
@@ -81,7 +81,7 @@ class Killed(Env):
             if st:
                 self.assertEqual(self.rule_times(), rules_of(CONF_B), "no partial rule set")
             self.attach()       # a later plain attach keeps B, or starts from the default
-            self.assertIn(self.rule_times(), [rules_of(CONF_B), [(5060, 60), (5061, 60)]])
+            self.assertIn(self.rule_times(), [rules_of(CONF_B), [(port(5060), 60), (port(5061), 60)]])
         self.kill_everywhere(lambda: None, cmd, check)
 
     def test_killed_upgrade_runs_one_program_everywhere(self):

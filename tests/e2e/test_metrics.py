@@ -16,7 +16,7 @@ import threading
 import urllib.parse
 import urllib.request
 
-from harness import ROOT, SIPKA, TIMEOUT, Env, Process, defer, need_root, run, spawn, wait_until
+from harness import ROOT, SIPKA, TIMEOUT, Env, Process, defer, need_root, port, run, spawn, wait_until
 
 ALERTS = os.path.join(ROOT, "examples", "prometheus")
 
@@ -41,7 +41,7 @@ class Exposition(Env):
     def setUp(self):
         super().setUp()
         self.attach()
-        self.phone_call(5060)
+        self.phone_call(port(5060))
 
     def test_prometheus_passes_promtool(self):
         text = self.sipka("stats", "--prometheus").stdout
@@ -51,10 +51,10 @@ class Exposition(Env):
                        "sipka_connections_reset_total", "sipka_connections_closed_total",
                        "sipka_errors_total", "sipka_events_lost_total"):
             self.assertIn("# TYPE %s " % metric, text)
-        self.assertIn('sipka_connections_armed_total{port="5060",transport="tcp"} 1\n', text)
-        self.assertIn('sipka_connections_active{port="5060",transport="tcp"} 1\n', text)
-        self.assertIn('sipka_dead_peers_total{port="5060",transport="tcp",reason="keepalive"} 0\n', text)
-        self.assertIn('sipka_dead_peers_total{port="5061",transport="tls",reason="retransmit"} 0\n', text)
+        self.assertIn(f'sipka_connections_armed_total{{port="{port(5060)}",transport="tcp"}} 1\n', text)
+        self.assertIn(f'sipka_connections_active{{port="{port(5060)}",transport="tcp"}} 1\n', text)
+        self.assertIn(f'sipka_dead_peers_total{{port="{port(5060)}",transport="tcp",reason="keepalive"}} 0\n', text)
+        self.assertIn(f'sipka_dead_peers_total{{port="{port(5061)}",transport="tls",reason="retransmit"}} 0\n', text)
         self.assertRegex(text, r'\nsipka_build_info\{version="[^"]+"\} 1\n')
 
     def test_output_file_is_written_atomically(self):
@@ -81,16 +81,16 @@ class Metrics(Env):
 
     def test_up_attached_defunct_rules_and_version(self):
         self.attach()
-        self.sipka("config", "set", "5070", "--name", "ws", "--time", "30", "--intvl", "5", "--probes", "4",
+        self.sipka("config", "set", str(port(5070)), "--name", "ws", "--time", "30", "--intvl", "5", "--probes", "4",
                    "--user-timeout", "1500", "--reset-events")
         text, m = self.prom()
         version = run(SIPKA, "--version").stdout.split()[1]
-        ws = '{port="5070",transport="ws"}'
+        ws = f'{{port="{port(5070)}",transport="ws"}}'
         self.assertEqual((m["sipka_up"], m["sipka_attached_cgroups"], m["sipka_defunct_links"]), (1, 1, 0))
         self.assertEqual((m["sipka_rule_keepalive_time_seconds" + ws], m["sipka_rule_keepalive_intvl_seconds" + ws],
                           m["sipka_rule_keepalive_probes" + ws], m["sipka_rule_user_timeout_seconds" + ws],
                           m["sipka_rule_reset_events" + ws], m["sipka_rule_valid" + ws]), (30, 5, 4, 1.5, 1, 1))
-        self.assertEqual(m['sipka_rule_user_timeout_seconds{port="5060",transport="tcp"}'], 90)
+        self.assertEqual(m[f'sipka_rule_user_timeout_seconds{{port="{port(5060)}",transport="tcp"}}'], 90)
         self.assertEqual(m['sipka_program_info{version="%s"}' % version], 1)
         for metric in ("sipka_up", "sipka_attached_cgroups", "sipka_defunct_links", "sipka_program_info",
                        "sipka_rule_keepalive_time_seconds"):
@@ -175,10 +175,10 @@ class WatchFile(Env):
         defer(lambda: shutil.rmtree(d), "prom dir")
         path = os.path.join(d, "sipka.prom")
         self.attach()
-        pbx, phone = self.phone_call(5060)
+        pbx, phone = self.phone_call(port(5060))
         w = Process([SIPKA, "--pin-dir", self.pin_dir, "stats", "--prometheus", "--output", path,
                      "--watch", "1"])
-        armed = 'sipka_connections_armed_total{port="5060",transport="tcp"}'
+        armed = f'sipka_connections_armed_total{{port="{port(5060)}",transport="tcp"}}'
 
         def says():
             """The file's metrics, checking that it is whole. Beside it there may be
@@ -190,7 +190,7 @@ class WatchFile(Env):
             self.assertTrue(text.endswith("\n") and "sipka_build_info" in text, text[-200:])
             return metrics(text)
         wait_until(lambda: os.path.exists(path) and says().get(armed) == 1, 10, "the first round")
-        phone("connect", "127.0.0.1", 5060)
+        phone("connect", "127.0.0.1", port(5060))
         wait_until(lambda: says().get(armed) == 2, 10, lambda: "armed 2 in %s" % says())
         self.sipka("detach")
         wait_until(lambda: says()["sipka_up"] == 0, 10, "sipka_up 0 after detach")
@@ -277,7 +277,7 @@ class Listen(Env):
 
     def test_serves_what_the_file_mode_writes(self):
         self.attach()
-        self.phone_call(5060)
+        self.phone_call(port(5060))
         srv, hp = self.serve()
         status, headers, text = self.get(hp)
         self.assertEqual(status, 200)
@@ -285,10 +285,10 @@ class Listen(Env):
         self.assertEqual(text, self.sipka("stats", "--prometheus").stdout)
         check = run("promtool", "check", "metrics", input=text, check=False)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
-        self.assertEqual(metrics(text)['sipka_connections_armed_total{port="5060",transport="tcp"}'], 1)
+        self.assertEqual(metrics(text)[f'sipka_connections_armed_total{{port="{port(5060)}",transport="tcp"}}'], 1)
         # Read at each scrape: a change shows at the next one.
-        self.sipka("config", "set", "5070", "--name", "trunk")
-        self.assertIn('sipka_rule_valid{port="5070",transport="trunk"} 1\n', self.get(hp)[2])
+        self.sipka("config", "set", str(port(5070)), "--name", "trunk")
+        self.assertIn(f'sipka_rule_valid{{port="{port(5070)}",transport="trunk"}} 1\n', self.get(hp)[2])
         status, headers, body = self.get(hp, method="HEAD")
         self.assertEqual((status, body), (200, ""))
         self.assertEqual(int(headers["Content-Length"]), len(self.get(hp)[2].encode()))
@@ -389,7 +389,7 @@ class Listen(Env):
         keeps freed memory and shadow pages, so 8 MiB there: its leak checker, at
         the server's exit, is the judge."""
         self.attach()
-        self.phone_call(5060)
+        self.phone_call(port(5060))
         env = dict(os.environ)      # under ASan, freed memory is not held back in bulk
         env["ASAN_OPTIONS"] = ":".join(filter(None, [env.get("ASAN_OPTIONS"), "quarantine_size_mb=1"]))
         srv, hp = self.serve(env=env)
@@ -401,7 +401,7 @@ class Listen(Env):
         _, threads, rss = proc_counts(pid)
         self.assertLessEqual(threads, 4, "the main thread and a pool of a few")
         failures, done, lock = [], [0], threading.Lock()
-        armed = 'sipka_connections_armed_total{port="5060",transport="tcp"}'
+        armed = f'sipka_connections_armed_total{{port="{port(5060)}",transport="tcp"}}'
 
         def client():
             for _ in range(20):
@@ -434,7 +434,7 @@ class Listen(Env):
 
     def test_a_real_prometheus_scrapes_it(self):
         self.attach()
-        self.phone_call(5060)
+        self.phone_call(port(5060))
         srv, hp = self.serve()
         d = tempfile.mkdtemp(prefix="sipka-prometheus-")
         defer(lambda: shutil.rmtree(d), "prometheus dir")
@@ -471,7 +471,7 @@ class Listen(Env):
             r = api("query", query=query)
             return r and r["result"] and float(r["result"][0]["value"][1])
         self.assertEqual(wait_until(lambda: value('sipka_up{job="sipka"}'), 30, "sipka_up in Prometheus"), 1)
-        self.assertEqual(value('sipka_connections_armed_total{port="5060",transport="tcp"}'), 1)
+        self.assertEqual(value(f'sipka_connections_armed_total{{port="{port(5060)}",transport="tcp"}}'), 1)
         self.assertEqual(value('sipka_attached_cgroups'), 1)
         self.assertEqual(value('up{job="sipka"}'), 1)
         self.assertEqual(srv.stop(), 0)

@@ -7,7 +7,7 @@ import os
 import time
 import unittest
 
-from harness import ROOT, Env, need_root, run, wait_until
+from harness import ROOT, Env, need_root, port, run, wait_until
 
 LAYOUT4 = os.path.join(ROOT, "build", "layout4", "sipka")    # a field appended: layout 4
 
@@ -19,22 +19,22 @@ def setUpModule():
 class Migration(Env):
     def test_a_layout_with_an_appended_field_migrates_and_keeps_counting(self):
         self.attach()
-        self.sipka("config", "set", "5060", "--time", "33", "--name", "tcp")
+        self.sipka("config", "set", str(port(5060)), "--time", "33", "--name", "tcp")
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
-        ids = [phone("connect", "127.0.0.1", 5060)["id"] for _ in range(3)]
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
+        ids = [phone("connect", "127.0.0.1", port(5060))["id"] for _ in range(3)]
         pbx_ids = [pbx("accept", lid)["id"] for _ in ids]
-        self.wait_stats(5060, 5, armed=3, active=3)
+        self.wait_stats(port(5060), 5, armed=3, active=3)
         p = run(LAYOUT4, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
         self.assertIn("moved the maps from layout 3 to layout 4", p.stderr)
-        self.assertEqual(self.rule_times(LAYOUT4), [(5060, 33), (5061, 60)])
+        self.assertEqual(self.rule_times(LAYOUT4), [(port(5060), 33), (port(5061), 60)])
         for i, j in zip(ids, pbx_ids):
             phone("close", i)
             pbx("close", j)
         def row():
             return [r for r in json.loads(run(LAYOUT4, "--pin-dir", self.pin_dir, "-j", "stats").stdout)
-                    if r["port"] == 5060][0]
+                    if r["port"] == port(5060)][0]
         closed = wait_until(lambda: (lambda r: r["closed"] == 3 and r)(row()), 5,
                             lambda: "3 closed under layout 4: %s" % row())
         self.assertEqual((closed["armed"], closed["active"], closed["closed"]), (3, 0, 3), "tracked across")
@@ -51,11 +51,11 @@ class Migration(Env):
         old = os.path.join(ROOT, "build", "v" + version, "sipka")
         if not os.access(old, os.X_OK):
             raise unittest.SkipTest("build/v%s/sipka was not built (make test builds it from git)" % version)
-        run(old, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg)
-        run(old, "--pin-dir", self.pin_dir, "config", "set", "5060", "--time", "44", "--name", "tcp")
+        run(old, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg, "--config", self.default_conf())
+        run(old, "--pin-dir", self.pin_dir, "config", "set", str(port(5060)), "--time", "44", "--name", "tcp")
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
-        ids = [phone("connect", "127.0.0.1", 5060)["id"] for _ in range(n)]
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
+        ids = [phone("connect", "127.0.0.1", port(5060))["id"] for _ in range(n)]
         return pbx, phone, ids, [pbx("accept", lid)["id"] for _ in ids]
 
     def test_0_2_0_carries_its_tracked_connections_over(self):
@@ -69,10 +69,10 @@ class Migration(Env):
         p = self.sipka("-j", "attach", "--cgroup", self.cg)
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
         self.assertIn("moved the maps from layout 2 to layout 3", p.stderr)
-        self.assertEqual(self.rule_times(), [(5060, 44), (5061, 60)])
-        self.assertEqual((self.stats(5060)["armed"], self.stats(5060)["active"]), (3, 3),
+        self.assertEqual(self.rule_times(), [(port(5060), 44), (port(5061), 60)])
+        self.assertEqual((self.stats(port(5060))["armed"], self.stats(port(5060))["active"]), (3, 3),
                          "carried over, not armed again")
-        conns = [c for c in json.loads(self.sipka("-j", "connections").stdout) if c["rule_port"] == 5060]
+        conns = [c for c in json.loads(self.sipka("-j", "connections").stdout) if c["rule_port"] == port(5060)]
         self.assertEqual(len(conns), 3, conns)
         for c in conns:
             self.assertTrue(c["tracked"], c)
@@ -80,17 +80,17 @@ class Migration(Env):
         for i, j in zip(ids, pbx_ids):
             phone("close", i)
             pbx("close", j)
-        self.wait_stats(5060, 5, armed=3, active=0, closed=3)
+        self.wait_stats(port(5060), 5, armed=3, active=0, closed=3)
 
     def test_0_1_0_upgrades_to_this_layout(self):
         pbx, phone, ids, pbx_ids = self.under_release("0.1.0", 2)
         p = self.sipka("-j", "attach", "--cgroup", self.cg)
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
-        self.assertEqual(self.rule_times(), [(5060, 44), (5061, 60)])
-        self.assertEqual((self.stats(5060)["armed"], self.stats(5060)["active"]), (2, 2),
+        self.assertEqual(self.rule_times(), [(port(5060), 44), (port(5061), 60)])
+        self.assertEqual((self.stats(port(5060))["armed"], self.stats(port(5060))["active"]), (2, 2),
                          "the live connections are tracked again, counted once")
         self.assertNotIn("sockets", os.listdir(self.pin_dir))
         for i, j in zip(ids, pbx_ids):
             phone("close", i)
             pbx("close", j)
-        self.wait_stats(5060, 5, armed=2, active=0, closed=2)
+        self.wait_stats(port(5060), 5, armed=2, active=0, closed=2)

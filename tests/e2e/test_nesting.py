@@ -4,7 +4,7 @@ counts each socket once, full table or not; another instance above is named,
 and wins."""
 import os
 
-from harness import Env, Peer, defer, need_root, skip_if_host_sock_ops, undo
+from harness import Env, Peer, defer, need_root, port, skip_if_host_sock_ops, undo
 
 
 def setUpModule():
@@ -20,8 +20,8 @@ class Nesting(Env):
         p = self.sipka("attach", "--cgroup", child)
         self.assertIn("%s is inside %s, where this sipka is attached too" % (child, self.cg), p.stderr)
         both = Peer(cgroup=child, netns=self.ns)
-        both("churn", "127.0.0.1", 5060, 100, 1)
-        row, _ = self.wait_stats(5060, 5, closed=200)
+        both("churn", "127.0.0.1", port(5060), 100, 1)
+        row, _ = self.wait_stats(port(5060), 5, closed=200)
         self.assertEqual((row["armed"], row["active"], row["closed"]), (200, 0, 200))
         both.close()
         self.sipka("detach")
@@ -34,18 +34,18 @@ class Nesting(Env):
         self.attach("--max-connections", "8")     # 16 slots, each connection's window all of them
         self.sipka("attach", "--cgroup", child)
         both = Peer(cgroup=child, netns=self.ns)
-        lid = both("listen", "127.0.0.1", 5060)["id"]
+        lid = both("listen", "127.0.0.1", port(5060))["id"]
         pairs = []
         for _ in range(20):                       # 40 sockets, each run by both attachments
-            c = both("connect", "127.0.0.1", 5060)["id"]
+            c = both("connect", "127.0.0.1", port(5060))["id"]
             pairs.append((c, both("accept", lid)["id"]))
-        row = self.stats(5060)
+        row = self.stats(port(5060))
         self.assertEqual((row["armed"], row["active"], row["untracked"], row["errors"]), (40, 16, 24, 0),
                          "each socket armed and counted once, tracked or not")
         for c, a in pairs:
             both("close", c)
             both("close", a)
-        row, _ = self.wait_stats(5060, 5, active=0, closed=16)
+        row, _ = self.wait_stats(port(5060), 5, active=0, closed=16)
         self.assertEqual((row["armed"], row["untracked"]), (40, 24))
         both.close()
         self.sipka("detach")

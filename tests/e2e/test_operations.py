@@ -4,7 +4,7 @@ attaches the pinned program itself), load sipka at boot without attaching."""
 import json
 import os
 
-from harness import Env, Peer, cgroup_progs, defer, need_root, run, undo
+from harness import Env, Peer, cgroup_progs, defer, need_root, port, run, undo
 
 
 def setUpModule():
@@ -25,13 +25,13 @@ class Operations(Env):
         self.assertEqual(cgroup_progs(self.cg), [])
         self.assertTrue(os.path.exists(os.path.join(self.pin_dir, "prog")))
         self.assertEqual(json.loads(self.sipka("-j", "load").stdout)["program"], "reused")
-        bad = self.conf("[tcp]\nport = 5060\ntcp_keepalive_time = 0\n")
+        bad = self.conf(f"[tcp]\nport = {port(5060)}\ntcp_keepalive_time = 0\n")
         p = self.sipka("load", "--config", bad, check=False)
         self.assertNotEqual(p.returncode, 0)
         self.assertIn(bad + ":3:", p.stderr)
         self.assertEqual(len(self.sipka("config", "show", json_out=True)), 2, "unchanged")
-        self.sipka("load", "--config", self.conf("[ws]\nport = 8088\n"))
-        self.assertEqual([r["port"] for r in self.sipka("config", "show", json_out=True)], [8088])
+        self.sipka("load", "--config", self.conf(f"[ws]\nport = {port(8088)}\n"))
+        self.assertEqual([r["port"] for r in self.sipka("config", "show", json_out=True)], [port(8088)])
 
     def test_systemd_style_attachment_is_armed_listed_and_detached(self):
         # What BPFProgram=sock_ops:<pin dir>/prog does when the PBX starts.
@@ -39,16 +39,16 @@ class Operations(Env):
         run("bpftool", "cgroup", "attach", self.cg, "sock_ops", "pinned",
             os.path.join(self.pin_dir, "prog"), "multi")
         pbx, phone = self.pbx(), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5060)["id"]
-        phone("connect", "127.0.0.1", 5060)
+        lid = pbx("listen", "127.0.0.1", port(5060))["id"]
+        phone("connect", "127.0.0.1", port(5060))
         sip = pbx("accept", lid)
         self.assertEqual(sip["opts"]["time"], 60)
-        self.wait_stats(5060, 2, armed=1, active=1)
+        self.wait_stats(port(5060), 2, armed=1, active=1)
 
         status = self.sipka("status", json_out=True)
         self.assertEqual([(a["cgroup"], a["via"]) for a in status["attachments"]], [(self.cg, "direct")])
         self.assertEqual(self.sipka("status", check=False).returncode, 0)
-        self.sipka("config", "set", "5060", "--time", "25")
+        self.sipka("config", "set", str(port(5060)), "--time", "25")
         self.assertEqual(pbx("opts", sip["id"])["opts"]["time"], 25, "retuned there too")
 
         self.sipka("detach")
@@ -82,8 +82,8 @@ class Operations(Env):
         os.rmdir(pbx_cg)
         os.mkdir(pbx_cg)
         pbx, phone = Peer(cgroup=pbx_cg, netns=self.ns), self.outsider()
-        lid = pbx("listen", "127.0.0.1", 5061)["id"]
-        phone("connect", "127.0.0.1", 5061)
+        lid = pbx("listen", "127.0.0.1", port(5061))["id"]
+        phone("connect", "127.0.0.1", port(5061))
         self.assertEqual(pbx("accept", lid)["opts"]["keepalive"], 1)
         pbx.close()
         undo(entry)

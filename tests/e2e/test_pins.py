@@ -4,7 +4,7 @@ alone or refused, never trusted; a pin dir others could write is refused."""
 import json
 import os
 
-from harness import SIPKA, Env, cgroup_progs, need_root, run
+from harness import SIPKA, Env, cgroup_progs, need_root, port, run
 
 
 def setUpModule():
@@ -40,11 +40,11 @@ class Pins(Env):
     def test_malformed_config_pin_hangs_nothing(self):
         self.attach()
         config = self.foreign_map("config", "hash", 8, 4096, 4, "sipka_config")
-        for args in (["config", "show"], ["stats"], ["status"], ["config", "set", "5060", "--time", "9"]):
+        for args in (["config", "show"], ["stats"], ["status"], ["config", "set", str(port(5060)), "--time", "9"]):
             p = run(SIPKA, "--pin-dir", self.pin_dir, *args, check=False, timeout=10)
             self.assertEqual(p.returncode, 0, (args, p.stderr))
         self.assertIn("config is not sipka's rule set: left alone", p.stderr)
-        self.assertEqual(self.rule_times(), [(5060, 9), (5061, 60)], "the live rules changed all the same")
+        self.assertEqual(self.rule_times(), [(port(5060), 9), (port(5061), 60)], "the live rules changed all the same")
         os.unlink(config)
         self.sipka("status")
         self.assertEqual(json.loads(run("bpftool", "-j", "map", "show", "pinned", config).stdout)["name"],

@@ -5,7 +5,7 @@ import os
 import re
 import signal
 
-from harness import SIPKA, Env, Process, need_root, run
+from harness import SIPKA, Env, Process, need_root, port, run
 
 FRAME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+  \(every 1s; Ctrl-C to stop\)$")
 # The table's columns that are not the JSON field in lower case.
@@ -22,20 +22,21 @@ class Table(Env):
     def setUp(self):
         super().setUp()
         self.attach()
-        self.phone_call(5060)
+        self.phone_call(port(5060))
 
     def test_every_json_output_parses(self):
         """...and says what the table says."""
         rows = {r["port"]: r for r in self.sipka("stats", json_out=True)}
-        self.assertEqual((rows[5060]["name"], rows[5060]["armed"], rows[5060]["active"]), ("tcp", 1, 1))
+        tcp = rows[port(5060)]
+        self.assertEqual((tcp["name"], tcp["armed"], tcp["active"]), ("tcp", 1, 1))
         head, *lines = self.sipka("stats").stdout.splitlines()
         keys = [FIELD.get(c, c.lower()) for c in head.split()]
         table = [dict(zip(keys, line.split())) for line in lines]
         self.assertEqual(table, [{k: str(rows[int(t["port"])][k]) for k in keys} for t in table])
-        self.assertEqual(sorted(rows), [5060, 5061])
+        self.assertEqual(sorted(rows), [port(5060), port(5061)])
         rules = self.sipka("config", "show", json_out=True)
         self.assertEqual([(r["port"], r["name"], r["time"], r["intvl"], r["probes"]) for r in rules],
-                         [(5060, "tcp", 60, 10, 3), (5061, "tls", 60, 10, 3)])
+                         [(port(5060), "tcp", 60, 10, 3), (port(5061), "tls", 60, 10, 3)])
         st = self.sipka("status", json_out=True)
         self.assertEqual((st["loaded"], st["rules"], [a["cgroup"] for a in st["attachments"]]),
                          (True, 2, [self.cg]))
@@ -43,14 +44,14 @@ class Table(Env):
     def test_watch_redraws_with_changes_until_interrupted(self):
         w = Process([SIPKA, "--pin-dir", self.pin_dir, "stats", "--watch", "1"])
         out = [w.line()]        # the first frame is drawn
-        self.phone_call(5061)
-        while not re.match(r"5061 +tls +1 \(\+1\) +1 \(\+1\)", out[-1]):      # a later frame shows it
+        self.phone_call(port(5061))
+        while not re.match(fr"{port(5061)} +tls +1 \(\+1\) +1 \(\+1\)", out[-1]):      # a later frame shows it
             out.append(w.line(timeout=5))
         w.p.send_signal(signal.SIGINT)
         self.assertEqual(w.p.wait(5), 0, w.err_seen)
         out = "".join(out + w.rest())
         self.assertGreaterEqual(out.count("(every 1s; Ctrl-C to stop)"), 2, out)
-        self.assertRegex(out, r"\n5061 +tls +1 \(\+1\) +1 \(\+1\)")
+        self.assertRegex(out, fr"\n{port(5061)} +tls +1 \(\+1\) +1 \(\+1\)")
         self.assertEqual(w.stop(), 0, w.err_seen)
 
     def test_bad_monitoring_options(self):
@@ -70,7 +71,7 @@ class Terminal(Env):
         self.env = {k: v for k, v in os.environ.items() if k != "COLUMNS"}
 
     def test_table_fits_100_columns_with_long_names(self):
-        self.sipka("config", "set", "5060", "--name", "fifteen-chars-x")
+        self.sipka("config", "set", str(port(5060)), "--name", "fifteen-chars-x")
         self.sipka("config", "set", "65535", "--name", "another-long-na")
         out = run(SIPKA, "--pin-dir", self.pin_dir, "stats", env=self.env).stdout
         lines = out.splitlines()
@@ -93,14 +94,14 @@ class Terminal(Env):
         return [l.rstrip("\n") for l in out]
 
     def test_watch_frames_have_the_time_and_fit_the_width(self):
-        lines = self.watch(100, 5060)
+        lines = self.watch(100, port(5060))
         frames = [l for l in lines if FRAME.match(l)]
         self.assertGreaterEqual(len(frames), 3)
-        self.assertTrue(any(re.match(r"^5060 +tcp +1 \(\+1\) +1 \(\+1\) ", l) for l in lines), lines)
+        self.assertTrue(any(re.match(fr"^{port(5060)} +tcp +1 \(\+1\) +1 \(\+1\) ", l) for l in lines), lines)
         self.assertLessEqual(max(map(len, lines)), 100)
         # Only as wide as the counts: the changes go on a line below them.
         width = len(run(SIPKA, "--pin-dir", self.pin_dir, "stats", env=self.env).stdout.splitlines()[0])
-        narrow = self.watch(width, 5061)
+        narrow = self.watch(width, port(5061))
         self.assertLessEqual(max(map(len, narrow)), width, narrow)
-        i = next(i for i, l in enumerate(narrow) if re.match(r"^5061 +tls +1 +1 ", l))
+        i = next(i for i, l in enumerate(narrow) if re.match(fr"^{port(5061)} +tls +1 +1 ", l))
         self.assertRegex(narrow[i + 1], r"^ +\+1 +\+1 *$")

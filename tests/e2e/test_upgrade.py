@@ -3,7 +3,7 @@
 live link at once, keeping rules and counters, while connections churn."""
 import os
 
-from harness import NEXT, Env, need_root, run, skip_if_host_covers, wait_until
+from harness import NEXT, Env, need_root, port, run, skip_if_host_covers, wait_until
 
 COUNTERS = ("armed", "dead_keepalive", "dead_retransmit", "reset", "closed", "errors", "events_lost")
 
@@ -17,23 +17,23 @@ class Upgrade(Env):
         return self.sipka("status", json_out=True)
 
     def test_upgrade_under_churn_arms_every_connection(self):
-        skip_if_host_covers(5060)       # here, not in the churn's thread
+        skip_if_host_covers(port(5060))       # here, not in the churn's thread
         self.attach()
-        self.sipka("config", "set", "5060", "--name", "tcp", "--time", "30")
+        self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--time", "30")
         before = self.status()
         pbx = self.pbx()
         # The churn runs until the upgrade is done and connections have been armed
         # after it, however long the upgrade takes on a busy machine: the upgrade
         # happens during the churn by construction.
-        pbx("churn-start", "127.0.0.1", 5060, 2)
+        pbx("churn-start", "127.0.0.1", port(5060), 2)
         samples = []
 
         def armed_at_least(n):
-            samples.append(self.stats(5060))
+            samples.append(self.stats(port(5060)))
             return samples[-1]["armed"] >= n
         wait_until(lambda: armed_at_least(1000), 60, "the churn under way", interval=0.02)
         out = run(NEXT, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
-        samples.append(self.stats(5060))
+        samples.append(self.stats(port(5060)))
         upgraded = samples[-1]["armed"]
         wait_until(lambda: armed_at_least(upgraded + 1000), 60, "the churn under way after the upgrade",
                    interval=0.02)
@@ -42,7 +42,7 @@ class Upgrade(Env):
         self.assertIn("upgraded the program in 1 attachment", out.stderr)
         self.assertLess(upgraded, 2 * made, "the upgrade happened during the churn")
 
-        row, _ = self.wait_stats(5060, 10, closed=2 * made)
+        row, _ = self.wait_stats(port(5060), 10, closed=2 * made)
         samples.append(row)
         self.assertEqual((row["armed"], row["active"], row["errors"]), (2 * made, 0, 0))
         for a, b in zip(samples, samples[1:]):
@@ -55,7 +55,7 @@ class Upgrade(Env):
         self.assertEqual(link_after["link_id"], link_before["link_id"], "the same link")
         self.assertEqual(link_after["prog_id"], after["prog"]["id"])
         self.assertEqual([(r["port"], r["time"]) for r in self.sipka("config", "show", json_out=True)],
-                         [(5060, 30), (5061, 60)], "rules kept")
+                         [(port(5060), 30), (port(5061), 60)], "rules kept")
 
         # The same build again changes nothing; the first build is an upgrade again,
         # in direct attachments (bpftool, systemd BPFProgram=) as well.

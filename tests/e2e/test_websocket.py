@@ -4,7 +4,7 @@ and secure WebSocket (8443), phones speaking SIP over WebSocket (RFC 7118)
 from a second namespace; they vanish behind a black hole."""
 import time
 
-from harness import wait_until
+from harness import port, wait_until
 from sipstack import PBX, Kamailio, need, need_websockets
 
 TIME, INTVL, PROBES = 2, 1, 2
@@ -28,8 +28,8 @@ class WebSocket(Kamailio):
     def test_ws_and_wss_phones_are_armed_and_dead_ones_found(self):
         self.arm(TIME, INTVL, PROBES, "ws", "wss")
         phones = self.register(WS_PHONES, WSS_PHONES)
-        self.wait_stats(8080, 2, armed=WS_PHONES, active=WS_PHONES)
-        self.wait_stats(8443, 2, armed=WSS_PHONES, active=WSS_PHONES)
+        self.wait_stats(port(8080), 2, armed=WS_PHONES, active=WS_PHONES)
+        self.wait_stats(port(8443), 2, armed=WSS_PHONES, active=WSS_PHONES)
         conns = self.wait_idle(WS_PHONES + WSS_PHONES)
         for line in conns:     # the kernel's own view: sipka's timer, not 2 h
             self.assertRegex(line, r"timer:\(keepalive,[\d.]+(ms|sec),")
@@ -37,8 +37,8 @@ class WebSocket(Kamailio):
 
         cut = time.monotonic()
         self.black_hole(self.phone_ns)
-        self.wait_stats(8080, BOUND + 3, dead_keepalive=WS_PHONES, active=0)
-        _, seen = self.wait_stats(8443, 2, dead_keepalive=WSS_PHONES, active=0)
+        self.wait_stats(port(8080), BOUND + 3, dead_keepalive=WS_PHONES, active=0)
+        _, seen = self.wait_stats(port(8443), 2, dead_keepalive=WSS_PHONES, active=0)
         self.assertLessEqual(seen - cut, BOUND + 3)
         events = self.events()
         by_phone = {(e["remote_addr"], e["remote_port"]): e for e in events}

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""A caller: caller.py PBX_ADDR METHOD USER [WAIT_S] sends one INVITE or
-OPTIONS to sip:USER@PBX_ADDR over UDP (from the PBX's own namespace), waits
+"""A caller: caller.py PBX_ADDR:PORT METHOD USER [WAIT_S] sends one INVITE or
+OPTIONS to sip:USER@PBX_ADDR over UDP to PORT (from the PBX's own namespace), waits
 up to WAIT_S (10) seconds for a final response, ACKs a negative one, and
 prints {"responses": [[code, ms], ...], "final": code or null}, ms counted
 from the send. Retransmits as a UDP client does (T1 = 500 ms)."""
@@ -12,7 +12,8 @@ import time
 import uuid
 
 
-def main(pbx, method, user, wait=10.0):
+def main(pbx_port, method, user, wait=10.0):
+    pbx, pbx_port = pbx_port.rsplit(":", 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((pbx, 0))
     port = s.getsockname()[1]
@@ -30,7 +31,7 @@ def main(pbx, method, user, wait=10.0):
         head.append("Content-Type: application/sdp")
     request = "\r\n".join(["%s %s SIP/2.0" % (method, uri)] + head + [
         "To: <%s>" % uri, "CSeq: 1 %s" % method, "Content-Length: %d" % len(body), "", body])
-    dest = (pbx, 5060)
+    dest = (pbx, int(pbx_port))
     start = time.monotonic()
     s.sendto(request.encode(), dest)
     responses, final, to, provisional = [], None, None, False
