@@ -106,7 +106,7 @@ class Kamailio(Env):
             minutes = re.search(r"timer:\(keepalive,(\d+)min", line)
             self.assertTrue(minutes and int(minutes.group(1)) >= 110, line)
 
-    def wait_idle(self, n, timeout=5):
+    def wait_idle(self, n, timeout=30):
         """Waits until the PBX has N established connections, each with
         nothing unacknowledged (the phones' delayed ACKs are in) and its
         keepalive timer running: idle phones, about to vanish. Returns the

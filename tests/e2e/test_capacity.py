@@ -37,5 +37,5 @@ class Capacity(Env):
         for c, a in pairs:
             phone("close", c)
             pbx("close", a)
-        row, _ = self.wait_stats(port(5060), 5, active=0, closed=tracked)
+        row, _ = self.wait_stats(port(5060), 30, active=0, closed=tracked)
         self.assertEqual((row["armed"], row["untracked"]), (40, 40 - tracked), "the tracked ones carried over")

@@ -77,7 +77,7 @@ class AttachDetach(Env):
             return ([i for i in map_ids if run("bpftool", "map", "show", "id", i, check=False).returncode == 0],
                     run("bpftool", "prog", "show", "id", prog_id, check=False).returncode == 0)
         # The kernel frees them after an RCU grace period.
-        wait_until(lambda: alive() == ([], False), 5, lambda: "maps and program freed: %s" % (alive(),),
+        wait_until(lambda: alive() == ([], False), 30, lambda: "maps and program freed: %s" % (alive(),),
                    interval=0.1)
         self.assertEqual(alive(), ([], False))
         self.assertEqual(self.sipka("status", check=False).returncode, 3)

@@ -89,11 +89,11 @@ class Events(Env):
         pbx, phone = self.pbx(), self.outsider()
         lid = pbx("listen", "::", port(5060))["id"]
         self.resets(pbx, lid, phone, "127.0.0.1", 1)
-        self.wait_stats(port(5060), 5, reset=1, closed=1)
+        self.wait_stats(port(5060), 30, reset=1, closed=1)
         self.assertEqual(self.json_events()[0], [])
         self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--reset-events")
         self.resets(pbx, lid, phone, "::1", 1)
-        self.wait_stats(port(5060), 5, reset=2, closed=2)
+        self.wait_stats(port(5060), 30, reset=2, closed=2)
         line = self.events().stdout
         self.assertRegex(line, fr"^%s reset +peer \[::1\]:\d+  local \[::1\]:{port(5060)} \(tcp\)  "
                                r"lived \d+\.\ds  probes 0  retransmits 0\n$" % ISO8601)
@@ -151,14 +151,14 @@ class Following(Env):
         self.assertEqual([e["reason"] for e in self.reset_events(f)], ["reset"])
 
         self.sipka("detach")
-        f.err_line("sipka is not loaded", timeout=5)
+        f.err_line("sipka is not loaded", timeout=30)
         # A fixed wait is the premise here: to show that it says so once, the
         # follower must look again, twice, with sipka still gone; there is no
         # outward sign of a round to wait for.
         time.sleep(2 * ROUND + 0.2)
         self.attach()
         self.arm_resets()
-        f.err_line("sipka is loaded", timeout=5)
+        f.err_line("sipka is loaded", timeout=30)
         self.assertEqual([e["reason"] for e in self.reset_events(f, 2)], ["reset", "reset"])
 
         self.assertEqual(sum("sipka is not loaded" in l for l in f.err_seen), 1, "said once")
@@ -169,7 +169,7 @@ class Following(Env):
         self.sipka("detach")
         self.attach()
         self.arm_resets()
-        line = f.err_line("map id", timeout=5, start=seen)
+        line = f.err_line("map id", timeout=30, start=seen)
         self.assertTrue("replaced" in line or "sipka is loaded" in line, line)
         self.assertEqual(len(self.reset_events(f)), 1)
 
@@ -182,10 +182,10 @@ class Following(Env):
 
     def test_follow_started_before_sipka_waits_for_it(self):
         f = self.follower()
-        f.err_line("sipka is not loaded", timeout=5)
+        f.err_line("sipka is not loaded", timeout=30)
         self.attach()
         self.arm_resets()
-        f.err_line("sipka is loaded", timeout=5)
+        f.err_line("sipka is loaded", timeout=30)
         e = self.reset_events(f)[0]
         self.assertEqual((e["reason"], e["rule_port"], e["name"]), ("reset", port(5060), "tcp"))
         self.assertEqual(f.stop(), 0)

@@ -49,7 +49,7 @@ class Existing(Env):
         self.assertEqual(pbx("opts", far)["opts"], armed)
         self.assertEqual(pbx("opts", near)["opts"], armed)
         self.assertEqual(local("opts", near_phone)["opts"], KERNEL_DEFAULT, "outside the cgroup")
-        self.wait_stats(port(5060), 1, armed=2, active=2 if tracked else 0, untracked=0 if tracked else 2)
+        self.wait_stats(port(5060), 30, armed=2, active=2 if tracked else 0, untracked=0 if tracked else 2)
 
         self.black_hole(phone_ns)
         if not tracked:     # the kernel still ends the dead one; sipka cannot count it

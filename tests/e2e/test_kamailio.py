@@ -8,7 +8,7 @@ import re
 import subprocess
 import time
 
-from harness import port, spawn, wait_until
+from harness import event_time, port, spawn, wait_until
 from sipstack import PHONE, PBX, SIP, need
 from sipstack import Kamailio as KamailioEnv
 
@@ -35,8 +35,8 @@ class Kamailio(KamailioEnv):
             self.sipka("config", "set", rule_port, "--name", name, "--time", TIME, "--intvl", INTVL,
                        "--probes", PROBES)
         self.register_phones(PHONES)
-        self.wait_stats(port(5060), 2, armed=PHONES, active=PHONES)
-        self.wait_stats(port(5061), 2, armed=1, active=1)
+        self.wait_stats(port(5060), 30, armed=PHONES, active=PHONES)
+        self.wait_stats(port(5061), 30, armed=1, active=1)
         conns = self.established()
         self.assertEqual(len(conns), PHONES + 1, conns)
         for line in conns:     # the kernel's own view: a keepalive timer on each
@@ -44,12 +44,13 @@ class Kamailio(KamailioEnv):
         phones = self.tcp_list()
         self.assertEqual(len(phones), PHONES + 1)
 
-        cut = time.monotonic()
         self.black_hole(self.phone_ns)
-        self.wait_stats(port(5060), BOUND + 3, dead_keepalive=PHONES, active=0)
-        _, seen = self.wait_stats(port(5061), 3, dead_keepalive=1, active=0)
-        self.assertLessEqual(seen - cut, BOUND + 3)
+        cut = time.time()       # nothing from the phones reaches the PBX after this
+        # The deadlines only bound a hang: the time claimed is the kernel's, from the events.
+        self.wait_stats(port(5060), BOUND + 60, dead_keepalive=PHONES, active=0)
+        self.wait_stats(port(5061), 30, dead_keepalive=1, active=0)
         events = [json.loads(line) for line in self.sipka("-j", "events").stdout.splitlines()]
+        self.assertLessEqual(max(map(event_time, events)), cut + BOUND + 1, "dead within the bound")
         self.assertEqual({(e["remote_addr"], e["remote_port"]) for e in events}, phones,
                          "an event names each phone")
         self.assertEqual({e["reason"] for e in events}, {"keepalive"})

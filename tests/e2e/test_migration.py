@@ -24,7 +24,7 @@ class Migration(Env):
         lid = pbx("listen", "127.0.0.1", port(5060))["id"]
         ids = [phone("connect", "127.0.0.1", port(5060))["id"] for _ in range(3)]
         pbx_ids = [pbx("accept", lid)["id"] for _ in ids]
-        self.wait_stats(port(5060), 5, armed=3, active=3)
+        self.wait_stats(port(5060), 30, armed=3, active=3)
         p = run(LAYOUT4, "--pin-dir", self.pin_dir, "-j", "attach", "--cgroup", self.cg)
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
         self.assertIn("moved the maps from layout 3 to layout 4", p.stderr)
@@ -80,7 +80,7 @@ class Migration(Env):
         for i, j in zip(ids, pbx_ids):
             phone("close", i)
             pbx("close", j)
-        self.wait_stats(port(5060), 5, armed=3, active=0, closed=3)
+        self.wait_stats(port(5060), 30, armed=3, active=0, closed=3)
 
     def test_0_1_0_upgrades_to_this_layout(self):
         pbx, phone, ids, pbx_ids = self.under_release("0.1.0", 2)
@@ -93,4 +93,4 @@ class Migration(Env):
         for i, j in zip(ids, pbx_ids):
             phone("close", i)
             pbx("close", j)
-        self.wait_stats(port(5060), 5, armed=2, active=0, closed=2)
+        self.wait_stats(port(5060), 30, armed=2, active=0, closed=2)

@@ -43,7 +43,7 @@ class Operations(Env):
         phone("connect", "127.0.0.1", port(5060))
         sip = pbx("accept", lid)
         self.assertEqual(sip["opts"]["time"], 60)
-        self.wait_stats(port(5060), 2, armed=1, active=1)
+        self.wait_stats(port(5060), 30, armed=1, active=1)
 
         status = self.sipka("status", json_out=True)
         self.assertEqual([(a["cgroup"], a["via"]) for a in status["attachments"]], [(self.cg, "direct")])

@@ -46,7 +46,7 @@ class Table(Env):
         out = [w.line()]        # the first frame is drawn
         self.phone_call(port(5061))
         while not re.match(fr"{port(5061)} +tls +1 \(\+1\) +1 \(\+1\)", out[-1]):      # a later frame shows it
-            out.append(w.line(timeout=5))
+            out.append(w.line(timeout=30))
         w.p.send_signal(signal.SIGINT)
         self.assertEqual(w.p.wait(5), 0, w.err_seen)
         out = "".join(out + w.rest())
@@ -88,7 +88,7 @@ class Terminal(Env):
         out = [w.line()]        # the first frame is drawn
         self.phone_call(port)
         while sum(bool(FRAME.match(l.rstrip("\n"))) for l in out) < 3:
-            out.append(w.line(timeout=5))
+            out.append(w.line(timeout=30))
         self.assertEqual(w.stop(), 0)
         out += w.rest()
         return [l.rstrip("\n") for l in out]

@@ -4,7 +4,7 @@ and secure WebSocket (8443), phones speaking SIP over WebSocket (RFC 7118)
 from a second namespace; they vanish behind a black hole."""
 import time
 
-from harness import port, wait_until
+from harness import event_time, port, wait_until
 from sipstack import PBX, Kamailio, need, need_websockets
 
 TIME, INTVL, PROBES = 2, 1, 2
@@ -28,19 +28,20 @@ class WebSocket(Kamailio):
     def test_ws_and_wss_phones_are_armed_and_dead_ones_found(self):
         self.arm(TIME, INTVL, PROBES, "ws", "wss")
         phones = self.register(WS_PHONES, WSS_PHONES)
-        self.wait_stats(port(8080), 2, armed=WS_PHONES, active=WS_PHONES)
-        self.wait_stats(port(8443), 2, armed=WSS_PHONES, active=WSS_PHONES)
+        self.wait_stats(port(8080), 30, armed=WS_PHONES, active=WS_PHONES)
+        self.wait_stats(port(8443), 30, armed=WSS_PHONES, active=WSS_PHONES)
         conns = self.wait_idle(WS_PHONES + WSS_PHONES)
         for line in conns:     # the kernel's own view: sipka's timer, not 2 h
             self.assertRegex(line, r"timer:\(keepalive,[\d.]+(ms|sec),")
         self.assertEqual(self.ws_dump(), {p: "OPEN" for p in phones.values()})
 
-        cut = time.monotonic()
         self.black_hole(self.phone_ns)
-        self.wait_stats(port(8080), BOUND + 3, dead_keepalive=WS_PHONES, active=0)
-        _, seen = self.wait_stats(port(8443), 2, dead_keepalive=WSS_PHONES, active=0)
-        self.assertLessEqual(seen - cut, BOUND + 3)
+        cut = time.time()       # nothing from the phones reaches the PBX after this
+        # The deadlines only bound a hang: the time claimed is the kernel's, from the events.
+        self.wait_stats(port(8080), BOUND + 60, dead_keepalive=WS_PHONES, active=0)
+        self.wait_stats(port(8443), 30, dead_keepalive=WSS_PHONES, active=0)
         events = self.events()
+        self.assertLessEqual(max(map(event_time, events)), cut + BOUND + 1, "dead within the bound")
         by_phone = {(e["remote_addr"], e["remote_port"]): e for e in events}
         self.assertEqual(len(events), WS_PHONES + WSS_PHONES, events)
         self.assertEqual(set(by_phone), set(phones.values()), "an event names each phone")
