@@ -268,9 +268,14 @@ class Env(unittest.TestCase):
     def attach(self, *args):
         """sipka attach on the test's cgroup. A first attach without --config gets the embedded
         default's rules on the suite's ports: the default itself when they are not moved."""
-        if "--config" not in args and port_offset() and not os.path.exists(os.path.join(self.pin_dir, "config")):
-            args += ("--config", self.default_conf())
+        if "--config" not in args and not os.path.exists(os.path.join(self.pin_dir, "config")):
+            args += self.first_rules()
         return self.sipka("attach", "--cgroup", self.cg, *args)
+
+    def first_rules(self):
+        """What a first attach or load is given for the embedded default's rules on the suite's
+        ports: nothing when they are not moved, else --config with them moved."""
+        return ("--config", self.default_conf()) if port_offset() else ()
 
     def default_conf(self):
         """A config file with the embedded default's rules (5060 tcp, 5061 tls) on port(5060), port(5061)."""

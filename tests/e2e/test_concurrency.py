@@ -27,7 +27,7 @@ class Concurrency(Env):
         for _ in range(ROUNDS):
             out = self.together(*[[SIPKA, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg]] * 2)
             self.assertEqual([rc for rc, _ in out], [0, 0], out)
-            st = self.assert_whole(rules_ok=[[(port(5060), 60), (port(5061), 60)]])
+            st = self.assert_whole(rules_ok=[[(5060, 60), (5061, 60)]])     # the embedded default
             self.assertEqual(len(st["attachments"]), 1, "one attachment")
             self.sipka("detach")
 

@@ -76,7 +76,7 @@ class Existing(Env):
         sip, sip_phone = self.connect(pbx, lid, phone, "127.0.0.1", port(5060))
         norule, _ = self.connect(pbx, lid_norule, phone, "127.0.0.1", port(5070))
         # A process in a cgroup sipka is not attached to, on a rule port.
-        self.sipka("attach", "--cgroup", self.cg)
+        self.attach()
         self.sipka("config", "set", str(port(5062)), "--name", "alt")
         other, _ = self.connect(bystander, blid, phone, "127.0.0.1", port(5062))
         self.assertEqual(self.stats(port(5060))["armed"], 1)
@@ -109,7 +109,7 @@ class Existing(Env):
     def test_config_load_retunes_and_del_keeps(self):
         pbx, phone = self.pbx(), self.outsider()
         lid = pbx("listen", "127.0.0.1", port(5060))["id"]
-        self.sipka("attach", "--cgroup", self.cg)
+        self.attach()
         sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", port(5060))
         self.assertEqual(pbx("opts", sip)["opts"]["time"], 60)
         out = self.sipka("config", "load", self.conf(f"[tcp]\nport = {port(5060)}\ntcp_keepalive_time = 45\n")).stdout
@@ -127,7 +127,7 @@ class Existing(Env):
         lid = pbx("listen", "127.0.0.1", port(5061))["id"]
         sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", port(5061))
         self.assertEqual(pbx("opts", sip)["opts"], KERNEL_DEFAULT)
-        self.sipka("attach", "--cgroup", self.cg)
+        self.attach()
         self.assertEqual(pbx("opts", sip)["opts"]["keepalive"], 1)
         self.assertEqual(self.stats(port(5061))["active" if self.tracked() else "untracked"], 1)
         pbx.close()
@@ -137,7 +137,7 @@ class Existing(Env):
         pbx, phone = self.pbx(), self.outsider()
         lid = pbx("listen", "127.0.0.1", port(5060))["id"]
         sip, _ = self.connect(pbx, lid, phone, "127.0.0.1", port(5060))
-        out = self.sipka("attach", "--cgroup", self.cg, "--new-only").stdout
+        out = self.attach("--new-only").stdout
         self.assertNotIn("existing", out)
         self.assertEqual(pbx("opts", sip)["opts"], KERNEL_DEFAULT)
         self.assertEqual(self.stats(port(5060))["armed"], 0)

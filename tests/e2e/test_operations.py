@@ -35,7 +35,7 @@ class Operations(Env):
 
     def test_systemd_style_attachment_is_armed_listed_and_detached(self):
         # What BPFProgram=sock_ops:<pin dir>/prog does when the PBX starts.
-        self.sipka("load")
+        self.sipka("load", *self.first_rules())
         run("bpftool", "cgroup", "attach", self.cg, "sock_ops", "pinned",
             os.path.join(self.pin_dir, "prog"), "multi")
         pbx, phone = self.pbx(), self.outsider()

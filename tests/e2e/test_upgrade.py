@@ -42,7 +42,7 @@ class Upgrade(Env):
         self.assertIn("upgraded the program in 1 attachment", out.stderr)
         self.assertLess(upgraded, 2 * made, "the upgrade happened during the churn")
 
-        row, _ = self.wait_stats(port(5060), 10, closed=2 * made)
+        row, _ = self.wait_stats(port(5060), 60, closed=2 * made)
         samples.append(row)
         self.assertEqual((row["armed"], row["active"], row["errors"]), (2 * made, 0, 0))
         for a, b in zip(samples, samples[1:]):
