@@ -492,7 +492,7 @@ def host_sock_ops():
 # sock_ops program has rules for some of them (README command 1 covers 5060 and 5061), the whole
 # set moves by one offset, chosen at run time, to numbers no host rule covers; the SIP stacks'
 # configs are written with the moved numbers too. SIPKA_TEST_PORT_OFFSET forces an offset.
-SUITE_PORTS = [5060, 5061, 5062, 5070, 5071, 5080, 5099, 7000, 7777, 8080, 8088, 8089, 8443]
+SUITE_PORTS = [5060, 5061, 5062, 5070, 5071, 5080, 5099, 7000, 7777, 8080, 8088, 8443]
 _PORT_OFFSETS = (0, 10000, 20000)     # below the ephemeral range (32768-)
 _offset = None
 
