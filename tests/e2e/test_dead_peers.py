@@ -91,6 +91,6 @@ class Counters(Env):
         # the local port of one end and the remote port of the other).
         made = self.pbx()("churn", "127.0.0.1", port(5060), 1000, 2)["made"]
         self.assertEqual(made, 1000)
-        row, _ = self.wait_stats(port(5060), 10, closed=2000)
+        row, _ = self.wait_stats(port(5060), 60, closed=2000)
         self.assertEqual((row["armed"], row["active"], row["errors"]), (2000, 0, 0))
         self.assertEqual((row["dead_keepalive"], row["dead_retransmit"], row["reset"]), (0, 0, 0))

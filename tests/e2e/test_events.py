@@ -72,7 +72,7 @@ class Events(Env):
             ends.add(tuple(phone("connect", "198.18.0.1", port(5060), addr)["local"]))
             pbx("accept", lid)
         self.black_hole(phone_ns)
-        self.wait_stats(port(5060), 15, dead_keepalive=20, active=0)
+        self.wait_stats(port(5060), 60, dead_keepalive=20, active=0)
         events, stderr = self.json_events()
         self.assertEqual(len(events), 20, events)
         self.assertEqual({(e["remote_addr"], e["remote_port"]) for e in events}, ends)

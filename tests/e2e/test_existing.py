@@ -60,7 +60,7 @@ class Existing(Env):
             self.assertEqual(peers(), ["::1"], "the dead phone's connection is gone, the live one stays")
             self.assertEqual(self.stats(port(5060))["errors"], 0)
             return
-        row, _ = self.wait_stats(port(5060), 10, dead_keepalive=1)
+        row, _ = self.wait_stats(port(5060), 60, dead_keepalive=1)
         self.assertEqual((row["armed"], row["active"], row["closed"]), (2, 1, 1))
         self.assertEqual(pbx("opts", near)["opts"], armed, "the live one is still armed")
         events = [json.loads(line) for line in self.sipka("-j", "events").stdout.splitlines()]
