@@ -155,7 +155,7 @@ class Kamailio(Env):
                     + "module_app account.so\n")
         with open(os.path.join(conf, "accounts"), "w") as f:
             for user, transport in accounts:
-                f.write("<sip:%s@%s;transport=%s>;regint=3600\n" % (user, PBX, transport))
+                f.write("<sip:%s@%s:%d;transport=%s>;regint=3600\n" % (user, PBX, PORTS[transport], transport))
         log = open(os.path.join(self.dir, os.path.basename(conf) + ".log"), "w")
         defer(log.close, "baresip log")
         p, _ = spawn(["baresip", "-f", conf], netns=self.phone_ns, stdin=subprocess.DEVNULL, stdout=log,
