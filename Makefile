@@ -6,7 +6,14 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  := $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+# The systemd unit directory: under PREFIX=/usr (a package), systemd's own (pkg-config systemd:
+# /lib/systemd/system on Debian 12, /usr/lib/systemd/system on 13); under another prefix,
+# PREFIX/lib/systemd/system (systemd reads /usr/local/lib/systemd/system too).
+ifeq ($(PREFIX),/usr)
+UNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system)
+else
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/sipka
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
