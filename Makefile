@@ -104,7 +104,7 @@ TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
 	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
-	check-docs fuzz help
+	check-docs fuzz help deb deb-deps static
 ## all             build ./sipka (the BPF object, its skeleton, the loader); V=1 shows each command
 all: $(BIN)
 
@@ -168,6 +168,8 @@ $(OUT)/layout4/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c incl
 # skipped otherwise.
 RELEASE_0.1.0 := 343071d
 RELEASE_0.2.0 := 21170ea
+# 0.3.0: the last commit before the redesign (issue 22); vmtest's deb boot upgrades from it.
+RELEASE_0.3.0 := 1f1bcae
 $(OUT)/v%/sipka:
 	$(Q)rm -rf $(OUT)/v$* && mkdir -p $(OUT)/v$* && \
 	  { git archive $(RELEASE_$*) 2>/dev/null | tar -x -C $(OUT)/v$* && \
@@ -369,6 +371,44 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)/doc $(DESTDIR)$(DOCDIR)
 	-cmp -s examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
+
+# The Debian package (debian/: debhelper 13, plain dh), built with dpkg-buildpackage -b in a
+# copy of the tree, $(DEB_OUT)/src: $(DEB_OUT)/sipka_VERSION_ARCH.deb. The version is VERSION's,
+# with debian/changelog's revision; a tree that is not the release (a git clone whose HEAD is
+# not tagged vVERSION) is a snapshot after it, VERSION+gitDATE.HASH-1, in a changelog entry
+# added to the copy. DEB_FROM=COMMIT (or RELEASE) builds that commit (git archive) with this
+# debian/ instead, at its own VERSION-1: vmtest's upgrade starts from RELEASE_0.3.0's.
+DEB_OUT  ?= $(OUT)/deb
+DEB_FROM ?=
+DEB_DEPS := debhelper dpkg-dev lintian
+## deb-deps        install what make deb needs beside make deps (root)
+deb-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_DEPS)
+
+## deb             the Debian package: build/deb/sipka_VERSION_ARCH.deb (DEB_FROM=COMMIT: that one's)
+deb:
+	$(Q)rm -rf $(DEB_OUT)/src && mkdir -p $(DEB_OUT)/src
+ifneq ($(DEB_FROM),)
+	$(Q)git archive $(or $(RELEASE_$(DEB_FROM)),$(DEB_FROM)) | tar -x -C $(DEB_OUT)/src
+	$(Q)rm -rf $(DEB_OUT)/src/debian && cp -r debian $(DEB_OUT)/src/
+else
+	$(Q)tar -c --exclude=./build --exclude=./.git --exclude=./$(BIN) --exclude=./$(OUT) . | \
+		tar -x -C $(DEB_OUT)/src
+endif
+	$(Q)set -e; cd $(DEB_OUT)/src; v=$$(cat VERSION); ver=$$v-$$(dpkg-parsechangelog -S Version | sed 's/.*-//'); \
+	if [ -z "$(DEB_FROM)" ] && git -C $(CURDIR) rev-parse -q --verify HEAD >/dev/null 2>&1 && \
+	   ! git -C $(CURDIR) describe --exact-match --match "v$$v" >/dev/null 2>&1; then \
+		ver=$$v+git$$(git -C $(CURDIR) log -1 --format=%cd --date=format:%Y%m%d).$$(git -C $(CURDIR) rev-parse --short=7 HEAD)-1; \
+	fi; \
+	if [ "$$ver" != "$$(dpkg-parsechangelog -S Version)" ]; then \
+		{ printf 'sipka (%s) unstable; urgency=medium\n\n  * Built by make deb from %s.\n\n -- %s  %s\n\n' \
+			"$$ver" "$(or $(DEB_FROM),$$(git -C $(CURDIR) rev-parse --short=7 HEAD))" \
+			"$$(dpkg-parsechangelog -S Maintainer)" "$$(date -R)"; cat debian/changelog; } >debian/changelog.new; \
+		mv debian/changelog.new debian/changelog; \
+	fi; \
+	echo "  DEB      sipka $$ver (log: $(DEB_OUT)/build.log)"; \
+	dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }; \
+	echo "  DEB      $(DEB_OUT)/sipka_$${ver}_$$(dpkg-architecture -qDEB_HOST_ARCH).deb"
 
 ## clean           remove build/ and ./sipka
 clean:
