@@ -205,7 +205,7 @@ CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck $(FUZZ_DEPS)
 C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
 	 bench/*.[ch])
 # Every shell script: a shell in its #! line; and the completion, which has none.
-SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench -type f ! -path '*/__pycache__/*'); do \
+SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench debian -type f ! -path '*/__pycache__/*'); do \
 		head -n 1 "$$f" | grep -qE '^\#!.*[/ ](ba)?sh$$' && echo "$$f"; done)) loader/sipka.bash
 
 ## check           every static check below; no root; CI runs it
@@ -377,7 +377,8 @@ uninstall:
 # with debian/changelog's revision; a tree that is not the release (a git clone whose HEAD is
 # not tagged vVERSION) is a snapshot after it, VERSION+gitDATE.HASH-1, in a changelog entry
 # added to the copy. DEB_FROM=COMMIT (or RELEASE) builds that commit (git archive) with this
-# debian/ instead, at its own VERSION-1: vmtest's upgrade starts from RELEASE_0.3.0's.
+# debian/ instead, at its own VERSION-1: vmtest's upgrade starts from RELEASE_0.3.0's (whose
+# Makefile put the units in PREFIX/lib/systemd/system: UNITDIR, systemd's, is given to it).
 DEB_OUT  ?= $(OUT)/deb
 DEB_FROM ?=
 DEB_DEPS := debhelper dpkg-dev lintian
@@ -407,7 +408,8 @@ endif
 		mv debian/changelog.new debian/changelog; \
 	fi; \
 	echo "  DEB      sipka $$ver (log: $(DEB_OUT)/build.log)"; \
-	dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }; \
+	$(if $(DEB_FROM),UNITDIR=$$($(PKG_CONFIG) --variable=systemdsystemunitdir systemd)) \
+		dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }; \
 	echo "  DEB      $(DEB_OUT)/sipka_$${ver}_$$(dpkg-architecture -qDEB_HOST_ARCH).deb"
 
 ## clean           remove build/ and ./sipka
