@@ -93,6 +93,18 @@ UNIT_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table
 	       $(OUT)/event.o $(OUT)/hz.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
+# make static (STATIC=1): every library linked in from Debian's archives (the -dev packages'
+# .a files), for distributions whose libbpf is too old or missing. inih comes first: GnuTLS
+# (libmicrohttpd's, for HTTPS) carries an INI parser of its own under the same names. Debian
+# ships no static p11-kit, which GnuTLS's PKCS#11 code calls: sipka never asks for TLS, and
+# static/p11kit_none.c stands in for it.
+ifeq ($(STATIC),1)
+LDLIBS      := -linih -ljansson $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs libbpf \
+	       libmicrohttpd)) -lelf -lz
+LOADER_OBJS += $(OUT)/p11kit_none.o
+ALL_LDFLAGS += -static
+endif
+
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev libmicrohttpd-dev
@@ -104,7 +116,7 @@ TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
 	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
-	check-docs fuzz help deb deb-deps static
+	check-docs fuzz help deb deb-deps static static-deps test-static
 ## all             build ./sipka (the BPF object, its skeleton, the loader); V=1 shows each command
 all: $(BIN)
 
@@ -138,6 +150,10 @@ $(OUT)/sipka.skel.h: $(OUT)/sipka.bpf.o
 
 # The skeleton is order-only: the .d files say which objects include it.
 $(OUT)/%.o: loader/%.c VERSION | $(OUT) $(OUT)/sipka.skel.h
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(OUT)/p11kit_none.o: static/p11kit_none.c | $(OUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -203,7 +219,7 @@ SHELLCHECK   ?= shellcheck
 CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck $(FUZZ_DEPS)
 # The C files as written; the skeleton ($(OUT)) and vmlinux.h are generated.
 C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
-	 bench/*.[ch])
+	 bench/*.[ch] static/*.c)
 # Every shell script: a shell in its #! line; and the completion, which has none.
 SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench debian -type f ! -path '*/__pycache__/*'); do \
 		head -n 1 "$$f" | grep -qE '^\#!.*[/ ](ba)?sh$$' && echo "$$f"; done)) loader/sipka.bash
@@ -411,6 +427,25 @@ endif
 	$(if $(DEB_FROM),UNITDIR=$$($(PKG_CONFIG) --variable=systemdsystemunitdir systemd)) \
 		dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }; \
 	echo "  DEB      $(DEB_OUT)/sipka_$${ver}_$$(dpkg-architecture -qDEB_HOST_ARCH).deb"
+
+# The static binary (STATIC=1 above) in $(STATIC_OUT); it says which libraries it needs (none).
+STATIC_OUT ?= $(OUT)/static
+STATIC_DEPS := libgnutls28-dev libgmp-dev nettle-dev libtasn1-6-dev libidn2-dev libunistring-dev
+## static-deps     install the static libraries make static needs beside make deps (root)
+static-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(STATIC_DEPS)
+
+## static          one binary with every library linked in: build/static/sipka (see README)
+static:
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUT=$(STATIC_OUT) BIN=$(STATIC_OUT)/sipka $(STATIC_OUT)/sipka
+	$(Q)! ldd $(STATIC_OUT)/sipka >/dev/null 2>&1 || { ldd $(STATIC_OUT)/sipka; echo "not static"; exit 1; }
+	$(call msg,STATIC,$(STATIC_OUT)/sipka: no shared library ($$(du -h $(STATIC_OUT)/sipka | cut -f1)))
+
+## test-static     the static binary in Debian 12 and 13 chroots without its libraries (root)
+# tests/static/run: debootstrap --variant=minbase chroots, cached; --version, config check, check.
+# The e2e suite with it: SIPKA=build/static/sipka tests/run.
+test-static: static
+	$(Q)tests/static/run $(STATIC_OUT)/sipka
 
 ## clean           remove build/ and ./sipka
 clean:
