@@ -207,35 +207,12 @@ def remove_and_purge():
 
 def phase2():
     log("deb_check: phase 2: after the reboot, the upgrade, remove, purge")
-    with open(STATE) as f:
-        results[:0] = json.load(f)
     check("sipka.service active after the reboot", unit_state("is-active", "sipka.service") == "active",
           run("systemctl", "status", "sipka.service", check_rc=False).stdout)
     pbx_is_armed("after the reboot")
     upgrade()
     remove_and_purge()
-    if not all(results):
-        log(run("journalctl", "-b", "-u", PBX, "-u", "sipka.service", "--no-pager", check_rc=False).stdout)
-    print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
-
-
-def main():
-    try:
-        if os.path.exists(STATE):
-            phase2()
-            return
-        try:
-            phase1(sys.argv[1])
-        finally:                # phase 2 after the reboot, whatever phase 1 found
-            os.makedirs(os.path.dirname(STATE), exist_ok=True)
-            with open(STATE, "w") as f:
-                json.dump(results, f)
-        print("reboot")
-    except Exception as e:      # a check that cannot run is a failure, not a crash
-        check("the checks ran", False, repr(e))
-        log(run("journalctl", "-b", "--no-pager", "-n", "60", check_rc=False).stdout)
-        print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
 
 
 if __name__ == "__main__":
-    main()
+    sc.two_phases(STATE, lambda: phase1(sys.argv[1]), phase2)

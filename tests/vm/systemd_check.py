@@ -186,15 +186,10 @@ def phase1():
     restart(["stop", "start"])
     pbx_is_armed("stop, start")
     reload_retunes()
-    os.makedirs(os.path.dirname(STATE), exist_ok=True)
-    with open(STATE, "w") as f:
-        json.dump(results, f)
 
 
 def phase2():
     log("systemd_check: phase 2: after the reboot")
-    with open(STATE) as f:
-        results[:0] = json.load(f)
     check("sipka.service active after the reboot",
           run("systemctl", "is-active", "sipka.service", check_rc=False).stdout.strip() == "active",
           run("systemctl", "status", "sipka.service", check_rc=False).stdout)
@@ -215,23 +210,34 @@ def phase2():
     check("sipka-prometheus.timer writes %s, with port %d armed" % (PROM, PORT), wait(armed_line, 45, 1),
           "%s: %s; %s" % (PROM, open(PROM).read() if os.path.exists(PROM) else "missing",
                           run("systemctl", "status", "sipka-prometheus.service", check_rc=False).stdout))
-    if not all(results):
-        log(run("journalctl", "-b", "-u", PBX, "-u", "sipka.service", "--no-pager", check_rc=False).stdout)
-    print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
 
 
-def main():
+def two_phases(state, first, second):
+    """Without STATE: FIRST, its results saved in STATE, then "reboot" on stdout (the
+    caller reboots). After the reboot: SECOND, then "N passed, N failed, 0 skipped" over
+    both. A check that cannot run is a failure, not a crash."""
     try:
-        if os.path.exists(STATE):
-            phase2()
+        if os.path.exists(state):
+            with open(state) as f:
+                results[:0] = json.load(f)
+            second()
+            if not all(results):
+                log(run("journalctl", "-b", "-u", PBX, "-u", "sipka.service", "--no-pager",
+                        check_rc=False).stdout)
+            print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
             return
-        phase1()
+        try:
+            first()
+        finally:                # the results so far go to the next boot, or to the summary
+            os.makedirs(os.path.dirname(state), exist_ok=True)
+            with open(state, "w") as f:
+                json.dump(results, f)
         print("reboot")
-    except Exception as e:      # a check that cannot run is a failure, not a crash
+    except Exception as e:
         check("the checks ran", False, repr(e))
         log(run("journalctl", "-b", "--no-pager", "-n", "60", check_rc=False).stdout)
         print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
 
 
 if __name__ == "__main__":
-    main()
+    two_phases(STATE, phase1, phase2)
