@@ -30,7 +30,7 @@ import sys
 import threading
 
 import systemd_check as sc
-from systemd_check import PBX, PBX_PY, PBX_UNIT, PORT, check, log, pbx_is_armed, run, wait
+from systemd_check import PBX, PORT, check, log, pbx_is_armed, run, wait
 
 STATE = "/var/lib/sipka-vmtest/deb-phase"
 SIPKA = "/usr/sbin/sipka"
@@ -99,14 +99,7 @@ def phase1(out):
     conffiles = run("dpkg-query", "-W", "-f=${Conffiles}", "sipka").stdout
     check("/etc/sipka/sipka.conf is a conffile", "/etc/sipka/sipka.conf " in conffiles, conffiles)
 
-    os.makedirs("/usr/local/lib/sipka-vmtest", exist_ok=True)
-    with open("/usr/local/lib/sipka-vmtest/pbx.py", "w") as f:
-        f.write(PBX_PY)
-    with open("/etc/systemd/system/" + PBX, "w") as f:
-        f.write(PBX_UNIT)
-    os.makedirs("/etc/systemd/system/%s.d" % PBX, exist_ok=True)
-    shutil.copy(DROPIN, "/etc/systemd/system/%s.d/sipka.conf" % PBX)
-    run("systemctl", "daemon-reload")
+    sc.install_pbx(DROPIN)
     run("systemctl", "enable", "--now", PBX)
     pbx_is_armed("the PBX with the shipped drop-in")
 

@@ -158,18 +158,23 @@ def restart(how):
         run("systemctl", verb, PBX)
 
 
-def phase1():
-    log("systemd_check: phase 1: install, start, restart")
+def install_pbx(dropin):
+    """The PBX stand-in's unit, with DROPIN, the shipped drop-in, as an operator puts it."""
     os.makedirs("/usr/local/lib/sipka-vmtest", exist_ok=True)
     with open("/usr/local/lib/sipka-vmtest/pbx.py", "w") as f:
         f.write(PBX_PY)
     with open("/etc/systemd/system/" + PBX, "w") as f:
         f.write(PBX_UNIT)
     os.makedirs("/etc/systemd/system/%s.d" % PBX, exist_ok=True)
-    with open(DROPIN) as src, open("/etc/systemd/system/%s.d/sipka.conf" % PBX, "w") as dst:
+    with open(dropin) as src, open("/etc/systemd/system/%s.d/sipka.conf" % PBX, "w") as dst:
         dst.write(src.read())
-    # As the README says.
     run("systemctl", "daemon-reload")
+
+
+def phase1():
+    log("systemd_check: phase 1: install, start, restart")
+    # As the README says.
+    install_pbx(DROPIN)
     run("systemctl", "enable", "--now", "sipka.service", "sipka-prometheus.timer")
     check("sipka.service active", run("systemctl", "is-active", "sipka.service", check_rc=False)
           .stdout.strip() == "active", run("systemctl", "status", "sipka.service", check_rc=False).stdout)
