@@ -334,7 +334,7 @@ bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(BENCH_BPF)
 	$(Q)bench/run
 
 # Debian 12's kernels (6.1, 6.12) and systemd 252 in QEMU (root): builds and
-# runs `make test` in each, then the systemd units. See tests/vm/run.
+# runs `make test` in each, then the systemd units and the Debian package. See tests/vm/run.
 # VMTEST="e2e-6.1 systemd" boots only those.
 VM_DEPS := qemu-system-x86 debootstrap e2fsprogs
 ## vm-deps         install QEMU and debootstrap for vmtest (root)
