@@ -40,10 +40,10 @@ sc.SIPKA = SIPKA            # systemd_check's helpers run the packaged sipka
 results = sc.results
 
 
-def apt(*args):
+def apt(*args, cwd=None):
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     p = subprocess.run(["apt-get", "-y", "-q", "--no-install-recommends", *args], capture_output=True,
-                       text=True, timeout=600, env=env)
+                       text=True, timeout=600, env=env, cwd=cwd)
     log("apt-get %s: exit %d" % (" ".join(args), p.returncode))
     return p
 
@@ -83,7 +83,7 @@ def phase1(out):
     prev = deb("previous")
     if not check("the host built the previous release's package", prev, os.listdir(DEBS)):
         return
-    p = apt("install", prev)
+    p = apt("install", "./" + os.path.basename(prev), cwd=os.path.dirname(prev))
     check("apt-get install %s" % os.path.basename(prev), p.returncode == 0, p.stdout + p.stderr)
     check("installed: 0.3.0-1", installed_version() == "0.3.0-1", "have %s" % installed_version())
     check("sipka.service enabled and active",
@@ -128,7 +128,7 @@ def upgrade():
     before, prog_before, att_before = armed_total(), status().get("prog", {}).get("id"), sc.attachments()
     churn = Churn()
     churn.start()
-    p = apt("install", cur)
+    p = apt("install", "./" + os.path.basename(cur), cwd=os.path.dirname(cur))
     made = len(churn.socks)
     wait(lambda: len(churn.socks) >= made + 5, 10)     # and a few more after it
     churn.stop.set()
@@ -140,7 +140,12 @@ def upgrade():
     check("the program replaced: another id", st.get("prog", {}).get("id") not in (None, prog_before),
           "before %s, after %s" % (prog_before, st.get("prog")))
     att = sc.attachments()
-    check("the PBX's attachment kept", att == att_before, "before %s, after %s" % (att_before, att))
+
+    def links(atts):
+        return [(a.get("cgroup"), a.get("via"), a.get("link_id")) for a in atts or []]
+    check("the PBX's link kept, the new program in it",
+          att and links(att) == links(att_before) and all(a.get("prog_id") == st["prog"]["id"] for a in att),
+          "before %s, after %s" % (att_before, att))
     conns = connections()
     check("the held connections still armed", all(conns.get(p) == 60 for p in ports),
           "%s" % {p: conns.get(p) for p in ports})
@@ -156,13 +161,21 @@ def upgrade():
         s.close()
 
 
+def bpftool(*what):
+    return json.loads(run("bpftool", "-j", *what).stdout or "[]")
+
+
 def nothing_in_kernel(when):
-    progs = json.loads(run("bpftool", "-j", "prog", "show").stdout or "[]")
-    ours = [p for p in progs if p.get("name", "").startswith("sipka")]
-    check("%s: no sipka program in the kernel" % when, not ours, "%s" % ours)
-    links = json.loads(run("bpftool", "-j", "link", "show").stdout or "[]")
-    sockops = [lk for lk in links if "sock_ops" in json.dumps(lk)]
-    check("%s: no sock_ops link" % when, not sockops, "%s" % sockops)
+    # A pin's object is put an RCU grace period after its unlink: waited for, briefly.
+    def ours(kind):
+        return [o for o in bpftool(kind, "show") if o.get("name", "").startswith("sipka")]
+    for kind in ("prog", "map"):
+        check("%s: no sipka %s in the kernel" % (when, kind), wait(lambda: not ours(kind), 10),
+              "%s" % ours(kind))
+
+    def sockops():
+        return [lk for lk in bpftool("link", "show") if "sock_ops" in json.dumps(lk)]
+    check("%s: no sock_ops link" % when, wait(lambda: not sockops(), 10), "%s" % sockops())
     tree = run("bpftool", "cgroup", "tree").stdout
     check("%s: no cgroup attachment" % when, "sock_ops" not in tree, tree)
     check("%s: nothing in bpffs" % when, not os.path.exists("/sys/fs/bpf/sipka"),
@@ -172,6 +185,7 @@ def nothing_in_kernel(when):
 def leftovers():
     """Files named for sipka, but for the test's own and the operator's drop-in."""
     ours = ("/etc/systemd/system/sipka-vmtest", "/usr/local/lib/sipka-vmtest", "/var/lib/sipka-vmtest",
+            "/mnt/sipka-src", "/mnt/sipka-out",
             "/etc/systemd/system/multi-user.target.wants/sipka-vmtest", DEBS,
             "/etc/systemd/system/%s" % PBX, "/etc/systemd/system/multi-user.target.wants/%s" % PBX)
     found = run("find", "/", "-xdev", "-name", "*sipka*", check_rc=False).stdout.split()
@@ -182,7 +196,7 @@ def remove_and_purge():
     p = apt("remove", "sipka")
     check("apt-get remove sipka", p.returncode == 0, p.stdout + p.stderr)
     check("remove: the PBX's drop-in named, which runs the removed sipka",
-          "/etc/systemd/system/%s.d/sipka.conf" % PBX in p.stderr, p.stderr)
+          "/etc/systemd/system/%s.d/sipka.conf" % PBX in p.stdout + p.stderr, p.stdout + p.stderr)
     nothing_in_kernel("after remove")
     gone = [f for f in (SIPKA, "/lib/systemd/system/sipka.service", "/usr/share/man/man8/sipka.8.gz")
             if os.path.exists(f)]
