@@ -404,6 +404,8 @@ deb-deps:
 
 ## deb             the Debian package: build/deb/sipka_VERSION_ARCH.deb (DEB_FROM=COMMIT: that one's)
 deb:
+	$(Q)command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb needs dpkg-dev and debhelper: make deb-deps"; exit 1; }
 	$(Q)rm -rf $(DEB_OUT)/src && mkdir -p $(DEB_OUT)/src
 ifneq ($(DEB_FROM),)
 	$(Q)git archive $(or $(RELEASE_$(DEB_FROM)),$(DEB_FROM)) | tar -x -C $(DEB_OUT)/src
@@ -437,6 +439,12 @@ static-deps:
 
 ## static          one binary with every library linked in: build/static/sipka (see README)
 static:
+	$(Q)libs=$$($(PKG_CONFIG) --static --libs-only-l $(LIBS)) || \
+		{ echo "make static: pkg-config lacks a library's static dependencies: make deps static-deps"; exit 1; }; \
+	for l in $$libs -lelf -lz; do \
+		[ "$$l" = -lp11-kit ] || [ -e "$$($(CC) -print-file-name=lib$${l#-l}.a)" ] || \
+		{ echo "make static: no lib$${l#-l}.a (the static library): make deps static-deps"; exit 1; }; \
+	done
 	$(Q)$(MAKE) --no-print-directory STATIC=1 OUT=$(STATIC_OUT) BIN=$(STATIC_OUT)/sipka $(STATIC_OUT)/sipka
 	$(Q)! ldd $(STATIC_OUT)/sipka >/dev/null 2>&1 || { ldd $(STATIC_OUT)/sipka; echo "not static"; exit 1; }
 	$(call msg,STATIC,$(STATIC_OUT)/sipka: no shared library ($$(du -h $(STATIC_OUT)/sipka | cut -f1)))
