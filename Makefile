@@ -406,7 +406,8 @@ deb-deps:
 deb:
 	$(Q)command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
 		{ echo "make deb needs dpkg-dev and debhelper: make deb-deps"; exit 1; }
-	$(Q)rm -rf $(DEB_OUT)/src && mkdir -p $(DEB_OUT)/src
+	$(Q)rm -rf $(DEB_OUT)/src $(DEB_OUT)/sipka*_*.deb $(DEB_OUT)/sipka_*.changes $(DEB_OUT)/sipka_*.buildinfo && \
+		mkdir -p $(DEB_OUT)/src
 ifneq ($(DEB_FROM),)
 	$(Q)git archive $(or $(RELEASE_$(DEB_FROM)),$(DEB_FROM)) | tar -x -C $(DEB_OUT)/src
 	$(Q)rm -rf $(DEB_OUT)/src/debian && cp -r debian $(DEB_OUT)/src/
