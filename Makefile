@@ -6,7 +6,14 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 BINDIR  := $(PREFIX)/sbin
 SYSCONFDIR ?= /etc
+# The systemd unit directory: under PREFIX=/usr (a package), systemd's own (pkg-config systemd:
+# /lib/systemd/system on Debian 12, /usr/lib/systemd/system on 13); under another prefix,
+# PREFIX/lib/systemd/system (systemd reads /usr/local/lib/systemd/system too).
+ifeq ($(PREFIX),/usr)
+UNITDIR ?= $(or $(shell $(PKG_CONFIG) --variable=systemdsystemunitdir systemd 2>/dev/null),/usr/lib/systemd/system)
+else
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
 MANDIR  ?= $(PREFIX)/share/man
 DOCDIR  ?= $(PREFIX)/share/doc/sipka
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
@@ -86,6 +93,18 @@ UNIT_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table
 	       $(OUT)/event.o $(OUT)/hz.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
+# make static (STATIC=1): every library linked in from Debian's archives (the -dev packages'
+# .a files), for distributions whose libbpf is too old or missing. inih comes first: GnuTLS
+# (libmicrohttpd's, for HTTPS) carries an INI parser of its own under the same names. Debian
+# ships no static p11-kit, which GnuTLS's PKCS#11 code calls: sipka never asks for TLS, and
+# static/p11kit_none.c stands in for it.
+ifeq ($(STATIC),1)
+LDLIBS      := -linih -ljansson $(filter-out -lp11-kit,$(shell $(PKG_CONFIG) --static --libs libbpf \
+	       libmicrohttpd)) -lelf -lz
+LOADER_OBJS += $(OUT)/p11kit_none.o
+ALL_LDFLAGS += -static
+endif
+
 # Debian 12 packages: to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev libmicrohttpd-dev
@@ -97,7 +116,7 @@ TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
 	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
-	check-docs fuzz help
+	check-docs fuzz help deb deb-deps static static-deps test-static
 ## all             build ./sipka (the BPF object, its skeleton, the loader); V=1 shows each command
 all: $(BIN)
 
@@ -134,6 +153,10 @@ $(OUT)/%.o: loader/%.c VERSION | $(OUT) $(OUT)/sipka.skel.h
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
+$(OUT)/p11kit_none.o: static/p11kit_none.c | $(OUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
 $(BIN): $(LOADER_OBJS)
 	$(call msg,BINARY,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
@@ -161,6 +184,8 @@ $(OUT)/layout4/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c incl
 # skipped otherwise.
 RELEASE_0.1.0 := 343071d
 RELEASE_0.2.0 := 21170ea
+# 0.3.0: the last commit before the redesign (issue 22); vmtest's deb boot upgrades from it.
+RELEASE_0.3.0 := 1f1bcae
 $(OUT)/v%/sipka:
 	$(Q)rm -rf $(OUT)/v$* && mkdir -p $(OUT)/v$* && \
 	  { git archive $(RELEASE_$*) 2>/dev/null | tar -x -C $(OUT)/v$* && \
@@ -194,9 +219,9 @@ SHELLCHECK   ?= shellcheck
 CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck $(FUZZ_DEPS)
 # The C files as written; the skeleton ($(OUT)) and vmlinux.h are generated.
 C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
-	 bench/*.[ch])
+	 bench/*.[ch] static/*.c)
 # Every shell script: a shell in its #! line; and the completion, which has none.
-SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench -type f ! -path '*/__pycache__/*'); do \
+SHELL_SCRIPTS = $(sort $(shell for f in $$(find .ci tests bench debian -type f ! -path '*/__pycache__/*'); do \
 		head -n 1 "$$f" | grep -qE '^\#!.*[/ ](ba)?sh$$' && echo "$$f"; done)) loader/sipka.bash
 
 ## check           every static check below; no root; CI runs it
@@ -309,7 +334,7 @@ bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(BENCH_BPF)
 	$(Q)bench/run
 
 # Debian 12's kernels (6.1, 6.12) and systemd 252 in QEMU (root): builds and
-# runs `make test` in each, then the systemd units. See tests/vm/run.
+# runs `make test` in each, then the systemd units and the Debian package. See tests/vm/run.
 # VMTEST="e2e-6.1 systemd" boots only those.
 VM_DEPS := qemu-system-x86 debootstrap e2fsprogs
 ## vm-deps         install QEMU and debootstrap for vmtest (root)
@@ -362,6 +387,74 @@ uninstall:
 	-rmdir $(DESTDIR)$(DOCDIR)/doc $(DESTDIR)$(DOCDIR)
 	-cmp -s examples/sipka.conf $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/sipka/sipka.conf && rmdir $(DESTDIR)$(SYSCONFDIR)/sipka
+
+# The Debian package (debian/: debhelper 13, plain dh), built with dpkg-buildpackage -b in a
+# copy of the tree, $(DEB_OUT)/src: $(DEB_OUT)/sipka_VERSION_ARCH.deb. The version is VERSION's,
+# with debian/changelog's revision; a tree that is not the release (a git clone whose HEAD is
+# not tagged vVERSION) is a snapshot after it, VERSION+gitDATE.HASH-1, in a changelog entry
+# added to the copy. DEB_FROM=COMMIT (or RELEASE) builds that commit (git archive) with this
+# debian/ instead, at its own VERSION-1: vmtest's upgrade starts from RELEASE_0.3.0's (whose
+# Makefile put the units in PREFIX/lib/systemd/system: UNITDIR, systemd's, is given to it).
+DEB_OUT  ?= $(OUT)/deb
+DEB_FROM ?=
+DEB_DEPS := debhelper dpkg-dev lintian
+## deb-deps        install what make deb needs beside make deps (root)
+deb-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_DEPS)
+
+## deb             the Debian package: build/deb/sipka_VERSION_ARCH.deb (DEB_FROM=COMMIT: that one's)
+deb:
+	$(Q)command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || \
+		{ echo "make deb needs dpkg-dev and debhelper: make deb-deps"; exit 1; }
+	$(Q)rm -rf $(DEB_OUT)/src $(DEB_OUT)/sipka*_*.deb $(DEB_OUT)/sipka_*.changes $(DEB_OUT)/sipka_*.buildinfo && \
+		mkdir -p $(DEB_OUT)/src
+ifneq ($(DEB_FROM),)
+	$(Q)git archive $(or $(RELEASE_$(DEB_FROM)),$(DEB_FROM)) | tar -x -C $(DEB_OUT)/src
+	$(Q)rm -rf $(DEB_OUT)/src/debian && cp -r debian $(DEB_OUT)/src/
+else
+	$(Q)tar -c --exclude=./build --exclude=./.git --exclude=./$(BIN) --exclude=./$(OUT) . | \
+		tar -x -C $(DEB_OUT)/src
+endif
+	$(Q)set -e; cd $(DEB_OUT)/src; v=$$(cat VERSION); ver=$$v-$$(dpkg-parsechangelog -S Version | sed 's/.*-//'); \
+	if [ -z "$(DEB_FROM)" ] && git -C $(CURDIR) rev-parse -q --verify HEAD >/dev/null 2>&1 && \
+	   ! git -C $(CURDIR) describe --exact-match --match "v$$v" >/dev/null 2>&1; then \
+		ver=$$v+git$$(git -C $(CURDIR) log -1 --format=%cd --date=format:%Y%m%d).$$(git -C $(CURDIR) rev-parse --short=7 HEAD)-1; \
+	fi; \
+	if [ "$$ver" != "$$(dpkg-parsechangelog -S Version)" ]; then \
+		{ printf 'sipka (%s) unstable; urgency=medium\n\n  * Built by make deb from %s.\n\n -- %s  %s\n\n' \
+			"$$ver" "$(or $(DEB_FROM),$$(git -C $(CURDIR) rev-parse --short=7 HEAD))" \
+			"$$(dpkg-parsechangelog -S Maintainer)" "$$(date -R)"; cat debian/changelog; } >debian/changelog.new; \
+		mv debian/changelog.new debian/changelog; \
+	fi; \
+	echo "  DEB      sipka $$ver (log: $(DEB_OUT)/build.log)"; \
+	$(if $(DEB_FROM),UNITDIR=$$($(PKG_CONFIG) --variable=systemdsystemunitdir systemd)) \
+		dpkg-buildpackage -b -us -uc >../build.log 2>&1 || { tail -n 30 ../build.log; exit 1; }; \
+	echo "  DEB      $(DEB_OUT)/sipka_$${ver}_$$(dpkg-architecture -qDEB_HOST_ARCH).deb"
+
+# The static binary (STATIC=1 above) in $(STATIC_OUT); it says which libraries it needs (none).
+STATIC_OUT ?= $(OUT)/static
+STATIC_DEPS := libgnutls28-dev libgmp-dev nettle-dev libtasn1-6-dev libidn2-dev libunistring-dev
+## static-deps     install the static libraries make static needs beside make deps (root)
+static-deps:
+	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(STATIC_DEPS)
+
+## static          one binary with every library linked in: build/static/sipka (see README)
+static:
+	$(Q)libs=$$($(PKG_CONFIG) --static --libs-only-l $(LIBS)) || \
+		{ echo "make static: pkg-config lacks a library's static dependencies: make deps static-deps"; exit 1; }; \
+	for l in $$libs -lelf -lz; do \
+		[ "$$l" = -lp11-kit ] || [ -e "$$($(CC) -print-file-name=lib$${l#-l}.a)" ] || \
+		{ echo "make static: no lib$${l#-l}.a (the static library): make deps static-deps"; exit 1; }; \
+	done
+	$(Q)$(MAKE) --no-print-directory STATIC=1 OUT=$(STATIC_OUT) BIN=$(STATIC_OUT)/sipka $(STATIC_OUT)/sipka
+	$(Q)! ldd $(STATIC_OUT)/sipka >/dev/null 2>&1 || { ldd $(STATIC_OUT)/sipka; echo "not static"; exit 1; }
+	$(call msg,STATIC,$(STATIC_OUT)/sipka: no shared library ($$(du -h $(STATIC_OUT)/sipka | cut -f1)))
+
+## test-static     the static binary in Debian 12 and 13 chroots without its libraries (root)
+# tests/static/run: debootstrap --variant=minbase chroots, cached; --version, config check, check.
+# The e2e suite with it: SIPKA=build/static/sipka tests/run.
+test-static: static
+	$(Q)tests/static/run $(STATIC_OUT)/sipka
 
 ## clean           remove build/ and ./sipka
 clean:

@@ -9,14 +9,16 @@ import unittest
 
 from harness import ROOT, Env, defer, need_root, port, run
 
+# The unit directory under PREFIX=/usr is systemd's own (Debian 12: /lib/systemd/system).
+UNITDIR = (subprocess.run(["pkg-config", "--variable=systemdsystemunitdir", "systemd"], capture_output=True,
+                          text=True).stdout.strip() or "/usr/lib/systemd/system").lstrip("/")
 FILES = ["etc/sipka/sipka.conf", "usr/sbin/sipka", "usr/share/man/man8/sipka.8",
          "usr/share/bash-completion/completions/sipka", "usr/share/doc/sipka/sipka-pbx.conf",
          "usr/share/doc/sipka/sipka.conf", "usr/share/doc/sipka/README.md",
          "usr/share/doc/sipka/doc/operations.md", "usr/share/doc/sipka/doc/pbx.md",
          "usr/share/doc/sipka/doc/design.md", "usr/share/doc/sipka/doc/validation.md",
-         "usr/lib/systemd/system/sipka.service",
-         "usr/lib/systemd/system/sipka-prometheus.service", "usr/lib/systemd/system/sipka-prometheus.timer",
-         "usr/lib/systemd/system/sipka-events.service"]
+] + [UNITDIR + "/" + u for u in ("sipka.service", "sipka-prometheus.service",
+                                                "sipka-prometheus.timer", "sipka-events.service")]
 
 
 def make(*args):
@@ -38,7 +40,7 @@ class Install(unittest.TestCase):
     def test_install_and_uninstall(self):
         self.make("install")
         self.assertEqual(self.files(), sorted(FILES))
-        units = os.path.join(self.dest, "usr/lib/systemd/system")
+        units = os.path.join(self.dest, UNITDIR)
         with open(os.path.join(units, "sipka.service")) as f:
             self.assertIn("ExecStart=/usr/sbin/sipka load --config /etc/sipka/sipka.conf\n", f.read())
         with open(os.path.join(units, "sipka-prometheus.timer")) as f:
@@ -90,7 +92,7 @@ class Installed(Env):
         dest = tempfile.mkdtemp(prefix="sipka-destdir-")
         defer(lambda: shutil.rmtree(dest), "destdir")
         make("install", "DESTDIR=" + dest, "PREFIX=/usr")
-        unit = os.path.join(dest, "usr/lib/systemd/system/sipka-events.service")
+        unit = os.path.join(dest, UNITDIR, "sipka-events.service")
         with open(unit) as f:
             text = f.read()
         self.assertIn("\nExecStart=/usr/sbin/sipka events --follow\n", text)

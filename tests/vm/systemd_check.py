@@ -158,18 +158,23 @@ def restart(how):
         run("systemctl", verb, PBX)
 
 
-def phase1():
-    log("systemd_check: phase 1: install, start, restart")
+def install_pbx(dropin):
+    """The PBX stand-in's unit, with DROPIN, the shipped drop-in, as an operator puts it."""
     os.makedirs("/usr/local/lib/sipka-vmtest", exist_ok=True)
     with open("/usr/local/lib/sipka-vmtest/pbx.py", "w") as f:
         f.write(PBX_PY)
     with open("/etc/systemd/system/" + PBX, "w") as f:
         f.write(PBX_UNIT)
     os.makedirs("/etc/systemd/system/%s.d" % PBX, exist_ok=True)
-    with open(DROPIN) as src, open("/etc/systemd/system/%s.d/sipka.conf" % PBX, "w") as dst:
+    with open(dropin) as src, open("/etc/systemd/system/%s.d/sipka.conf" % PBX, "w") as dst:
         dst.write(src.read())
-    # As the README says.
     run("systemctl", "daemon-reload")
+
+
+def phase1():
+    log("systemd_check: phase 1: install, start, restart")
+    # As the README says.
+    install_pbx(DROPIN)
     run("systemctl", "enable", "--now", "sipka.service", "sipka-prometheus.timer")
     check("sipka.service active", run("systemctl", "is-active", "sipka.service", check_rc=False)
           .stdout.strip() == "active", run("systemctl", "status", "sipka.service", check_rc=False).stdout)
@@ -186,15 +191,10 @@ def phase1():
     restart(["stop", "start"])
     pbx_is_armed("stop, start")
     reload_retunes()
-    os.makedirs(os.path.dirname(STATE), exist_ok=True)
-    with open(STATE, "w") as f:
-        json.dump(results, f)
 
 
 def phase2():
     log("systemd_check: phase 2: after the reboot")
-    with open(STATE) as f:
-        results[:0] = json.load(f)
     check("sipka.service active after the reboot",
           run("systemctl", "is-active", "sipka.service", check_rc=False).stdout.strip() == "active",
           run("systemctl", "status", "sipka.service", check_rc=False).stdout)
@@ -215,23 +215,34 @@ def phase2():
     check("sipka-prometheus.timer writes %s, with port %d armed" % (PROM, PORT), wait(armed_line, 45, 1),
           "%s: %s; %s" % (PROM, open(PROM).read() if os.path.exists(PROM) else "missing",
                           run("systemctl", "status", "sipka-prometheus.service", check_rc=False).stdout))
-    if not all(results):
-        log(run("journalctl", "-b", "-u", PBX, "-u", "sipka.service", "--no-pager", check_rc=False).stdout)
-    print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
 
 
-def main():
+def two_phases(state, first, second):
+    """Without STATE: FIRST, its results saved in STATE, then "reboot" on stdout (the
+    caller reboots). After the reboot: SECOND, then "N passed, N failed, 0 skipped" over
+    both. A check that cannot run is a failure, not a crash."""
     try:
-        if os.path.exists(STATE):
-            phase2()
+        if os.path.exists(state):
+            with open(state) as f:
+                results[:0] = json.load(f)
+            second()
+            if not all(results):
+                log(run("journalctl", "-b", "-u", PBX, "-u", "sipka.service", "--no-pager",
+                        check_rc=False).stdout)
+            print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
             return
-        phase1()
+        try:
+            first()
+        finally:                # the results so far go to the next boot, or to the summary
+            os.makedirs(os.path.dirname(state), exist_ok=True)
+            with open(state, "w") as f:
+                json.dump(results, f)
         print("reboot")
-    except Exception as e:      # a check that cannot run is a failure, not a crash
+    except Exception as e:
         check("the checks ran", False, repr(e))
         log(run("journalctl", "-b", "--no-pager", "-n", "60", check_rc=False).stdout)
         print("%d passed, %d failed, 0 skipped" % (results.count(True), results.count(False)))
 
 
 if __name__ == "__main__":
-    main()
+    two_phases(STATE, phase1, phase2)
