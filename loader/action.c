@@ -212,8 +212,8 @@ static struct running *spawn(const char *prog, unsigned int timeout_s, const str
 	sigfillset(&all);
 	/* Its own process group (killed whole at its time limit), every
 	 * signal at its default and none blocked. */
-	posix_spawnattr_setflags(&attr,
-				 POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
+						POSIX_SPAWN_SETSIGDEF);
 	posix_spawnattr_setpgroup(&attr, 0);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &all);
@@ -323,9 +323,10 @@ static void finish(struct running *r)
 		p_info("action %s (%s): (its output was longer than %d bytes: the rest is left out)",
 		       r->prog, r->who, KEPT_MAX);
 	if (r->killed)
-		snprintf(how, sizeof(how),
-			 "did not end within %u s and was killed (raise --exec-timeout, exec_timeout)",
-			 r->timeout_s);
+		snprintf(
+			how, sizeof(how),
+			"did not end within %u s and was killed (raise --exec-timeout, exec_timeout)",
+			r->timeout_s);
 	else if (WIFEXITED(status) && WEXITSTATUS(status))
 		snprintf(how, sizeof(how), "exited with status %d", WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))

@@ -70,7 +70,7 @@ const struct cmd_help cmd_events_help = {
 	.opts = events_opts,
 };
 
-static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+static __s64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 static struct actions *actions; /* --exec: each event is handed over too */
 
 static int print_event(void *ctx, void *data, size_t size)
@@ -347,7 +347,9 @@ int cmd_events(int argc, char **argv)
 		case OPT_EXEC_JOBS:
 		case OPT_EXEC_TIMEOUT:
 		case OPT_EXEC_QUEUE:
-			es = c == OPT_EXEC_JOBS ? EV_JOBS : c == OPT_EXEC_TIMEOUT ? EV_TIMEOUT : EV_QUEUE;
+			es = c == OPT_EXEC_JOBS	   ? EV_JOBS :
+			     c == OPT_EXEC_TIMEOUT ? EV_TIMEOUT :
+						     EV_QUEUE;
 			if (events_setting_parse(es, optarg, &cli, why, sizeof(why))) {
 				p_err("--%s: %s", opt_name(&cmd_events_help, c), why);
 				return EXIT_USAGE;

@@ -47,17 +47,18 @@ void conf_events_init(struct conf_events *e)
 	e->queue = SIPKA_DEFAULT_EXEC_QUEUE;
 }
 
-int events_setting_parse(enum events_setting s, const char *value, struct conf_events *e,
-			 char *why, size_t len)
+int events_setting_parse(enum events_setting s, const char *value, struct conf_events *e, char *why,
+			 size_t len)
 {
 	char reason[128];
 	unsigned long long v;
 
 	if (s == EV_EXEC) {
 		if (value[0] != '/' || strlen(value) >= sizeof(e->exec)) {
-			snprintf(why, len,
-				 "'%s' is not an absolute path; give the program's full path, e.g. /etc/sipka/actions/kamailio",
-				 value);
+			snprintf(
+				why, len,
+				"'%s' is not an absolute path; give the program's full path, e.g. /etc/sipka/actions/kamailio",
+				value);
 			return -1;
 		}
 		strcpy(e->exec, value);
@@ -209,10 +210,10 @@ struct section {
 
 struct parser {
 	FILE *f;
-	int line; /* the line inih is on: counted by reader() */
-	int nsec; /* headers seen so far */
+	int line;				 /* the line inih is on: counted by reader() */
+	int nsec;				 /* headers seen so far */
 	struct section sec[SIPKA_MAX_RULES + 2]; /* the rules, [defaults], [events] */
-	struct conf out; /* the caller's gets it only if all is well */
+	struct conf out;			 /* the caller's gets it only if all is well */
 	int err_line;
 	char err[256];
 };
@@ -290,9 +291,10 @@ static int events_key(struct parser *p, const char *key, const char *value)
 		if (!strcmp(key, events_keys[i].key))
 			break;
 	if (i == EV_COUNT)
-		return fail(p, p->line,
-			    "unknown key '%s' in [events]; use exec, exec_jobs, exec_timeout or exec_queue",
-			    key);
+		return fail(
+			p, p->line,
+			"unknown key '%s' in [events]; use exec, exec_jobs, exec_timeout or exec_queue",
+			key);
 	if (e->given & (1u << i))
 		return fail(p, p->line, "'%s' is set twice in [events]; keep one", key);
 	if (events_setting_parse(i, value, e, why, sizeof(why)))

@@ -54,7 +54,7 @@ struct conf_rule {
 enum events_setting { EV_EXEC, EV_JOBS, EV_TIMEOUT, EV_QUEUE, EV_COUNT };
 
 struct conf_events {
-	unsigned int given; /* bit (1 << enum events_setting) per key written */
+	unsigned int given;  /* bit (1 << enum events_setting) per key written */
 	char exec[PATH_MAX]; /* an absolute path, or "" */
 	unsigned int jobs, timeout_s, queue;
 };
@@ -70,8 +70,8 @@ void conf_events_init(struct conf_events *e);
 
 /* Parses VALUE as events setting S (the key, or the option's value: the
  * same range) into E. Returns 0, or -1 with WHY (the caller names the key). */
-int events_setting_parse(enum events_setting s, const char *value, struct conf_events *e,
-			 char *why, size_t len);
+int events_setting_parse(enum events_setting s, const char *value, struct conf_events *e, char *why,
+			 size_t len);
 
 /* Parses VALUE as setting S into D. Returns 0, or -1 with WHY saying what is
  * wrong and what is allowed (the caller names the key or option). */

@@ -43,7 +43,8 @@ char **exec_env(const json_t *obj)
 	env[n] = strdup("PATH=" EXEC_PATH);
 	if (!env[n++])
 		goto fail;
-	json_object_foreach((json_t *)obj, key, v) {
+	json_object_foreach((json_t *)obj, key, v)
+	{
 		char *text = value_text(v), *var;
 		size_t klen = strlen(key);
 
@@ -58,7 +59,7 @@ char **exec_env(const json_t *obj)
 
 			var[6 + i] = c >= 'a' && c <= 'z' ? c - 'a' + 'A' :
 				     (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ? c :
-											  '_';
+											'_';
 		}
 		var[6 + klen] = '=';
 		strcpy(var + 7 + klen, text);
@@ -87,15 +88,17 @@ static int owned_safely(const char *path, const struct stat *st, const char *wha
 			size_t len)
 {
 	if (st->st_uid != 0) {
-		snprintf(why, len,
-			 "%s %s is owned by uid %u, not root: an action runs as root, so only root may change it; fix: chown root %s",
-			 what, path, (unsigned int)st->st_uid, path);
+		snprintf(
+			why, len,
+			"%s %s is owned by uid %u, not root: an action runs as root, so only root may change it; fix: chown root %s",
+			what, path, (unsigned int)st->st_uid, path);
 		return -1;
 	}
 	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
-		snprintf(why, len,
-			 "%s %s is writable by %s: an action runs as root, so only root may change it; fix: chmod go-w %s",
-			 what, path, st->st_mode & S_IWOTH ? "others" : "its group", path);
+		snprintf(
+			why, len,
+			"%s %s is writable by %s: an action runs as root, so only root may change it; fix: chmod go-w %s",
+			what, path, st->st_mode & S_IWOTH ? "others" : "its group", path);
 		return -1;
 	}
 	return 0;

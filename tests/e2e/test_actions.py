@@ -26,7 +26,7 @@ RECORD = """#!/usr/bin/python3
 # it started: Python adds LC_CTYPE to os.environ in the C locale (PEP 538).
 import json, os, sys, uuid
 with open("/proc/self/environ", "rb") as f:
-    env = dict(v.decode().split("=", 1) for v in f.read().split(b"\0") if v)
+    env = dict(v.decode().split("=", 1) for v in f.read().split(b"\\0") if v)
 rec = {"stdin": sys.stdin.read(), "env": env, "argv": sys.argv, "cwd": os.getcwd()}
 path = os.path.join(%r, uuid.uuid4().hex)
 with open(path + ".tmp", "w") as f:

@@ -240,8 +240,7 @@ TEST(events_section_sets_the_action_and_is_no_rule)
 	struct conf c;
 
 	CHECK(!parse("[tcp]\nport = 5060\n", &c));
-	CHECK(!c.events.given && !c.events.exec[0] &&
-	      c.events.jobs == SIPKA_DEFAULT_EXEC_JOBS &&
+	CHECK(!c.events.given && !c.events.exec[0] && c.events.jobs == SIPKA_DEFAULT_EXEC_JOBS &&
 	      c.events.timeout_s == SIPKA_DEFAULT_EXEC_TIMEOUT &&
 	      c.events.queue == SIPKA_DEFAULT_EXEC_QUEUE);
 	CHECK(!parse("[events]\nexec = /etc/sipka/actions/kamailio\nexec_jobs = 2\n"
@@ -251,7 +250,8 @@ TEST(events_section_sets_the_action_and_is_no_rule)
 	CHECK(!strcmp(c.events.exec, "/etc/sipka/actions/kamailio"));
 	CHECK(c.events.jobs == 2 && c.events.timeout_s == 30 && c.events.queue == 100);
 	/* Its own defaults where it is silent; [defaults] does not reach it. */
-	CHECK(!parse("[defaults]\ntcp_keepalive_time = 5\n[events]\nexec = /a\n[tcp]\nport = 1\n", &c));
+	CHECK(!parse("[defaults]\ntcp_keepalive_time = 5\n[events]\nexec = /a\n[tcp]\nport = 1\n",
+		     &c));
 	CHECK(c.events.jobs == SIPKA_DEFAULT_EXEC_JOBS && c.rules[0].rule.time == 5);
 }
 
@@ -264,7 +264,8 @@ TEST(events_section_refusals)
 	REFUSED("[events]\nexec_timeout = 0\n[tcp]\nport = 1\n", "exec_timeout");
 	REFUSED("[events]\nexec_queue = 65537\n[tcp]\nport = 1\n", "from 1 to 65536");
 	REFUSED("[events]\nport = 5060\n", "t.conf:2: unknown key 'port' in [events]");
-	REFUSED("[events]\nexec = /a\nexec = /b\n[tcp]\nport = 1\n", "t.conf:3: 'exec' is set twice");
+	REFUSED("[events]\nexec = /a\nexec = /b\n[tcp]\nport = 1\n",
+		"t.conf:3: 'exec' is set twice");
 	REFUSED("[tcp]\nport = 1\nexec = /a\n", "(exec and exec_* go under [events])");
 	REFUSED("[events]\nexec = /a\n[tcp]\nport = 1\n[events]\nexec_jobs = 1\n",
 		"t.conf:5: [events] appears twice (first on line 1)");
