@@ -191,14 +191,18 @@ ws_phone() {	# a WebSocket phone $1 registers; waits until it is
 	for _ in $(seq 50); do registered | grep -q " ${1}1 " && break; sleep 0.2; done
 	printf 'registered:'; registered
 }
+vanish() {	# the phone vanishes while 'sipka events --follow "$@"' reads, for the bound and 2 s
+	black_hole
+	./sipka --pin-dir "$mnt/sipka" events --follow "$@" &
+	follow=$!
+	sleep $((TIME + INTVL * PROBES + 2))
+	kill "$follow" 2>/dev/null; wait "$follow" 2>/dev/null || true
+	follow=
+	in_phone nft delete table inet sipka_demo
+}
 ws_phone phantom
 echo "The phone vanishes; sipka finds it dead and Kamailio closes the connection:"
-black_hole
-./sipka --pin-dir "$mnt/sipka" events --follow &
-follow=$!
-sleep $((TIME + INTVL * PROBES + 2))
-kill "$follow" 2>/dev/null; wait "$follow" 2>/dev/null || true
-follow=
+vanish
 printf 'registered (the phantom stays until it expires):'; registered
 say "A call to phantom1: relayed to a contact whose connection is gone"
 call phantom1
@@ -206,14 +210,8 @@ call phantom1
 say "The same with 'sipka events --follow --exec examples/actions/kamailio'"
 install -m 0755 examples/actions/kamailio "$actions/kamailio"
 echo "ctl = unix:$dir/kamailio_ctl" >"$actions/kamailio.conf"
-in_phone nft delete table inet sipka_demo
 ws_phone gone
-black_hole
-./sipka --pin-dir "$mnt/sipka" events --follow --exec "$actions/kamailio" &
-follow=$!
-sleep $((TIME + INTVL * PROBES + 2))
-kill "$follow" 2>/dev/null; wait "$follow" 2>/dev/null || true
-follow=
+vanish --exec "$actions/kamailio"
 printf 'registered (the action removed gone1; phantom1 stays):'; registered
 say "A call to gone1: no such contact"
 call gone1
