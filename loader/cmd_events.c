@@ -10,10 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "action.h"
 #include "cli.h"
 #include "clock.h"
+#include "conf.h"
 #include "counters.h"
 #include "env.h"
+#include "execenv.h"
 #include "lock.h"
 #include "output.h"
 #include "event.h"
@@ -21,10 +24,35 @@
 #include "sipka.h"
 #include "state.h"
 
+enum { OPT_EXEC = OPT_LONG_ONLY, OPT_EXEC_JOBS, OPT_EXEC_TIMEOUT, OPT_EXEC_QUEUE };
+
 static const struct opt events_opts[] = {
 	{ .name = "follow",
 	  .key = 'f',
 	  .help = "wait for new events until SIGINT or SIGTERM; across detach, attach and upgrade (a new ring buffer is opened, and said on stderr), and while sipka is not loaded (said once)" },
+	{ .name = "exec",
+	  .key = OPT_EXEC,
+	  .value = "PROG",
+	  .help = "with --follow: run PROG for each event, as root, without a shell: the event's JSON on its stdin, its fields as SIPKA_* variables; PROG and the directories above it must be root's and writable by no one else" },
+	{ .name = "exec-jobs",
+	  .key = OPT_EXEC_JOBS,
+	  .value = "N",
+	  .def = OPT_STR(SIPKA_DEFAULT_EXEC_JOBS),
+	  .help = "actions running at once, 1-64" },
+	{ .name = "exec-timeout",
+	  .key = OPT_EXEC_TIMEOUT,
+	  .value = "SECONDS",
+	  .def = OPT_STR(SIPKA_DEFAULT_EXEC_TIMEOUT),
+	  .help = "an action still running after this is killed, with its process group, and logged with its stderr, 1-3600" },
+	{ .name = "exec-queue",
+	  .key = OPT_EXEC_QUEUE,
+	  .value = "N",
+	  .def = OPT_STR(SIPKA_DEFAULT_EXEC_QUEUE),
+	  .help = "events waiting for an action, 1-65536; past it an event gets no action, counted and said (reading never waits for an action)" },
+	{ .name = "config",
+	  .key = 'C',
+	  .value = "FILE",
+	  .help = "with --follow: the action from FILE's [events] section (exec, exec_jobs, exec_timeout, exec_queue; the command line's options win), read again on SIGHUP" },
 	{ 0 },
 };
 
@@ -36,25 +64,99 @@ const struct cmd_help cmd_events_help = {
 		"(ISO 8601), reason (keepalive, retransmit, reset), the peer, the local end\n"
 		"and rule, how long the connection lived. With -j, one JSON object per line.\n"
 		"Resets make events only for rules set with --reset-events (reset_events = yes).\n"
-		"The ring buffer has one reader at a time: a second 'sipka events' is refused.\n",
+		"The ring buffer has one reader at a time: a second 'sipka events' is refused.\n"
+		"With --exec (or an [events] exec = PROG in --config's file) each event also\n"
+		"runs PROG; its output and failures are logged on stderr.\n",
 	.opts = events_opts,
 };
 
-static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+static __s64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+static struct actions *actions; /* --exec: each event is handed over too */
 
 static int print_event(void *ctx, void *data, size_t size)
 {
+	json_t *j = NULL;
 	char line[400];
 
 	(void)ctx;
 	if (size < sizeof(struct sipka_event)) /* not an event: skipped */
 		return 0;
+	if (cli_opts.json || actions)
+		j = event_json(data, size, boot_to_wall_ns);
 	if (cli_opts.json)
-		print_json(event_json(data, size, boot_to_wall_ns));
+		print_json(json_incref(j));
 	else if (!event_line(data, size, boot_to_wall_ns, line, sizeof(line)))
 		printf("%s\n", line);
 	fflush(stdout);
+	if (actions && j)
+		actions_submit(actions, j);
+	json_decref(j);
 	return 0;
+}
+
+/* The action's settings: FILE's [events] (when FILE), the command line's
+ * (those CLI gives) over them, and the program checked and resolved. 0, or
+ * -1 with WHY. */
+static int exec_settings(const char *file, const struct conf_events *cli, struct conf_events *out,
+			 char *why, size_t len)
+{
+	char real[PATH_MAX], reason[PATH_MAX + 256];
+	struct conf *conf = NULL;
+
+	conf_events_init(out);
+	if (file) {
+		conf = malloc(sizeof(*conf));
+		if (!conf) {
+			snprintf(why, len, "out of memory");
+			return -1;
+		}
+		if (conf_parse_file(file, conf, why, len)) {
+			free(conf);
+			return -1;
+		}
+		*out = conf->events;
+		free(conf);
+	}
+	if (cli->given & (1u << EV_EXEC))
+		memcpy(out->exec, cli->exec, sizeof(out->exec));
+	if (cli->given & (1u << EV_JOBS))
+		out->jobs = cli->jobs;
+	if (cli->given & (1u << EV_TIMEOUT))
+		out->timeout_s = cli->timeout_s;
+	if (cli->given & (1u << EV_QUEUE))
+		out->queue = cli->queue;
+	if (!out->exec[0])
+		return 0;
+	if (exec_trusted(out->exec, real, reason, sizeof(reason))) {
+		snprintf(why, len, "refusing to run the action: %s", reason);
+		return -1;
+	}
+	memcpy(out->exec, real, sizeof(out->exec));
+	return 0;
+}
+
+static void say_action(const struct conf_events *c)
+{
+	if (c->exec[0])
+		p_info("action: %s for each event (at most %u at once, killed after %u s, %u events queued at most)",
+		       c->exec, c->jobs, c->timeout_s, c->queue);
+	else
+		p_info("action: none");
+}
+
+/* SIGHUP: the config file read again; a bad one changes nothing. */
+static void reload_action(const char *file, const struct conf_events *cli)
+{
+	char why[PATH_MAX + 512];
+	struct conf_events c;
+
+	if (exec_settings(file, cli, &c, why, sizeof(why))) {
+		p_info("warning: reload refused, the action stays as it was: %s", why);
+		return;
+	}
+	actions_set(actions, &c);
+	p_info("reloaded %s", file);
+	say_action(&c);
 }
 
 /* Events lost since sipka was loaded, over every rule port. */
@@ -169,13 +271,18 @@ static int reader_lock(int *dir, const char *pin_dir)
 /* --follow: reads until stopped, and follows the ring buffer pin: a detach
  * and attach (or a load after a detach) pins a new one, which the old fd
  * would never see an event in. Each round compares the pinned map's id. */
-static int follow_events(struct reader *r, const char *pin_dir)
+static int follow_events(struct reader *r, const char *pin_dir, const char *file,
+			 const struct conf_events *cli)
 {
 	bool waiting = false, first = true;
 	__u32 id;
 	int ret;
 
 	while (!stopped()) {
+		if (file && reload_asked())
+			reload_action(file, cli);
+		if (actions)
+			actions_report(actions);
 		id = pinned_events_id(pin_dir);
 		if (id != r->id) {
 			if (r->id)
@@ -217,25 +324,70 @@ int cmd_events(int argc, char **argv)
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct reader r = { NULL, STATE_INIT, 0, 0 };
 	struct state s = STATE_INIT;
+	struct conf_events cli, ex;
+	const char *file = NULL;
+	char why[PATH_MAX + 512];
 	bool follow = false;
 	int c, rc, dir = -1;
+	enum events_setting es;
 
+	memset(&cli, 0, sizeof(cli));
 	while ((c = opt_next(argc, argv, &cmd_events_help, &rc)) != OPT_END) {
 		switch (c) {
 		case 'f': follow = true; break;
+		case 'C': file = optarg; break;
+		case OPT_EXEC:
+			if (!*optarg || strlen(optarg) >= sizeof(cli.exec)) {
+				p_err("--exec: give the path of the program to run for each event");
+				return EXIT_USAGE;
+			}
+			strcpy(cli.exec, optarg); /* may be relative: resolved when checked */
+			cli.given |= 1u << EV_EXEC;
+			break;
+		case OPT_EXEC_JOBS:
+		case OPT_EXEC_TIMEOUT:
+		case OPT_EXEC_QUEUE:
+			es = c == OPT_EXEC_JOBS	   ? EV_JOBS :
+			     c == OPT_EXEC_TIMEOUT ? EV_TIMEOUT :
+						     EV_QUEUE;
+			if (events_setting_parse(es, optarg, &cli, why, sizeof(why))) {
+				p_err("--%s: %s", opt_name(&cmd_events_help, c), why);
+				return EXIT_USAGE;
+			}
+			break;
 		default: return rc;
 		}
+	}
+	if (!follow && (cli.given || file)) {
+		p_err("--exec, --exec-* and --config act on events as they come: add --follow");
+		return EXIT_USAGE;
 	}
 	boot_to_wall_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_BOOTTIME);
 	stop_on_signals();
 	if (follow) {
+		if (exec_settings(file, &cli, &ex, why, sizeof(why))) {
+			p_err("%s", why);
+			return EXIT_USAGE;
+		}
 		if (env_check(pd.path))
 			return EXIT_FAIL;
 		/* The lock is named after the pin dir's path: held from the
 		 * start, across detach and attach, while waiting too. */
 		if (reader_lock(&dir, pd.path))
 			return EXIT_FAIL;
-		rc = follow_events(&r, pd.path);
+		if (file)
+			reload_on_sighup();
+		if (file || ex.exec[0]) {
+			actions = actions_start(&ex);
+			if (!actions) {
+				rc = EXIT_FAIL;
+				goto out;
+			}
+			say_action(&ex);
+		}
+		rc = follow_events(&r, pd.path, file, &cli);
+		actions_stop(actions);
+		actions = NULL;
 		goto out;
 	}
 	/* Once: what is in the ring buffer now. */

@@ -27,6 +27,59 @@ static const struct {
 	[SET_RESET_EVENTS] = { "reset_events", NULL, 0, 0 },
 };
 
+/* The keys of [events], with their ranges. */
+static const struct {
+	const char *key;
+	const char *unit;
+	unsigned long long min, max;
+} events_keys[EV_COUNT] = {
+	[EV_EXEC] = { "exec", NULL, 0, 0 },
+	[EV_JOBS] = { "exec_jobs", "actions at once", 1, SIPKA_EXEC_JOBS_MAX },
+	[EV_TIMEOUT] = { "exec_timeout", "seconds", 1, SIPKA_EXEC_TIMEOUT_MAX },
+	[EV_QUEUE] = { "exec_queue", "events", 1, SIPKA_EXEC_QUEUE_MAX },
+};
+
+void conf_events_init(struct conf_events *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->jobs = SIPKA_DEFAULT_EXEC_JOBS;
+	e->timeout_s = SIPKA_DEFAULT_EXEC_TIMEOUT;
+	e->queue = SIPKA_DEFAULT_EXEC_QUEUE;
+}
+
+int events_setting_parse(enum events_setting s, const char *value, struct conf_events *e, char *why,
+			 size_t len)
+{
+	char reason[128];
+	unsigned long long v;
+
+	if (s == EV_EXEC) {
+		if (value[0] != '/' || strlen(value) >= sizeof(e->exec)) {
+			snprintf(
+				why, len,
+				"'%s' is not an absolute path; give the program's full path, e.g. /etc/sipka/actions/kamailio",
+				value);
+			return -1;
+		}
+		strcpy(e->exec, value);
+		e->given |= 1u << s;
+		return 0;
+	}
+	if (parse_uint(value, events_keys[s].min, events_keys[s].max, &v, reason, sizeof(reason))) {
+		snprintf(why, len, "%s; give %s from %llu to %llu", reason, events_keys[s].unit,
+			 events_keys[s].min, events_keys[s].max);
+		return -1;
+	}
+	if (s == EV_JOBS)
+		e->jobs = v;
+	else if (s == EV_TIMEOUT)
+		e->timeout_s = v;
+	else
+		e->queue = v;
+	e->given |= 1u << s;
+	return 0;
+}
+
 static int parse_name(const char *s, char *out, char *why, size_t len)
 {
 	size_t n = strlen(s);
@@ -151,15 +204,16 @@ static void draft_inherit(struct draft *section, const struct draft *defaults)
 struct section {
 	int line; /* of its header */
 	bool is_defaults;
+	bool is_events; /* [events]: its keys go to the conf's events */
 	struct draft d;
 };
 
 struct parser {
 	FILE *f;
-	int line; /* the line inih is on: counted by reader() */
-	int nsec; /* headers seen so far */
-	struct section sec[SIPKA_MAX_RULES + 1];
-	struct conf out; /* the caller's gets it only if all is well */
+	int line;				 /* the line inih is on: counted by reader() */
+	int nsec;				 /* headers seen so far */
+	struct section sec[SIPKA_MAX_RULES + 2]; /* the rules, [defaults], [events] */
+	struct conf out;			 /* the caller's gets it only if all is well */
 	int err_line;
 	char err[256];
 };
@@ -217,13 +271,35 @@ static char *reader(char *buf, int size, void *stream)
 		fail(p, p->line, "'[' without ']'; write the section as [name]");
 		return NULL;
 	}
-	if (p->nsec == SIPKA_MAX_RULES + 1) {
-		fail(p, p->line, "more than %d sections; sipka holds %d rules", SIPKA_MAX_RULES + 1,
+	if (p->nsec == SIPKA_MAX_RULES + 2) {
+		fail(p, p->line, "more than %d sections; sipka holds %d rules", SIPKA_MAX_RULES + 2,
 		     SIPKA_MAX_RULES);
 		return NULL;
 	}
 	p->sec[p->nsec++].line = p->line;
 	return buf;
+}
+
+/* A key of [events]. */
+static int events_key(struct parser *p, const char *key, const char *value)
+{
+	struct conf_events *e = &p->out.events;
+	char why[192];
+	int i;
+
+	for (i = 0; i < EV_COUNT; i++)
+		if (!strcmp(key, events_keys[i].key))
+			break;
+	if (i == EV_COUNT)
+		return fail(
+			p, p->line,
+			"unknown key '%s' in [events]; use exec, exec_jobs, exec_timeout or exec_queue",
+			key);
+	if (e->given & (1u << i))
+		return fail(p, p->line, "'%s' is set twice in [events]; keep one", key);
+	if (events_setting_parse(i, value, e, why, sizeof(why)))
+		return fail(p, p->line, "%s: %s", key, why);
+	return 1;
 }
 
 static int handler(void *user, const char *section, const char *key, const char *value)
@@ -239,21 +315,24 @@ static int handler(void *user, const char *section, const char *key, const char 
 			"'%s' is outside any section; put it under [defaults] or a transport section such as [tcp]",
 			key);
 	s = &p->sec[p->nsec - 1];
-	if (!s->d.given && !s->is_defaults) { /* first key of this section */
+	if (!s->d.given && !s->is_defaults && !s->is_events) { /* first key of this section */
 		s->is_defaults = !strcmp(section, "defaults");
-		if (!s->is_defaults) {
+		s->is_events = !strcmp(section, "events");
+		if (!s->is_defaults && !s->is_events) {
 			if (parse_name(section, s->d.name, why, sizeof(why)))
 				return fail(p, s->line, "section [%s]: %s", section, why);
 			s->d.given |= 1u << SET_NAME;
 		}
 	}
+	if (s->is_events)
+		return events_key(p, key, value);
 	for (i = 0; i < SET_COUNT; i++)
 		if (i != SET_NAME && !strcmp(key, settings[i].key))
 			break;
 	if (i == SET_COUNT)
 		return fail(
 			p, p->line,
-			"unknown key '%s'; use port, tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_user_timeout or reset_events",
+			"unknown key '%s'; use port, tcp_keepalive_time, tcp_keepalive_intvl, tcp_keepalive_probes, tcp_user_timeout or reset_events (exec and exec_* go under [events])",
 			key);
 	if (i == SET_PORT && s->is_defaults)
 		return fail(
@@ -269,7 +348,7 @@ static int handler(void *user, const char *section, const char *key, const char 
 /* Whole-file checks, then the rules with [defaults] filled in. */
 static void conf_finish(struct parser *p, struct conf *c)
 {
-	const struct section *defaults = NULL;
+	const struct section *defaults = NULL, *events = NULL;
 	int i, j;
 
 	c->n = 0;
@@ -282,7 +361,13 @@ static void conf_finish(struct parser *p, struct conf *c)
 				fail(p, s->line,
 				     "section [%s] appears twice (first on line %d); give each transport one section, or another name",
 				     s->d.name, p->sec[j].line);
-		if (s->is_defaults) {
+		if (s->is_events) {
+			if (events)
+				fail(p, s->line,
+				     "[events] appears twice (first on line %d); merge them",
+				     events->line);
+			events = s;
+		} else if (s->is_defaults) {
 			if (defaults)
 				fail(p, s->line,
 				     "[defaults] appears twice (first on line %d); merge them",
@@ -303,7 +388,7 @@ static void conf_finish(struct parser *p, struct conf *c)
 	for (i = 0; i < p->nsec && !p->err_line; i++) {
 		struct section *s = &p->sec[i];
 
-		if (s->is_defaults)
+		if (s->is_defaults || s->is_events)
 			continue;
 		if (c->n == SIPKA_MAX_RULES) {
 			fail(p, s->line, "more than %d rules; sipka holds %d", SIPKA_MAX_RULES,
@@ -331,6 +416,7 @@ int conf_parse(FILE *f, const char *name, struct conf *c, char *err, size_t len)
 		return -1;
 	}
 	p->f = f;
+	conf_events_init(&p->out.events);
 	line = ini_parse_stream(reader, p, handler, p);
 	if (line > 0 && !p->err_line) /* inih's own syntax error */
 		fail(p, line, "not 'key = value', '[section]' or a comment");

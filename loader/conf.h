@@ -6,6 +6,7 @@
 #ifndef SIPKA_CONF_H
 #define SIPKA_CONF_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include "sipka.h"
@@ -41,10 +42,36 @@ struct conf_rule {
 	struct sipka_rule rule;
 };
 
+/* The [events] section: what 'sipka events --follow' runs for each event
+ * (action.h), and its bounds. */
+#define SIPKA_DEFAULT_EXEC_JOBS	   4	/* actions running at once */
+#define SIPKA_DEFAULT_EXEC_TIMEOUT 10	/* seconds before an action is killed */
+#define SIPKA_DEFAULT_EXEC_QUEUE   1024 /* events waiting for an action */
+#define SIPKA_EXEC_JOBS_MAX	   64
+#define SIPKA_EXEC_TIMEOUT_MAX	   3600
+#define SIPKA_EXEC_QUEUE_MAX	   65536
+
+enum events_setting { EV_EXEC, EV_JOBS, EV_TIMEOUT, EV_QUEUE, EV_COUNT };
+
+struct conf_events {
+	unsigned int given;  /* bit (1 << enum events_setting) per key written */
+	char exec[PATH_MAX]; /* an absolute path, or "" */
+	unsigned int jobs, timeout_s, queue;
+};
+
 struct conf {
 	unsigned int n;
 	struct conf_rule rules[SIPKA_MAX_RULES];
+	struct conf_events events;
 };
+
+/* The bounds of the [events] section with nothing given: the defaults. */
+void conf_events_init(struct conf_events *e);
+
+/* Parses VALUE as events setting S (the key, or the option's value: the
+ * same range) into E. Returns 0, or -1 with WHY (the caller names the key). */
+int events_setting_parse(enum events_setting s, const char *value, struct conf_events *e, char *why,
+			 size_t len);
 
 /* Parses VALUE as setting S into D. Returns 0, or -1 with WHY saying what is
  * wrong and what is allowed (the caller names the key or option). */

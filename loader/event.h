@@ -12,6 +12,10 @@
 
 #include "sipka.h"
 
+/* How sipka writes JSON, events and everything else: one line, and 15
+ * digits (0.729, not %.17g's 0.72899999999999998). */
+#define SIPKA_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
 /* Event E (SIZE bytes, from the ring buffer) as a line for people, into BUF
  * (LEN bytes), its CLOCK_BOOTTIME shown as wall time (+ BOOT_TO_WALL_NS):
  * 0, or -1 if SIZE is too short to be an event. */

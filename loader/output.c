@@ -5,6 +5,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "event.h"
 #include "exitcode.h"
 #include "log.h"
 #include "output.h"
@@ -18,8 +19,7 @@ int print_json(json_t *j)
 		p_err("out of memory");
 		return EXIT_FAIL;
 	}
-	/* 15 digits: 0.729, not %.17g's 0.72899999999999998. */
-	ret = json_dumpf(j, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));
+	ret = json_dumpf(j, stdout, SIPKA_JSON_FLAGS);
 	fputc('\n', stdout);
 	json_decref(j);
 	return ret ? EXIT_FAIL : EXIT_OK;

@@ -5,12 +5,31 @@
 
 #include "signals.h"
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	stop = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload = 1;
+}
+
+void reload_on_sighup(void)
+{
+	signal(SIGHUP, on_hup);
+}
+
+bool reload_asked(void)
+{
+	bool asked = reload;
+
+	reload = 0;
+	return asked;
 }
 
 void stop_on_signals(void)

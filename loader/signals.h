@@ -11,6 +11,11 @@
 /* From now on SIGINT and SIGTERM make stopped() true, and interrupt a sleep. */
 void stop_on_signals(void);
 bool stopped(void);
+/* From now on SIGHUP asks for a reload (systemctl reload: ExecReload=kill
+ * -HUP), and interrupts a wait; reload_asked() says whether one was asked
+ * since it last said so. */
+void reload_on_sighup(void);
+bool reload_asked(void);
 /* Sleeps SECS seconds plus NSECS, or until stopped. */
 void sleep_unless_stopped(time_t secs, long nsecs);
 

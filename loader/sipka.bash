@@ -13,7 +13,7 @@ _sipka_options()
 	'config set') echo '--name=-n: --time=-t: --intvl=-i: --probes=-p: --user-timeout=-u: --reset-events=-r --new-only=-N' ;;
 	'config load') echo '--new-only=-N' ;;
 	stats) echo '--prometheus=-P --output=-o: --watch=-w: --listen=:' ;;
-	events) echo '--follow=-f' ;;
+	events) echo '--follow=-f --exec=: --exec-jobs=: --exec-timeout=: --exec-queue=: --config=-C:' ;;
 	connections) echo '--port=: --peer=: --all=-a' ;;
 	esac
 	# The global options, accepted anywhere on the line.
@@ -87,7 +87,7 @@ _sipka()
 	if [[ $prev == -* ]]; then
 		case $(_sipka_long "$key" "$prev") in
 		--pin-dir:) _filedir -d; return ;;
-		--config: | --output:) _filedir; return ;;
+		--config: | --output: | --exec:) _filedir; return ;;
 		--cgroup-of:) COMPREPLY=($(compgen -W "self $(cd /proc && echo [0-9]*)" -- "$cur")); return ;;
 		--port:)
 			COMPREPLY=($(compgen -W "$(_sipka_ports "${words[0]}" "${pin_dir[@]}")" -- "$cur"))

@@ -4,7 +4,10 @@
 # (SIPp), TLS (baresip), WebSocket and secure WebSocket (tests/e2e/sip/wsphone.py),
 # sipka arms their connections, then the phones vanish behind a black hole:
 # sipka finds each dead one, Kamailio drops their contacts, and a call to one
-# fails at once instead of ringing into nothing.
+# fails at once instead of ringing into nothing. Then Kamailio on its
+# defaults (handle_lost_tcp=0): the registrar keeps the phantom of a dead
+# phone, and examples/actions/kamailio, run by 'sipka events --exec', removes
+# it.
 #
 #   tests/demo.sh             with sipka
 #   tests/demo.sh --control   the same without sipka: the dead phones stay
@@ -31,6 +34,8 @@ done
 
 cg2=$(awk '{ for (i = 7; i < NF; i++) if ($i == "-") { if ($(i + 1) == "cgroup2") print $5; break } }' /proc/self/mountinfo | head -n 1)
 dir=$(mktemp -d /tmp/sipka-demo-XXXXXX)
+# The action must sit where only root can write, up to /: not under /tmp.
+actions=$(mktemp -d /run/sipka-demo-actions-XXXXXX)
 mnt=$(mktemp -d /tmp/sipka-demo-bpffs-XXXXXX)
 cg=$cg2/sipka-demo-$$ pbx=sipka-demo-pbx-$$ phone=sipka-demo-phone-$$
 sipka() { ./sipka --pin-dir "$mnt/sipka" "$@"; }
@@ -55,7 +60,7 @@ cleanup() {
 	ip netns del "$phone" 2>/dev/null || true
 	umount -l "$mnt" 2>/dev/null || true
 	rmdir "$mnt" 2>/dev/null || true
-	rm -rf "$dir"
+	rm -rf "$dir" "$actions"
 	echo "demo: cleaned up"
 }
 trap cleanup EXIT
@@ -90,9 +95,12 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=pbx -keyout "$dir/ke
 
 say "Kamailio, the PBX, in cgroup $cg and network namespace $pbx (198.18.0.1)"
 echo "TCP 5060, TLS 5061, WS 8080, WSS 8443; contacts of closed connections are dropped (handle_lost_tcp)"
-sh -c 'echo $$ > "$1/cgroup.procs"; exec nsenter --net=/run/netns/"$2" kamailio -f "$3/kamailio.cfg" -DD -E -Y "$3" -A LOST_TCP' \
-	sh "$cg" "$pbx" "$dir" >"$dir/kamailio.log" 2>&1 &
-until kam core.version >/dev/null 2>&1; do sleep 0.2; done
+start_kamailio() {	# in the cgroup and the PBX's namespace; "$@": -A LOST_TCP, or nothing
+	sh -c 'echo $$ > "$1/cgroup.procs"; d=$2; shift 2; exec nsenter --net=/run/netns/"$0" kamailio -f "$d/kamailio.cfg" -DD -E -Y "$d" "$@"' \
+		"$pbx" "$cg" "$dir" "$@" >>"$dir/kamailio.log" 2>&1 &
+	until kam core.version >/dev/null 2>&1; do sleep 0.2; done
+}
+start_kamailio -A LOST_TCP
 
 if [ -n "$control" ]; then
 	say "CONTROL RUN: no sipka; Kamailio's tcp_keepalive=yes with the kernel's timings (7200 s idle)"
@@ -138,8 +146,11 @@ echo "The PBX side, as the kernel sees it (note each keepalive timer):"
 ip netns exec "$pbx" ss -tnoH state established | sed 's/^/  /'
 
 say "The NAT forgets them all: every packet to and from $phone is dropped"
-printf 'table inet sipka_demo {\n chain in { type filter hook input priority 0; policy drop; }\n chain out { type filter hook output priority 0; policy drop; }\n}\n' |
-	in_phone nft -f -
+black_hole() {
+	printf 'table inet sipka_demo {\n chain in { type filter hook input priority 0; policy drop; }\n chain out { type filter hook output priority 0; policy drop; }\n}\n' |
+		in_phone nft -f -
+}
+black_hole
 if [ -n "$control" ]; then
 	for i in $(seq $((TIME + INTVL * PROBES + 2))); do
 		sleep 1
@@ -168,3 +179,39 @@ fi
 call wsphone1
 [ -n "$control" ] && echo "(run without --control to see sipka find them and the call fail at once)" ||
 	echo "(run with --control to see the same without sipka)"
+[ -z "$control" ] || exit 0
+
+say "Second story: Kamailio on its defaults (usrloc handle_lost_tcp=0): the registrar keeps the phantom"
+for pid in $(cat "$cg/cgroup.procs"); do kill "$pid" 2>/dev/null || true; done
+for _ in $(seq 50); do [ -z "$(cat "$cg/cgroup.procs")" ] && break; sleep 0.2; done
+in_phone nft delete table inet sipka_demo
+start_kamailio
+ws_phone() {	# a WebSocket phone $1 registers; waits until it is
+	in_phone /usr/bin/python3 tests/e2e/sip/wsphone.py ws://198.18.0.1:8080/ "$1" 1 >/dev/null &
+	for _ in $(seq 50); do registered | grep -q " ${1}1 " && break; sleep 0.2; done
+	printf 'registered:'; registered
+}
+vanish() {	# the phone vanishes while 'sipka events --follow "$@"' reads, for the bound and 2 s
+	black_hole
+	./sipka --pin-dir "$mnt/sipka" events --follow "$@" &
+	follow=$!
+	sleep $((TIME + INTVL * PROBES + 2))
+	kill "$follow" 2>/dev/null; wait "$follow" 2>/dev/null || true
+	follow=
+	in_phone nft delete table inet sipka_demo
+}
+ws_phone phantom
+echo "The phone vanishes; sipka finds it dead and Kamailio closes the connection:"
+vanish
+printf 'registered (the phantom stays until it expires):'; registered
+say "A call to phantom1: relayed to a contact whose connection is gone"
+call phantom1
+
+say "The same with 'sipka events --follow --exec examples/actions/kamailio'"
+install -m 0755 examples/actions/kamailio "$actions/kamailio"
+echo "ctl = unix:$dir/kamailio_ctl" >"$actions/kamailio.conf"
+ws_phone gone
+vanish --exec "$actions/kamailio"
+printf 'registered (the action removed gone1; phantom1 stays):'; registered
+say "A call to gone1: no such contact"
+call gone1

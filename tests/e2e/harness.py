@@ -289,6 +289,15 @@ class Env(unittest.TestCase):
         defer(lambda: os.unlink(path), "config file")
         return path
 
+    def trusted_dir(self):
+        """A directory an action (sipka events --exec) may run from: root's, 0755, under /run,
+        on a path of root's directories no one else may write (/tmp is everyone's). Removed
+        with the test."""
+        d = tempfile.mkdtemp(prefix="sipka-actions-", dir="/run")
+        os.chmod(d, 0o755)
+        defer(lambda: shutil.rmtree(d, ignore_errors=True), "actions dir")
+        return d
+
     def stats(self, port):
         for row in self.sipka("stats", json_out=True):
             if row["port"] == port:

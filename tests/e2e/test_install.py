@@ -95,7 +95,8 @@ class Installed(Env):
         unit = os.path.join(dest, UNITDIR, "sipka-events.service")
         with open(unit) as f:
             text = f.read()
-        self.assertIn("\nExecStart=/usr/sbin/sipka events --follow\n", text)
+        self.assertIn("\nExecStart=/usr/sbin/sipka events --follow --config /etc/sipka/sipka.conf\n", text)
+        self.assertIn("\nExecReload=/bin/kill -HUP $MAINPID\n", text, "systemctl reload: the [events] action again")
         self.assertIn("StandardOutput=append:/var/log/sipka/events.jsonl", text, "the JSON Lines override")
 
         self.attach()

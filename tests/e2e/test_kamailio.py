@@ -5,16 +5,18 @@ second namespace; the phones vanish behind a black hole."""
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 
-from harness import event_time, port, spawn, wait_until
-from sipstack import PHONE, PBX, SIP, need
+from harness import ROOT, SIPKA, Process, event_time, port, spawn, wait_until
+from sipstack import PHONE, PBX, PORTS, SIP, need, need_websockets
 from sipstack import Kamailio as KamailioEnv
 
 TIME, INTVL, PROBES = 1, 1, 2
 BOUND = TIME + INTVL * PROBES
 PHONES = 10
+FR_TIMER = 2.0          # kamailio.cfg: tm fr_timer, the 408 for a silent phone
 
 
 def setUpModule():
@@ -86,3 +88,95 @@ class Kamailio(KamailioEnv):
         before = self.tcp_list()
         self.vanish_unnoticed(4, BOUND + 2)
         self.assertEqual(self.tcp_list(), before, "and Kamailio keeps them")
+
+
+# user -> transport: the rule (and port) that arms its connection.
+DEFAULT_PHONES = {"tcpphone": "tcp", "tlsphone": "tls", "wsphone1": "ws"}
+ACTION = os.path.join(ROOT, "examples", "actions", "kamailio")
+WITHIN = 2.0        # the issue's bound: contact gone, call answered, after the death event
+
+
+class Defaults(KamailioEnv):
+    """Kamailio on its defaults (usrloc handle_lost_tcp=0): the registrar keeps
+    the contact of a dead connection; examples/actions/kamailio, run by sipka
+    events --exec, removes it."""
+
+    def setUp(self):
+        need_websockets()
+        super().setUp()
+        self.arm(TIME, INTVL, PROBES, *set(DEFAULT_PHONES.values()))
+        self.baresip(("tcpphone", "tcp"), ("tlsphone", "tls"))
+        self.ws_phones("ws", 1)
+        self.wait_registered(set(DEFAULT_PHONES), exactly=True)
+        for user in DEFAULT_PHONES:     # each phone answers through the PBX
+            self.assertEqual(self.call("OPTIONS", user)["final"], 200, user)
+        self.wait_idle(len(DEFAULT_PHONES))
+
+    def action(self):
+        """The recipe, copied to a directory sipka trusts (root's, not writable by
+        others, up to /): the checkout may sit anywhere (a user's home, a read-only
+        share in the VM tests); this tests the recipe's text, the trust check is
+        test_actions'. Its settings file names the test Kamailio's ctl socket."""
+        d = self.trusted_dir()
+        prog = os.path.join(d, "kamailio")
+        shutil.copyfile(ACTION, prog)
+        os.chmod(prog, 0o755)
+        with open(prog + ".conf", "w") as f:
+            f.write("# the test's Kamailio\nctl = unix:%s\n" % os.path.join(self.dir, "kamailio_ctl"))
+        return prog
+
+    def deaths(self, reader):
+        """The phones vanish; each death event as it is read: {user: (event, when read)}."""
+        self.black_hole(self.phone_ns)
+        by_port = {PORTS[t]: u for u, t in DEFAULT_PHONES.items()}
+        died = {}
+        while len(died) < len(DEFAULT_PHONES):
+            e = json.loads(reader.line(BOUND + 10))
+            died[by_port[e["local_port"]]] = (e, time.monotonic())
+        return died
+
+    def test_action_removes_the_phantom_and_the_call_fails_fast(self):
+        prog = self.action()
+        reader = Process([SIPKA, "--pin-dir", self.pin_dir, "-j", "events", "--follow", "--exec", prog])
+        reader.err_line("action: %s for each event" % prog)
+        died = self.deaths(reader)
+        for user, (e, when) in died.items():
+            with self.subTest(user=user, transport=DEFAULT_PHONES[user]):
+                self.assertEqual(e["reason"], "keepalive")
+                wait_until(lambda: user not in self.registered(), WITHIN + 5,
+                           lambda: "%s's contact removed: %s" % (user, self.registered()), interval=0.05)
+                gone = time.monotonic() - when
+                answer = self.call("INVITE", user, wait=5)
+                answered = time.monotonic() - when
+                self.assertIn(answer["final"], (404, 480), answer)
+                self.assertLessEqual(gone, WITHIN, "the contact gone within 2 s of the death")
+                self.assertLessEqual(answered, WITHIN, "the call's final response within 2 s")
+                # The action's output, in sipka's log (the journal under systemd), names the AOR.
+                line = reader.err_line("removed AOR %s " % user)
+                self.assertIn("(keepalive: peer %s:%d, local %s:%d)"
+                              % (PHONE, e["remote_port"], PBX, PORTS[DEFAULT_PHONES[user]]), line)
+        self.assertEqual(reader.stop(), 0)
+        self.assertFalse([l for l in reader.err_seen if "warning" in l], reader.err_seen)
+
+    def test_control_without_the_action_the_registrar_keeps_the_phantom(self):
+        reader = Process([SIPKA, "--pin-dir", self.pin_dir, "-j", "events", "--follow"])
+        died = self.deaths(reader)
+        # Kamailio closes the dead connections that sipka found (a deadline a busy
+        # machine cannot miss: no time is claimed for it)...
+        wait_until(lambda: not self.tcp_list(), 15, lambda: "closed: %s" % self.tcp_list(), interval=0.1)
+        # ...and keeps their contacts: usrloc's handle_lost_tcp is 0 by default.
+        self.assertEqual(self.registered(), set(DEFAULT_PHONES), "the phantoms stay registered")
+        answers = {}
+        for user in DEFAULT_PHONES:
+            start = time.monotonic()
+            answers[user] = (self.call("INVITE", user, wait=FR_TIMER + 3), time.monotonic() - start)
+        self.assertEqual(self.registered(), set(DEFAULT_PHONES), "and stay after the calls")
+        for user, (answer, took) in answers.items():
+            # What a call to a phantom gets, per transport (doc/validation.md records it).
+            print("\n  control %s (%s): %s in %.3f s" % (user, DEFAULT_PHONES[user], answer["responses"], took))
+            with self.subTest(user=user):
+                self.assertIsNotNone(answer["final"], answer)
+                self.assertGreaterEqual(answer["final"], 400, answer)
+                self.assertNotIn(answer["final"], (404, 480), "no lookup failure: the contact is there")
+        self.assertEqual(reader.stop(), 0)
+        self.assertEqual(len(died), 3)

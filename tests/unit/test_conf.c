@@ -234,3 +234,40 @@ TEST(conf_from_array_terminates_names_and_keeps_the_lowest_ports)
 	CHECK(c.rules[c.n - 1].port == 1000 + SIPKA_MAX_RULES - 1);
 	CHECK(strlen(c.rules[0].rule.name) == SIPKA_NAME_LEN - 1);
 }
+
+TEST(events_section_sets_the_action_and_is_no_rule)
+{
+	struct conf c;
+
+	CHECK(!parse("[tcp]\nport = 5060\n", &c));
+	CHECK(!c.events.given && !c.events.exec[0] && c.events.jobs == SIPKA_DEFAULT_EXEC_JOBS &&
+	      c.events.timeout_s == SIPKA_DEFAULT_EXEC_TIMEOUT &&
+	      c.events.queue == SIPKA_DEFAULT_EXEC_QUEUE);
+	CHECK(!parse("[events]\nexec = /etc/sipka/actions/kamailio\nexec_jobs = 2\n"
+		     "exec_timeout = 30\nexec_queue = 100\n[tcp]\nport = 5060\n",
+		     &c));
+	CHECK(c.n == 1 && c.rules[0].port == 5060);
+	CHECK(!strcmp(c.events.exec, "/etc/sipka/actions/kamailio"));
+	CHECK(c.events.jobs == 2 && c.events.timeout_s == 30 && c.events.queue == 100);
+	/* Its own defaults where it is silent; [defaults] does not reach it. */
+	CHECK(!parse("[defaults]\ntcp_keepalive_time = 5\n[events]\nexec = /a\n[tcp]\nport = 1\n",
+		     &c));
+	CHECK(c.events.jobs == SIPKA_DEFAULT_EXEC_JOBS && c.rules[0].rule.time == 5);
+}
+
+TEST(events_section_refusals)
+{
+	REFUSED("[events]\nexec = act\n[tcp]\nport = 1\n",
+		"t.conf:2: exec: 'act' is not an absolute path");
+	REFUSED("[events]\nexec_jobs = 65\n[tcp]\nport = 1\n",
+		"t.conf:2: exec_jobs: 65 is out of range; give actions at once from 1 to 64");
+	REFUSED("[events]\nexec_timeout = 0\n[tcp]\nport = 1\n", "exec_timeout");
+	REFUSED("[events]\nexec_queue = 65537\n[tcp]\nport = 1\n", "from 1 to 65536");
+	REFUSED("[events]\nport = 5060\n", "t.conf:2: unknown key 'port' in [events]");
+	REFUSED("[events]\nexec = /a\nexec = /b\n[tcp]\nport = 1\n",
+		"t.conf:3: 'exec' is set twice");
+	REFUSED("[tcp]\nport = 1\nexec = /a\n", "(exec and exec_* go under [events])");
+	REFUSED("[events]\nexec = /a\n[tcp]\nport = 1\n[events]\nexec_jobs = 1\n",
+		"t.conf:5: [events] appears twice (first on line 1)");
+	REFUSED("[events]\nexec = /a\n", "no rules");
+}
