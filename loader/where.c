@@ -41,17 +41,39 @@ enum where where_pidns(void)
 	return w == WHERE_UNKNOWN ? ns_is_init("/proc/self/ns/pid", PROC_PID_INIT_INO) : w;
 }
 
+/* The id of the first mount of FILE (a mountinfo), or -1. Mount ids are
+ * unique on the host: two namespaces share none. */
+static long first_mount_id(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	long id = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &id) != 1)
+			id = -1;
+		fclose(f);
+	}
+	return id;
+}
+
 enum where where_mntns(void)
 {
 	struct stat self, init;
+	long a, b;
 
 	/* The mount namespace has no fixed initial inode before Linux 6.18:
 	 * the host's is the one of its init. */
-	if (where_pidns() != WHERE_HOST || stat("/proc/self/ns/mnt", &self) ||
-	    stat("/proc/1/ns/mnt", &init))
+	if (where_pidns() != WHERE_HOST)
 		return WHERE_UNKNOWN;
-	return self.st_dev == init.st_dev && self.st_ino == init.st_ino ? WHERE_HOST :
-									  WHERE_PRIVATE;
+	if (!stat("/proc/self/ns/mnt", &self) && !stat("/proc/1/ns/mnt", &init))
+		return self.st_dev == init.st_dev && self.st_ino == init.st_ino ? WHERE_HOST :
+										  WHERE_PRIVATE;
+	/* Without the right to look at PID 1's namespaces: its mounts. */
+	a = first_mount_id("/proc/self/mountinfo");
+	b = first_mount_id("/proc/1/mountinfo");
+	if (a < 0 || b < 0)
+		return WHERE_UNKNOWN;
+	return a == b ? WHERE_HOST : WHERE_PRIVATE;
 }
 
 enum where where_bpffs(const char *pin_dir)
