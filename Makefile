@@ -116,7 +116,7 @@ TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
 	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
-	check-docs fuzz help deb deb-deps static static-deps test-static
+	check-docs check-kubernetes fuzz help deb deb-deps static static-deps test-static
 ## all             build ./sipka (the BPF object, its skeleton, the loader); V=1 shows each command
 all: $(BIN)
 
@@ -278,6 +278,13 @@ check-shell:
 check-docs: $(BIN)
 	$(call msg,DOCS,tests/docs)
 	$(Q)SIPKA=$(BIN) /usr/bin/python3 -m unittest discover -s tests/docs $(if $(V),-v,-q)
+
+## check-kubernetes examples/kubernetes/ against the Kubernetes schemas, offline (node, npm; no root)
+# tests/kubernetes/validate: the npm validators installed once into SIPKA_NPM_CACHE (default
+# /var/cache/sipka-npm), then no network. Not part of check: it needs nodejs and npm.
+check-kubernetes: $(BIN)
+	$(call msg,K8S,examples/kubernetes)
+	$(Q)SIPKA=$(BIN) tests/kubernetes/validate
 
 # libFuzzer targets (tests/fuzz/fuzz_*.c, one per decoder of outside bytes), built with clang's
 # -fsanitize=fuzzer,address,undefined in $(FUZZ_OUT) against the pure loader modules. `make

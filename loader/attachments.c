@@ -37,7 +37,7 @@ static int link_of(const struct pindir *pd, const char *name, const struct ours 
 {
 	struct bpf_link_info info = { 0 };
 	__u32 len = sizeof(info);
-	int fd;
+	int fd, err;
 
 	memset(a, 0, sizeof(*a));
 	fd = pin_get(pd, name, "link");
@@ -54,11 +54,18 @@ static int link_of(const struct pindir *pd, const char *name, const struct ours 
 	a->link_id = info.id;
 	a->prog_id = info.prog_id;
 	a->cgroup_id = strtoull(name + strlen(SIPKA_PIN_LINK_PREFIX), NULL, 10);
-	/* A removed cgroup may keep its id in the link a while. */
-	a->defunct = !info.cgroup.cgroup_id || info.cgroup.cgroup_id != a->cgroup_id ||
-		     cgroup_path(a->cgroup_id, a->cgroup);
+	/* A removed cgroup may keep its id in the link a while. A cgroup the
+	 * mount does not show (a container's cgroup namespace) is not gone. */
+	err = info.cgroup.cgroup_id && info.cgroup.cgroup_id == a->cgroup_id ?
+		      cgroup_path(a->cgroup_id, a->cgroup) :
+		      -ENOENT;
+	a->defunct = err && err != -EXDEV;
 	if (a->defunct)
 		snprintf(a->cgroup, sizeof(a->cgroup), "(cgroup id %llu is gone)",
+			 (unsigned long long)a->cgroup_id);
+	else if (err)
+		snprintf(a->cgroup, sizeof(a->cgroup),
+			 "(cgroup id %llu, not under this cgroup v2 mount)",
 			 (unsigned long long)a->cgroup_id);
 	return 0;
 }

@@ -16,25 +16,36 @@
 #include "log.h"
 #include "parse.h"
 #include "procfs.h"
+#include "where.h"
 
 int cgroup2_mount(char *buf)
 {
-	char line[4096];
-	FILE *f = fopen("/proc/self/mountinfo", "r");
-	int found = -ENOENT;
+	struct cgroup2_mount m;
+	int err = where_cgroup2(&m);
 
-	if (!f) {
-		found = -errno;
-		p_err("cannot read /proc/self/mountinfo: %s", strerror(-found));
-		return found;
+	if (!err)
+		snprintf(buf, PATH_MAX, "%s", m.path);
+	return err;
+}
+
+/* No --cgroup means the host's root: refused where the mount shows another. */
+static int cgroup_root(const struct cgroup2_mount *m, char *path)
+{
+	bool private_ns = where_cgroupns() == WHERE_PRIVATE;
+
+	if (!m->host_root) {
+		p_err("the cgroup v2 root seen here, %s, is not the host's root cgroup: %s; attaching there would arm only that subtree. To arm the whole host, %s",
+		      m->path,
+		      private_ns ? "this process is in a private cgroup namespace (a container's)" :
+				   "the mount shows a part of the tree only",
+		      WHERE_FIX_CGROUPNS);
+		return -EXDEV;
 	}
-	while (found && fgets(line, sizeof(line), f))
-		if (!proc_mountinfo_cgroup2(line, buf, PATH_MAX))
-			found = 0;
-	fclose(f);
-	if (found)
-		p_err("cgroup v2 is not mounted; mount it with 'mount -t cgroup2 none /sys/fs/cgroup' (or boot with systemd.unified_cgroup_hierarchy=1)");
-	return found;
+	if (private_ns)
+		p_info("sipka: this process is in a private cgroup namespace, but %s is the host's root cgroup: using it",
+		       m->path);
+	snprintf(path, PATH_MAX, "%s", m->path);
+	return 0;
 }
 
 static int is_cgroup2_dir(const char *path)
@@ -48,15 +59,15 @@ static int is_cgroup2_dir(const char *path)
 
 int cgroup_resolve(const char *arg, char *path)
 {
-	char mnt[PATH_MAX], rel[PATH_MAX];
-	int err = cgroup2_mount(mnt);
+	char rel[PATH_MAX], *mnt;
+	struct cgroup2_mount m;
+	int err = where_cgroup2(&m);
 
 	if (err)
 		return err;
-	if (!arg) {
-		snprintf(path, PATH_MAX, "%s", mnt);
-		return 0;
-	}
+	if (!arg)
+		return cgroup_root(&m, path);
+	mnt = m.path;
 	if (!*arg) {
 		p_err("--cgroup needs a cgroup v2 directory; an empty one is refused (the root is what no --cgroup means)");
 		return -EINVAL;
@@ -104,18 +115,21 @@ static int match_id(const char *path, const struct stat *st, int type, struct FT
 
 int cgroup_path(__u64 id, char *buf)
 {
-	char mnt[PATH_MAX];
+	struct cgroup2_mount m;
 
-	if (!id || cgroup2_mount(mnt))
+	if (!id || where_cgroup2(&m))
 		return -ENOENT;
 	wanted_id = id;
 	found_path = buf;
-	return nftw(mnt, match_id, 16, FTW_PHYS | FTW_MOUNT) == 1 ? 0 : -ENOENT;
+	if (nftw(m.path, match_id, 16, FTW_PHYS | FTW_MOUNT) == 1)
+		return 0;
+	return m.host_root ? -ENOENT : -EXDEV;
 }
 
 int cgroup_of(const char *pid, char *path)
 {
-	char file[64], line[PATH_MAX + 8], mnt[PATH_MAX];
+	char file[64], line[PATH_MAX + 8], rel[PATH_MAX];
+	struct cgroup2_mount m;
 	unsigned long long n;
 	FILE *f;
 	int found;
@@ -126,7 +140,12 @@ int cgroup_of(const char *pid, char *path)
 		p_err("--cgroup-of takes a process id or 'self', not '%s'", pid);
 		return -EINVAL;
 	}
-	found = cgroup2_mount(mnt);
+	if (strcmp(pid, "self") && where_pidns() == WHERE_PRIVATE) {
+		p_err("--cgroup-of %s: /proc here numbers the processes of a private PID namespace (a container's), not the host's, so %s may be another process than the PBX; %s",
+		      pid, pid, WHERE_FIX_PIDNS);
+		return -EXDEV;
+	}
+	found = where_cgroup2(&m);
 	if (found)
 		return found;
 	found = -ENOENT;
@@ -137,13 +156,25 @@ int cgroup_of(const char *pid, char *path)
 		p_err("cannot read %s: %s (is process %s running?)", file, strerror(-found), pid);
 		return found;
 	}
-	/* The cgroup v2 line is "0::/system.slice/x.service", also on hybrid hosts. */
+	/* The cgroup v2 line is "0::/system.slice/x.service", also on hybrid
+	 * hosts; its path is relative to this process's cgroup namespace, the
+	 * mount's root field too: the path under the mount is the one in the other. */
 	while (found && fgets(line, sizeof(line), f)) {
 		if (strncmp(line, "0::/", 4))
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		seen = true;
-		found = cgroup_resolve(line + 3, path);
+		if (proc_cgroup_under(m.root, line + 3, rel, sizeof(rel))) {
+			p_err("process %s is in cgroup %s, which the cgroup v2 mount at %s (root %s) does not show: %s; %s",
+			      pid, line + 3, m.path, m.root,
+			      where_cgroupns() == WHERE_PRIVATE ?
+				      "this process is in a private cgroup namespace (a container's)" :
+				      "the mount shows another part of the tree",
+			      WHERE_FIX_CGROUPNS);
+			found = -EXDEV;
+			break;
+		}
+		found = cgroup_resolve(*rel ? rel : m.path, path);
 	}
 	fclose(f);
 	if (!seen)

@@ -20,7 +20,8 @@ int cgroup_of(const char *pid, char *path);
 /* The cgroup id of PATH (the id bpf links and bpftool report), or 0. */
 __u64 cgroup_id(const char *path);
 
-/* The path of the cgroup with id ID into BUF (PATH_MAX); -ENOENT if it is gone. */
+/* The path of the cgroup with id ID into BUF (PATH_MAX); -ENOENT if it is gone,
+ * -EXDEV if the mount shows a part of the tree only and not it. */
 int cgroup_path(__u64 id, char *buf);
 
 #endif

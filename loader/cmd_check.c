@@ -15,6 +15,7 @@
 #include "output.h"
 #include "rules.h"
 #include "state.h"
+#include "where.h"
 
 const struct cmd_help cmd_check_help = {
 	.name = "check",
@@ -22,8 +23,11 @@ const struct cmd_help cmd_check_help = {
 	.nargs = 0,
 	.text = "Checks the host and sipka, one line each: ok, warn or fail, with the fix.\n"
 		"  kernel       BTF, and what it can do with existing connections\n"
+		"  cgroupns     the cgroup v2 mount shows the host's root cgroup (not a\n"
+		"               container's cgroup namespace)\n"
+		"  pidns        /proc numbers the host's processes (for --cgroup-of PID)\n"
 		"  privileges   root, or the capabilities sipka needs\n"
-		"  bpffs        the pin dir on a BPF filesystem, root's and 0700\n"
+		"  bpffs        the pin dir on the host's BPF filesystem, root's and 0700\n"
 		"  loaded       sipka's program and maps pinned\n"
 		"  attached     live attachments, and links whose cgroup is gone\n"
 		"  rules        each rule port against the sockets listening in the attached\n"
@@ -113,6 +117,37 @@ static void check_rules(struct report *r, const struct state *s, const struct at
 	free(list);
 }
 
+/* Where this sipka stands: the host's cgroups and process ids, or a
+ * container's. */
+static void where_lines(struct report *r)
+{
+	bool private_ns = where_cgroupns() == WHERE_PRIVATE;
+	struct cgroup2_mount m;
+	enum where pid;
+
+	if (where_cgroup2(&m))
+		line(r, "cgroupns", FAIL, "cgroup v2 is not mounted: see the error above");
+	else if (!m.host_root)
+		line(r, "cgroupns", WARN,
+		     "%s is not the host's root cgroup (%s): attach and detach without --cgroup, and --cgroup-of a process outside it, are refused; %s",
+		     m.path, private_ns ? "a private cgroup namespace" : "a part of the tree",
+		     WHERE_FIX_CGROUPNS);
+	else
+		line(r, "cgroupns", OK, "%s%s is the host's root cgroup",
+		     private_ns ? "a private cgroup namespace, but " :
+				  "the host's cgroup namespace; ",
+		     m.path);
+	pid = where_pidns();
+	if (pid == WHERE_HOST)
+		line(r, "pidns", OK,
+		     "the host's PID namespace: --cgroup-of PID finds the host's processes");
+	else
+		line(r, "pidns", WARN, "%s: --cgroup-of PID is refused; %s",
+		     pid == WHERE_PRIVATE ? "a private PID namespace" :
+					    "cannot tell the PID namespace of /proc",
+		     WHERE_FIX_PIDNS);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
@@ -120,6 +155,7 @@ int cmd_check(int argc, char **argv)
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
 	int rc, i, live = 0, ret;
+	enum where w;
 
 	if (opt_next(argc, argv, &cmd_check_help, &rc) != OPT_END)
 		return rc;
@@ -129,6 +165,7 @@ int cmd_check(int argc, char **argv)
 		     "no BTF (/sys/kernel/btf/vmlinux): sipka needs a kernel built with CONFIG_DEBUG_INFO_BTF=y (Debian's are)");
 	else
 		line(&r, "kernel", OK, "BTF present");
+	where_lines(&r);
 	if (env_check(pd.path)) {
 		line(&r, "privileges", FAIL, "see the error above: run sipka as root");
 		goto out;
@@ -137,6 +174,15 @@ int cmd_check(int argc, char **argv)
 	     env_can_setns() ?
 		     "root (or the capabilities sipka needs)" :
 		     "no CAP_SYS_ADMIN: existing connections in the PBX's network namespace cannot be armed");
+	w = where_bpffs(pd.path);
+	if (w == WHERE_PRIVATE)
+		line(&r, "bpffs", FAIL,
+		     "%s is on a bpffs of this mount namespace only, not the host's: attach and load are refused; %s",
+		     pd.path, WHERE_FIX_BPFFS);
+	else if (w == WHERE_UNKNOWN)
+		line(&r, "bpffs", WARN,
+		     "cannot tell whether the bpffs of %s is the host's (/proc/1 is not the host's init): if it is the container's own, sipka's pins go with it; %s",
+		     pd.path, WHERE_FIX_BPFFS);
 	ret = pindir_open(&pd, false);
 	if (!ret && pindir_missing(&pd)) {
 		line(&r, "loaded", FAIL,

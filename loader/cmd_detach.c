@@ -12,6 +12,7 @@
 #include "cli.h"
 #include "output.h"
 #include "state.h"
+#include "where.h"
 
 enum { OPT_CGROUP_OF = OPT_LONG_ONLY };
 
@@ -135,6 +136,22 @@ out:
 	return rc;
 }
 
+/* Detaching everything needs the whole cgroup tree in view: a direct
+ * attachment outside it would be left running a program no pin holds. */
+static bool whole_tree(void)
+{
+	struct cgroup2_mount m;
+
+	if (where_cgroup2(&m))
+		return false;
+	if (!m.host_root)
+		p_err("the cgroup v2 mount here, %s, shows a part of the tree only%s: sipka's attachments outside it cannot be seen, and detaching everything would leave them running; %s",
+		      m.path,
+		      where_cgroupns() == WHERE_PRIVATE ? " (a private cgroup namespace)" : "",
+		      WHERE_FIX_CGROUPNS);
+	return m.host_root;
+}
+
 int cmd_detach(int argc, char **argv)
 {
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
@@ -155,6 +172,8 @@ int cmd_detach(int argc, char **argv)
 	}
 	if ((cg_arg || cg_of) &&
 	    (cg_of ? cgroup_of(cg_of, cg_path) : cgroup_resolve(cg_arg, cg_path)))
+		return EXIT_FAIL;
+	if (!cg_arg && !cg_of && !whole_tree())
 		return EXIT_FAIL;
 	if (state_begin_write(&pd, false))
 		return EXIT_FAIL;

@@ -12,6 +12,7 @@
 
 #include "env.h"
 #include "log.h"
+#include "where.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -38,6 +39,15 @@ bool env_can_setns(void)
 	struct __user_cap_data_struct d[_LINUX_CAPABILITY_U32S_3];
 
 	return !caps(d) && has_cap(d, CAP_SYS_ADMIN);
+}
+
+/* The fix in a container: the host's bpffs, not one of its own. */
+static const char *in_container(void)
+{
+	return where_cgroupns() == WHERE_PRIVATE || where_pidns() == WHERE_PRIVATE ||
+			       where_mntns() == WHERE_PRIVATE ?
+		       "; in a container, " WHERE_FIX_BPFFS :
+		       "";
 }
 
 int env_check(const char *pin_dir)
@@ -71,14 +81,14 @@ int env_check(const char *pin_dir)
 			*slash = '\0';
 		if (statfs(parent, &fs)) {
 			err = -errno;
-			p_err("%s: %s: the pin dir must be inside a BPF filesystem; mount one with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf'",
-			      parent, strerror(-err));
+			p_err("%s: %s: the pin dir must be inside a BPF filesystem; mount one with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf'%s",
+			      parent, strerror(-err), in_container());
 			return err;
 		}
 	}
 	if (fs.f_type != BPF_FS_MAGIC) {
-		p_err("%s is not on a BPF filesystem (bpffs is not mounted there); mount it with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf', or choose another --pin-dir",
-		      pin_dir);
+		p_err("%s is not on a BPF filesystem (bpffs is not mounted there); mount it with 'mount -t bpf -o mode=0700 bpf /sys/fs/bpf', or choose another --pin-dir%s",
+		      pin_dir, in_container());
 		return -EMEDIUMTYPE;
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include "log.h"
 #include "maps.h"
 #include "state.h"
+#include "where.h"
 
 #define META_MAX_VALUE 4096
 
@@ -365,6 +366,11 @@ int state_begin_write(struct pindir *pd, bool create)
 	int err;
 
 	err = env_check(pd->path);
+	if (!err && create && where_bpffs(pd->path) == WHERE_PRIVATE) {
+		p_err("%s is on a bpffs of this mount namespace only, not the host's: its pins, and the attachments they hold, would go with the namespace (when the container exits); %s",
+		      pd->path, WHERE_FIX_BPFFS);
+		err = -EXDEV;
+	}
 	if (!err)
 		err = pindir_open(pd, create);
 	if (err || pindir_missing(pd))

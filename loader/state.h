@@ -62,8 +62,9 @@ int state_recover(struct pindir *pd);
 int state_commit(struct pindir *pd, int *replaced);
 
 /* For a command that changes state: checks the environment, opens the pin
- * dir (CREATE: makes it), takes the writers' lock and recovers. A missing
- * pin dir (not CREATE) is no error: pindir_missing() says so. */
+ * dir (CREATE: makes it, refused on a container's own bpffs), takes the
+ * writers' lock and recovers. A missing pin dir (not CREATE) is no error:
+ * pindir_missing() says so. */
 int state_begin_write(struct pindir *pd, bool create);
 /* For a command that reads: checks the environment, opens the pin dir and
  * the state, or says that sipka is not loaded. */
