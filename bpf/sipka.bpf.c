@@ -161,7 +161,14 @@ static __always_inline int conn_claim(__u64 cookie, __u64 born_ns, __u32 port)
  * marked untracked): its run on a descendant cgroup, or an earlier attach. */
 static __always_inline bool armed_before(__u64 cookie, void *sk)
 {
-	return conn_find(cookie) || bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
+	__u32 *mark;
+
+	if (conn_find(cookie))
+		return true;
+	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
+	/* A peer-closed stamp is a connection that ended: one that connects
+	 * again is armed afresh. */
+	return mark && !(*mark & SIPKA_SK_PEER_CLOSED);
 }
 
 /* The counters of PORT; NULL if it has no slot of sipka_stats yet. */
@@ -263,6 +270,7 @@ static __always_inline enum arm_result arm(void *sock, void *sk, __u64 cookie, _
 {
 	struct sipka_counters *c;
 	struct sipka_rule r;
+	__u32 *mark;
 	int failed;
 
 	c = counters_claim(port);
@@ -290,8 +298,10 @@ static __always_inline enum arm_result arm(void *sock, void *sk, __u64 cookie, _
 		return failed ? ARM_DONE_PARTLY : ARM_DONE_TRACKED;
 	}
 	count_add(&c->untracked, 1);
-	/* No memory for the mark: a retune would count it armed again. */
-	if (!bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE))
+	mark = bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE);
+	if (mark) /* it may hold a peer-closed stamp of an earlier connection */
+		*mark = port;
+	else /* no memory for the mark: a retune would count it armed again */
 		count_add(&c->errors, 1);
 	return ARM_DONE_UNTRACKED;
 }
@@ -335,6 +345,8 @@ static void emit_event(struct bpf_sock_ops *skops, struct tcp_sock *tp, const st
 	e->family = skops->family;
 	e->probes = tp->inet_conn.icsk_probes_out;
 	e->retransmits = tp->inet_conn.icsk_retransmits;
+	/* The PBX: read at a death only, never on a connection's way in. */
+	e->cgroup_id = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
 	/* Context fields are read one by one: the verifier allows no ctx pointer math. */
 	local = (__u32 *)e->local_addr;
 	remote = (__u32 *)e->remote_addr;
@@ -360,12 +372,30 @@ static void emit_event(struct bpf_sock_ops *skops, struct tcp_sock *tp, const st
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* ORDERLY: the connection left ESTABLISHED for FIN_WAIT1 or CLOSE_WAIT, a
- * close one side began: it is counted closed now, and the socket asks for
- * no more state callbacks (what follows a FIN is no dead peer of a SIP
- * connection in use). Otherwise it entered TCP_CLOSE from ESTABLISHED:
- * reset, keepalive or retransmission death, classified here. */
-static void on_close(struct bpf_sock_ops *skops, bool orderly)
+/* The peer of armed connection SK closed it (CLOSE_WAIT): when, in its
+ * socket storage, for 'sipka connections --close-wait' (a PBX that never
+ * closes its end holds a phantom). TRACKED: its slot was found; else only a
+ * connection marked untracked is stamped. Socket storage is freed with the
+ * socket: nothing to undo when the PBX closes. */
+static __always_inline void stamp_peer_closed(struct bpf_sock *sk, bool tracked)
+{
+	__u32 zero = 0, *mark;
+
+	if (!sk)
+		return;
+	mark = bpf_sk_storage_get(&sipka_untracked, sk, &zero,
+				  tracked ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+	if (mark) /* seconds: 2^31 of them is 68 years of uptime */
+		*mark = SIPKA_SK_PEER_CLOSED | (__u32)(bpf_ktime_get_coarse_ns() / 1000000000ULL);
+}
+
+/* ORDERLY: the connection left ESTABLISHED for FIN_WAIT1 or CLOSE_WAIT
+ * (PEER_CLOSED), a close one side began: it is counted closed now, and the
+ * socket asks for no more state callbacks (what follows a FIN is no dead
+ * peer of a SIP connection in use); a CLOSE_WAIT is stamped. Otherwise it
+ * entered TCP_CLOSE from ESTABLISHED: reset, keepalive or retransmission
+ * death, classified here. */
+static void on_close(struct bpf_sock_ops *skops, bool orderly, bool peer_closed)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct bpf_sock *sk = skops->sk;
@@ -375,8 +405,11 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 	struct tcp_sock *tp;
 
 	s = conn_find(cookie);
-	if (!s)
+	if (!s) {
+		if (peer_closed) /* only one marked untracked is stamped */
+			stamp_peer_closed(sk, false);
 		return;
+	}
 	conn = *s;
 	/* Freeing the slot claims the close: a second run of this sipka (an
 	 * ancestor cgroup's attachment) finds nothing. A closed socket can
@@ -388,6 +421,8 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 	count_add(&c->closed, 1);
 	count_add(&c->active, -1);
 	if (orderly) {
+		if (peer_closed)
+			stamp_peer_closed(sk, true);
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
 		return;
@@ -445,10 +480,11 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_STATE_CB: /* args[1]: the new state */
 		if (skops->args[1] == BPF_TCP_CLOSE)
-			on_close(skops, false);
-		else if (skops->args[1] == BPF_TCP_FIN_WAIT1 ||
-			 skops->args[1] == BPF_TCP_CLOSE_WAIT)
-			on_close(skops, true);
+			on_close(skops, false, false);
+		else if (skops->args[1] == BPF_TCP_FIN_WAIT1)
+			on_close(skops, true, false);
+		else if (skops->args[1] == BPF_TCP_CLOSE_WAIT)
+			on_close(skops, true, true);
 		break;
 	}
 	return 1;
@@ -627,9 +663,9 @@ static __always_inline __u32 jiffies_to_ms(__u64 j)
 
 /*
  * sipka connections and sipka check: a record (struct sipka_conn_info) per
- * listening socket of an attached cgroup, and per established connection of
- * one that sipka armed or whose rule port has a rule, with the keepalive in
- * force and the socket's live state.
+ * listening socket of an attached cgroup, and per established or CLOSE_WAIT
+ * connection of one that sipka armed or whose rule port has a rule, with the
+ * keepalive in force and the socket's live state.
  */
 SEC("iter/tcp")
 int sipka_list(struct bpf_iter__tcp *ctx)
@@ -643,12 +679,12 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	bool listening;
 	struct sock *sk;
 	struct net *net;
-	__u32 last, ka;
+	__u32 last, ka, *mark;
 
 	if (!skc)
 		return 0;
 	listening = remember_listener(skc);
-	if (!listening && skc->skc_state != TCP_ESTABLISHED)
+	if (!listening && skc->skc_state != TCP_ESTABLISHED && skc->skc_state != TCP_CLOSE_WAIT)
 		return 0;
 	tp = attached_tcp_sock(skc, &info.cgroup_id);
 	if (!tp)
@@ -665,9 +701,14 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	icsk = &tp->inet_conn;
 	info.cookie = bpf_get_socket_cookie(sk);
 	conn = conn_find(info.cookie);
-	info.untracked = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0) != NULL;
+	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
+	if (mark && (*mark & SIPKA_SK_PEER_CLOSED))
+		info.peer_closed_ns = (__u64)(*mark & ~SIPKA_SK_PEER_CLOSED) * 1000000000ULL;
+	else
+		info.untracked = mark != NULL;
+	info.close_wait = skc->skc_state == TCP_CLOSE_WAIT;
 	info.rule_port = conn ? conn->port : rule_port_of(skc);
-	if (!conn && !info.untracked && !rule_lookup(info.rule_port))
+	if (!conn && !info.untracked && !info.peer_closed_ns && !rule_lookup(info.rule_port))
 		return 0;
 	info.armed_ns = conn ? conn->born_ns : 0;
 	info.now_ns = bpf_ktime_get_ns();

@@ -151,3 +151,149 @@ int cgroup_of(const char *pid, char *path)
 		      file);
 	return found;
 }
+
+struct cgroup_name {
+	__u64 id;
+	char *path; /* NULL: gone */
+};
+
+/* The id of cgroup directory PATH: its file handle on cgroup v2, which is
+ * the cgroup id (kernfs), or 0. */
+static __u64 handle_id(const char *path)
+{
+	union {
+		struct file_handle h;
+		char room[sizeof(struct file_handle) + sizeof(__u64)];
+	} fh;
+	int mount_id;
+	__u64 id;
+
+	fh.h.handle_bytes = sizeof(id);
+	if (name_to_handle_at(AT_FDCWD, path, &fh.h, &mount_id, 0) || fh.h.handle_bytes != sizeof(id))
+		return 0;
+	memcpy(&id, fh.h.f_handle, sizeof(id));
+	return id;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct cgroup_name *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static struct cgroup_name *name_find(struct cgroup_names *n, __u64 id)
+{
+	struct cgroup_name key = { id, NULL };
+
+	return n->n ? bsearch(&key, n->v, n->n, sizeof(key), by_id) : NULL;
+}
+
+/* Appends ID at PATH (NULL: gone) to N, unsorted: 0, or -ENOMEM. */
+static int name_append(struct cgroup_names *n, __u64 id, const char *path)
+{
+	struct cgroup_name *more;
+	char *copy = path ? strdup(path) : NULL;
+
+	if (path && !copy)
+		return -ENOMEM;
+	if (n->n == n->cap) {
+		more = realloc(n->v, (n->cap ? 2 * n->cap : 64) * sizeof(*more));
+		if (!more) {
+			free(copy);
+			return -ENOMEM;
+		}
+		n->v = more;
+		n->cap = n->cap ? 2 * n->cap : 64;
+	}
+	n->v[n->n].id = id;
+	n->v[n->n++].path = copy;
+	return 0;
+}
+
+/* Drops the cgroups N knows to be there (the walk finds them again), keeping
+ * those known to be gone: an id is never used again. */
+static void names_forget_live(struct cgroup_names *n)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < n->n; i++) {
+		if (n->v[i].path)
+			free(n->v[i].path);
+		else
+			n->v[kept++] = n->v[i];
+	}
+	n->n = kept;
+}
+
+/* Whether N, not sorted yet, has ID. */
+static bool name_find_unsorted(const struct cgroup_names *n, __u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		if (n->v[i].id == id)
+			return true;
+	return false;
+}
+
+static struct cgroup_names *walking;
+
+static int add_dir(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	size_t m = strlen(walking->mnt);
+	__u64 id;
+
+	(void)st;
+	(void)ftw;
+	if (type != FTW_D)
+		return 0;
+	id = handle_id(path);
+	if (id && name_append(walking, id, path[m] ? path + m : "/"))
+		return 1; /* out of memory: what was found is kept */
+	return 0;
+}
+
+const char *cgroup_name(struct cgroup_names *n, __u64 id)
+{
+	struct cgroup_name *e;
+	char line[4096];
+	FILE *f;
+
+	if (!id)
+		return NULL;
+	e = name_find(n, id);
+	if (e)
+		return e->path;
+	if (!n->mnt[0]) { /* quietly: cgroup2_mount() would say it */
+		snprintf(n->mnt, sizeof(n->mnt), "-");
+		f = fopen("/proc/self/mountinfo", "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (!proc_mountinfo_cgroup2(line, n->mnt, sizeof(n->mnt)))
+				break;
+		if (f)
+			fclose(f);
+	}
+	if (strcmp(n->mnt, "-")) {
+		names_forget_live(n);
+		walking = n;
+		nftw(n->mnt, add_dir, 16, FTW_PHYS | FTW_MOUNT);
+		walking = NULL;
+	}
+	if (!name_find_unsorted(n, id))
+		(void)name_append(n, id, NULL); /* gone: not walked for again */
+	qsort(n->v, n->n, sizeof(*n->v), by_id);
+	e = name_find(n, id);
+	return e ? e->path : NULL;
+}
+
+void cgroup_names_free(struct cgroup_names *n)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		free(n->v[i].path);
+	free(n->v);
+	n->v = NULL;
+	n->n = n->cap = 0;
+}

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cgroup.h"
 #include "clock.h"
 #include "counters.h"
 #include "env.h"
@@ -41,17 +42,22 @@ const struct cmd_help cmd_events_help = {
 };
 
 static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+static struct cgroup_names cgroups = CGROUP_NAMES_INIT; /* the PBXes, by cgroup id */
 
 static int print_event(void *ctx, void *data, size_t size)
 {
-	char line[400];
+	char line[PATH_MAX + 400];
+	struct sipka_event e = { 0 };
+	const char *cgroup;
 
 	(void)ctx;
-	if (size < sizeof(struct sipka_event)) /* not an event: skipped */
+	if (size < SIPKA_EVENT_MIN_SIZE) /* not an event: skipped */
 		return 0;
+	memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
+	cgroup = cgroup_name(&cgroups, e.cgroup_id);
 	if (cli_opts.json)
-		print_json(event_json(data, size, boot_to_wall_ns));
-	else if (!event_line(data, size, boot_to_wall_ns, line, sizeof(line)))
+		print_json(event_json(data, size, boot_to_wall_ns, cgroup));
+	else if (!event_line(data, size, boot_to_wall_ns, cgroup, line, sizeof(line)))
 		printf("%s\n", line);
 	fflush(stdout);
 	return 0;
@@ -258,5 +264,6 @@ out:
 	if (dir >= 0)
 		close(dir);
 	state_close(&s);
+	cgroup_names_free(&cgroups);
 	return rc;
 }
