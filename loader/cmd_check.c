@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sipka check: what this host can do, and whether sipka is doing its job. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include "attachments.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "env.h"
 #include "existing.h"
@@ -28,6 +30,8 @@ const struct cmd_help cmd_check_help = {
 		"  attached     live attachments, and links whose cgroup is gone\n"
 		"  rules        each rule port against the sockets listening in the attached\n"
 		"               cgroups, and SIP-looking listeners without a rule\n"
+		"  phantoms     connections the peer closed that the PBX holds longer than\n"
+		"               " OPT_STR(SIPKA_CLOSE_WAIT_HELD_S) " s (CLOSE_WAIT), per PBX and rule port\n"
 		"  others       other sock_ops programs whose keepalive settings win\n"
 		"Exit status: 0 all ok, 5 warnings only, 1 any fail.\n",
 };
@@ -61,6 +65,54 @@ __attribute__((format(printf, 4, 5))) static void line(struct report *r, const c
 static bool sip_looking(__u32 port)
 {
 	return (port >= 5060 && port <= 5099) || port == 8088 || port == 8089;
+}
+
+/* The phantoms of LIST (N): per PBX and rule port, the connections its
+ * peers closed and it still holds, longer than SIPKA_CLOSE_WAIT_HELD_S. */
+static void check_phantoms(struct report *r, const struct sipka_conn_info *list, size_t n)
+{
+	struct cgroup_names names = CGROUP_NAMES_INIT;
+	char pbx[PATH_MAX + 32], longest[32];
+	__u64 held, most;
+	size_t k, j, count;
+	const char *path;
+	bool exact, seen, any = false;
+
+	for (k = 0; k < n; k++) {
+		if (!close_wait_phantom(&list[k]))
+			continue;
+		for (j = 0, seen = false; j < k; j++)
+			seen |= close_wait_phantom(&list[j]) &&
+				list[j].cgroup_id == list[k].cgroup_id &&
+				list[j].rule_port == list[k].rule_port;
+		if (seen) /* said with the first of its PBX and port */
+			continue;
+		for (j = k, count = 0, most = 0; j < n; j++) {
+			if (!close_wait_phantom(&list[j]) || list[j].cgroup_id != list[k].cgroup_id ||
+			    list[j].rule_port != list[k].rule_port)
+				continue;
+			count++;
+			held = close_wait_held_ns(&list[j], &exact);
+			most = held > most ? held : most;
+		}
+		path = cgroup_name(&names, list[k].cgroup_id);
+		if (path)
+			pbx_label(path, pbx, sizeof(pbx));
+		else
+			snprintf(pbx, sizeof(pbx), "cgroup %llu (gone)",
+				 (unsigned long long)list[k].cgroup_id);
+		duration_short(most, longest, sizeof(longest));
+		line(r, "phantoms", WARN,
+		     "%s holds %zu connection%s on port %u that the peer closed, for more than %d s (the longest %s): the PBX never closed its end (CLOSE_WAIT), and keepalive cannot see them. List them: sipka connections --close-wait --port %u; then fix or restart the PBX",
+		     pbx, count, count == 1 ? "" : "s", list[k].rule_port, SIPKA_CLOSE_WAIT_HELD_S,
+		     longest, list[k].rule_port);
+		any = true;
+	}
+	if (!any)
+		line(r, "phantoms", OK,
+		     "no connection the peer closed is held longer than %d s by the PBX (CLOSE_WAIT)",
+		     SIPKA_CLOSE_WAIT_HELD_S);
+	cgroup_names_free(&names);
 }
 
 static void check_rules(struct report *r, const struct state *s, const struct attachments *as)
@@ -110,6 +162,7 @@ static void check_rules(struct report *r, const struct state *s, const struct at
 	if (skipped)
 		line(r, "rules", WARN,
 		     "%u network namespaces not entered: this needs CAP_SYS_ADMIN", skipped);
+	check_phantoms(r, list, n);
 	free(list);
 }
 

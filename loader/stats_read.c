@@ -7,6 +7,7 @@
 #include "attachments.h"
 #include "counters.h"
 #include "env.h"
+#include "existing.h"
 #include "log.h"
 #include "rules.h"
 #include "stats_read.h"
@@ -47,6 +48,31 @@ void stats_read_health(const struct pindir *pd, const struct state *s, struct he
 	snprintf(h->version, sizeof(h->version), "%s", s->meta.version);
 }
 
+/* The phantoms of each row of M (CLOSE_WAIT connections held longer than
+ * SIPKA_CLOSE_WAIT_HELD_S), from one walk of the sockets of the attached
+ * cgroups' network namespaces (bench/RESULTS.md says what it costs); a walk
+ * that fails leaves the gauge out (said why), never says 0. */
+static void phantoms_read(const struct pindir *pd, const struct state *s, struct metrics *m)
+{
+	struct attachments as = { 0 };
+	struct sipka_conn_info *list = NULL;
+	unsigned int skipped;
+	size_t n = 0, k;
+	int i;
+
+	if (attachments_list(pd, &as) || connections_list(s, &as, &list, &n, &skipped)) {
+		attachments_free(&as);
+		return;
+	}
+	for (k = 0; k < n; k++)
+		for (i = 0; i < m->n && close_wait_phantom(&list[k]); i++)
+			if (m->rows[i].port == list[k].rule_port)
+				m->rows[i].phantoms++;
+	m->h.phantoms = true;
+	free(list);
+	attachments_free(&as);
+}
+
 int metrics_read(const char *pin_dir, struct metrics *m, bool *said)
 {
 	struct pindir pd = PINDIR_INIT(pin_dir);
@@ -67,6 +93,7 @@ int metrics_read(const char *pin_dir, struct metrics *m, bool *said)
 				m->n = 0;
 			}
 			stats_read_health(&pd, &s, &m->h);
+			phantoms_read(&pd, &s, m);
 		}
 	} else if (!ret && !*said) {
 		p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",

@@ -249,6 +249,29 @@ class Env(unittest.TestCase):
                 return False
         wait_until(removed, 5, "cgroup %s removed" % self.cg, interval=0.1)
 
+    def child_cgroup(self, name):
+        """A cgroup NAME under self.cg (a second PBX: "asterisk.service"), removed
+        with the test, before self.cg: its path."""
+        path = os.path.join(self.cg, name)
+        os.mkdir(path)
+
+        def removed():
+            try:
+                os.rmdir(path)
+                return True
+            except FileNotFoundError:      # the test removed it
+                return True
+            except OSError:
+                with open(os.path.join(path, "cgroup.procs")) as f:
+                    for pid in f.read().split():
+                        try:
+                            os.kill(int(pid), signal.SIGKILL)
+                        except ProcessLookupError:
+                            pass
+                return False
+        defer(lambda: wait_until(removed, 5, "cgroup %s removed" % path, interval=0.1), "cgroup " + name)
+        return path
+
     def sipka(self, *args, check=True, json_out=False, pin_dir=None):
         cmd = [SIPKA, "--pin-dir", pin_dir or self.pin_dir] + (["-j"] if json_out else []) + list(args)
         p = run(*cmd, check=check)
