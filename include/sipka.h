@@ -228,8 +228,8 @@ struct sipka_event {
 #define SIPKA_SK_PEER_CLOSED (1u << 31)
 
 /* A connection in CLOSE_WAIT held longer than this is a phantom: its peer
- * closed it, and the PBX did not (sipka check, the metrics). */
-#define SIPKA_CLOSE_WAIT_HELD_S 60
+ * closed it, and the PBX did not (sipka check and stats --close-wait-after). */
+#define SIPKA_DEFAULT_CLOSE_WAIT_AFTER 60
 #define SIPKA_PIN_LINK_PREFIX "link-" /* + cgroup id */
 
 /* A port has a rule unless its entry is all zero where a rule cannot be: an

@@ -120,10 +120,10 @@ __u64 close_wait_held_ns(const struct sipka_conn_info *c, bool *exact)
 	return (__u64)c->idle_ms * 1000000ULL;
 }
 
-bool close_wait_phantom(const struct sipka_conn_info *c)
+bool close_wait_phantom(const struct sipka_conn_info *c, unsigned int after_s)
 {
 	bool exact;
 
 	return !c->listening && c->close_wait &&
-	       close_wait_held_ns(c, &exact) > SIPKA_CLOSE_WAIT_HELD_S * 1000000000ULL;
+	       close_wait_held_ns(c, &exact) > after_s * 1000000000ULL;
 }

@@ -24,8 +24,9 @@ int connections_list(const struct state *s, const struct attachments *as,
  * the second) when sipka saw the peer's FIN (*EXACT), else at least the idle
  * time, since the last packet from the peer came at or after its FIN. */
 __u64 close_wait_held_ns(const struct sipka_conn_info *c, bool *exact);
-/* Whether C is a phantom: in CLOSE_WAIT longer than SIPKA_CLOSE_WAIT_HELD_S. */
-bool close_wait_phantom(const struct sipka_conn_info *c);
+/* Whether C is a phantom: in CLOSE_WAIT longer than AFTER_S seconds
+ * (--close-wait-after). */
+bool close_wait_phantom(const struct sipka_conn_info *c, unsigned int after_s);
 
 /* For the JSON output of attach and config. */
 json_t *existing_json(const struct existing *x);

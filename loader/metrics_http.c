@@ -143,7 +143,8 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t addrlen, cha
 	return fd;
 }
 
-int metrics_serve(const char *pin_dir, const struct sockaddr_storage *addr, socklen_t addrlen)
+int metrics_serve(const char *pin_dir, unsigned int close_wait_after,
+		  const struct sockaddr_storage *addr, socklen_t addrlen)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	struct MHD_Daemon *d = NULL;
@@ -156,6 +157,7 @@ int metrics_serve(const char *pin_dir, const struct sockaddr_storage *addr, sock
 		return -ENOMEM;
 	}
 	srv->pin_dir = pin_dir;
+	srv->m.close_wait_after = close_wait_after;
 	pthread_mutex_init(&srv->lock, NULL);
 	/* Without the privileges no scrape could ever read the maps: say so now. */
 	err = env_check(pin_dir);

@@ -48,8 +48,8 @@ static const struct {
 	const char *metric, *help;
 } g_sockets[] = {
 	{ "sipka_connections_close_wait_phantoms",
-	  "Connections on the rule port that the peer closed and the PBX has held for more than " TEXT(
-		  SIPKA_CLOSE_WAIT_HELD_S) " s (CLOSE_WAIT): keepalive cannot see them." },
+	  "Connections on the rule port that the peer closed and the PBX has held (CLOSE_WAIT) for more than the threshold of sipka stats --close-wait-after (" TEXT(
+		  SIPKA_DEFAULT_CLOSE_WAIT_AFTER) " s by default): keepalive cannot see them." },
 };
 
 static void print_sockets(FILE *f, const struct stats_row *rows, int n)

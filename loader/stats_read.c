@@ -49,7 +49,7 @@ void stats_read_health(const struct pindir *pd, const struct state *s, struct he
 }
 
 /* The phantoms of each row of M (CLOSE_WAIT connections held longer than
- * SIPKA_CLOSE_WAIT_HELD_S), from one walk of the sockets of the attached
+ * M->close_wait_after), from one walk of the sockets of the attached
  * cgroups' network namespaces (bench/RESULTS.md says what it costs); a walk
  * that fails leaves the gauge out (said why), never says 0. */
 static void phantoms_read(const struct pindir *pd, const struct state *s, struct metrics *m)
@@ -65,7 +65,7 @@ static void phantoms_read(const struct pindir *pd, const struct state *s, struct
 		return;
 	}
 	for (k = 0; k < n; k++)
-		for (i = 0; i < m->n && close_wait_phantom(&list[k]); i++)
+		for (i = 0; i < m->n && close_wait_phantom(&list[k], m->close_wait_after); i++)
 			if (m->rows[i].port == list[k].rule_port)
 				m->rows[i].phantoms++;
 	m->h.phantoms = true;

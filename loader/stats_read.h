@@ -25,6 +25,7 @@ void stats_read_health(const struct pindir *pd, const struct state *s, struct he
 
 /* What the metrics say at one moment. */
 struct metrics {
+	unsigned int close_wait_after; /* s: the caller's (--close-wait-after) */
 	struct stats_row rows[STATS_MAX_ROWS];
 	int n;
 	struct health h; /* h.up: sipka is loaded */
