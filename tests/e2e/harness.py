@@ -397,6 +397,19 @@ class Env(unittest.TestCase):
         pbx("accept", lid)
         return pbx, phone
 
+    def phantoms(self, cg, port_, n):
+        """A PBX in CG that never closes a connection, even after the peer's FIN,
+        and N phones that connected to it on 127.0.0.1:PORT_ and closed: N
+        connections in CLOSE_WAIT, the phantoms. Returns the PBX."""
+        pbx, phone = Peer(cgroup=cg, netns=self.ns), self.outsider()
+        pbx("hold", pbx("listen", "127.0.0.1", port_)["id"])
+        ids = [phone("connect", "127.0.0.1", port_)["id"] for _ in range(n)]
+        wait_until(lambda: pbx("held")["n"] == n, 10, "the PBX accepted %d" % n)
+        for i in ids:
+            phone("close", i)
+        self.phantom_peers = (pbx, phone)
+        return pbx
+
     def outsider(self, ns=None):
         return Peer(netns=ns or self.ns)
 
