@@ -149,8 +149,8 @@ struct sipka_conn_info {
 	__u8 keepalive;	 /* SO_KEEPALIVE is on */
 	__u8 probes_out; /* keepalive probes sent unanswered */
 	__u8 retransmits;
-	__u8 untracked; /* armed, its close not counted */
-	__u8 listening; /* a listening socket (sipka check), not a connection */
+	__u8 untracked;	 /* armed, its close not counted */
+	__u8 listening;	 /* a listening socket (sipka check), not a connection */
 	__u8 close_wait; /* TCP_CLOSE_WAIT: the peer closed, the PBX still holds it */
 	__u8 pad[5];
 	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
@@ -230,7 +230,7 @@ struct sipka_event {
 /* A connection in CLOSE_WAIT held longer than this is a phantom: its peer
  * closed it, and the PBX did not (sipka check and stats --close-wait-after). */
 #define SIPKA_DEFAULT_CLOSE_WAIT_AFTER 60
-#define SIPKA_PIN_LINK_PREFIX "link-" /* + cgroup id */
+#define SIPKA_PIN_LINK_PREFIX	       "link-" /* + cgroup id */
 
 /* A port has a rule unless its entry is all zero where a rule cannot be: an
  * array has every port, so zeros (time, intvl, probes) mean "no rule". A

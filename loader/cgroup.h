@@ -29,11 +29,16 @@ int cgroup_path(__u64 id, char *buf);
  * miss walks again once per id, so a cgroup made since is found and one
  * that is gone costs one walk. */
 struct cgroup_names {
-	struct cgroup_name *v; /* sorted by id; path NULL: gone */
+	struct cgroup_name *v; /* sorted by id */
 	size_t n, cap;
+	char *pool; /* the paths, NUL-terminated, one after another */
+	size_t used, size;
 	char mnt[PATH_MAX]; /* "" until the first walk; "-": no cgroup v2 */
 };
-#define CGROUP_NAMES_INIT { NULL, 0, 0, "" }
+#define CGROUP_NAMES_INIT                  \
+	{                                  \
+		NULL, 0, 0, NULL, 0, 0, "" \
+	}
 
 /* The path of cgroup ID ("/system.slice/x.service", "/" for the root) in
  * N, or NULL when it is gone (or ID is 0, or cgroup v2 is not mounted).

@@ -102,7 +102,8 @@ static void check_phantoms(struct report *r, const struct sipka_conn_info *list,
 		if (seen) /* said with the first of its PBX and port */
 			continue;
 		for (j = k, count = 0, most = 0; j < n; j++) {
-			if (!close_wait_phantom(&list[j], after) || list[j].cgroup_id != list[k].cgroup_id ||
+			if (!close_wait_phantom(&list[j], after) ||
+			    list[j].cgroup_id != list[k].cgroup_id ||
 			    list[j].rule_port != list[k].rule_port)
 				continue;
 			count++;

@@ -118,18 +118,18 @@ static json_t *info_json(const struct sipka_conn_info *c, const char *name, cons
 				 "cgroup_id", (json_int_t)c->cgroup_id, "cgroup",
 				 p->cgroup ? json_string(p->cgroup) : json_null(), "pbx", p->label);
 	}
-	j = json_pack(
-		"{s:s, s:i, s:s, s:i, s:i, s:s, s:b, s:b, s:o, s:{s:b, s:i, s:i, s:i, s:i}, "
-		"s:i, s:i, s:i, s:i, s:I}",
-		"remote_addr", remote, "remote_port", c->remote_port, "local_addr", local,
-		"local_port", c->local_port, "rule_port", c->rule_port, "name", name, "armed",
-		c->armed_ns || c->untracked, "tracked", c->armed_ns != 0, "armed_s_ago",
-		c->armed_ns ? json_integer((c->now_ns - c->armed_ns) / 1000000000ULL) : json_null(),
-		"keepalive", "on", c->keepalive, "time", c->keepalive_time_s, "intvl",
-		c->keepalive_intvl_s, "probes", c->keepalive_probes, "user_timeout_ms",
-		c->user_timeout_ms, "idle_ms", c->idle_ms, "probes_out", c->probes_out,
-		"retransmits", c->retransmits, "rtt_us", c->srtt_us, "cgroup_id",
-		(json_int_t)c->cgroup_id);
+	j = json_pack("{s:s, s:i, s:s, s:i, s:i, s:s, s:b, s:b, s:o, s:{s:b, s:i, s:i, s:i, s:i}, "
+		      "s:i, s:i, s:i, s:i, s:I}",
+		      "remote_addr", remote, "remote_port", c->remote_port, "local_addr", local,
+		      "local_port", c->local_port, "rule_port", c->rule_port, "name", name, "armed",
+		      c->armed_ns || c->untracked, "tracked", c->armed_ns != 0, "armed_s_ago",
+		      c->armed_ns ? json_integer((c->now_ns - c->armed_ns) / 1000000000ULL) :
+				    json_null(),
+		      "keepalive", "on", c->keepalive, "time", c->keepalive_time_s, "intvl",
+		      c->keepalive_intvl_s, "probes", c->keepalive_probes, "user_timeout_ms",
+		      c->user_timeout_ms, "idle_ms", c->idle_ms, "probes_out", c->probes_out,
+		      "retransmits", c->retransmits, "rtt_us", c->srtt_us, "cgroup_id",
+		      (json_int_t)c->cgroup_id);
 	if (j) {
 		json_object_set_new(j, "state", json_string("established"));
 		json_object_set_new(j, "cgroup", p->cgroup ? json_string(p->cgroup) : json_null());

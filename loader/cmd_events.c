@@ -41,7 +41,7 @@ const struct cmd_help cmd_events_help = {
 	.opts = events_opts,
 };
 
-static __s64 boot_to_wall_ns; /* CLOCK_REALTIME - CLOCK_BOOTTIME */
+static __s64 boot_to_wall_ns;				/* CLOCK_REALTIME - CLOCK_BOOTTIME */
 static struct cgroup_names cgroups = CGROUP_NAMES_INIT; /* the PBXes, by cgroup id */
 
 static int print_event(void *ctx, void *data, size_t size)

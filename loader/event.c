@@ -13,7 +13,7 @@ struct event_text {
 	struct sipka_event e;
 	char when[48], name[SIPKA_NAME_LEN];
 	char pbx[PATH_MAX + 32]; /* "" when the event does not say (an older program's) */
-	__u64 ms; /* lifetime */
+	__u64 ms;		 /* lifetime */
 };
 
 static int event_text(const void *data, size_t size, __s64 boot_to_wall_ns, const char *cgroup,
@@ -50,7 +50,8 @@ int event_line(const void *data, size_t size, __s64 boot_to_wall_ns, const char 
 	duration_format(e->lifetime_ns, lived, sizeof(lived));
 	snprintf(buf, len,
 		 "%s %-10s peer %s  local %s (%s)%s%s  lived %s  probes %u  retransmits %u", t.when,
-		 reason_name(e->reason), endpoint_format(e->family, e->remote_addr, e->remote_port, peer),
+		 reason_name(e->reason),
+		 endpoint_format(e->family, e->remote_addr, e->remote_port, peer),
 		 endpoint_format(e->family, e->local_addr, e->local_port, end), rule_name(t.name),
 		 t.pbx[0] ? "  pbx " : "", t.pbx, lived, e->probes, e->retransmits);
 	return 0;

@@ -10,7 +10,7 @@
 
 /* A number of sipka.h in a help text. */
 #define TEXT_(x) #x
-#define TEXT(x)  TEXT_(x)
+#define TEXT(x)	 TEXT_(x)
 
 /* A label value: a name written by hand with bpftool may hold anything. */
 static void print_label(FILE *f, const char *s)
