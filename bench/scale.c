@@ -122,6 +122,12 @@ static void counts(const char *sipka, const char *pin_dir, int procs, long *arme
 
 /* The memlock fdinfo shows for a BPF object's FD (the kernel's estimate of
  * its memory, as bpftool shows it). */
+static double cpu_ms(const struct rusage *r)
+{
+	return (r->ru_utime.tv_sec + r->ru_stime.tv_sec) * 1e3 +
+	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) / 1e3;
+}
+
 /* The median wall and CPU (user + system of the child) milliseconds of
  * 'SIPKA --pin-dir PIN_DIR ARGS', output thrown away. */
 static void reading_ms(const char *sipka, const char *pin_dir, const char *args, double *wall,
@@ -140,10 +146,7 @@ static void reading_ms(const char *sipka, const char *pin_dir, const char *args,
 			die(args);
 		w[i] = (now() - t0) * 1e3;
 		getrusage(RUSAGE_CHILDREN, &after);
-		c[i] = (after.ru_utime.tv_sec - before.ru_utime.tv_sec +
-			after.ru_stime.tv_sec - before.ru_stime.tv_sec) * 1e3 +
-		       (after.ru_utime.tv_usec - before.ru_utime.tv_usec +
-			after.ru_stime.tv_usec - before.ru_stime.tv_usec) / 1e3;
+		c[i] = cpu_ms(&after) - cpu_ms(&before);
 	}
 	*wall = quantile(w, 7, 0.5);
 	*cpu = quantile(c, 7, 0.5);
