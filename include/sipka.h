@@ -40,7 +40,7 @@
 
 #define SIPKA_NAME_LEN 16 /* transport name, NUL included */
 
-#define SIPKA_EVENTS_SIZE (256 * 1024) /* ring buffer bytes: ~2900 events */
+#define SIPKA_EVENTS_SIZE (256 * 1024) /* ring buffer bytes: ~2700 events of 96 B */
 
 /* sipka_rule.flags */
 #define SIPKA_RULE_RESET_EVENTS (1u << 0) /* an event for resets too */
