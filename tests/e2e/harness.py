@@ -168,6 +168,25 @@ def cgroup2_mount():
     raise unittest.SkipTest("cgroup v2 is not mounted")
 
 
+def remove_cgroup(path):
+    """Removes cgroup PATH (gone already is fine), killing what is left in it."""
+    def removed():      # processes may take a moment to leave
+        try:
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            return False
+    wait_until(removed, 5, "cgroup %s removed" % path, interval=0.1)
+
+
 def spawn(cmd, cgroup=None, netns=None, **popen):
     """CMD in CGROUP (joined first) and network namespace NETNS, stopped with
     the test: SIGTERM, then SIGKILL."""
@@ -235,41 +254,14 @@ class Env(unittest.TestCase):
         undo_all()
 
     def _rm_cgroup(self):
-        def removed():      # processes may take a moment to leave
-            try:
-                os.rmdir(self.cg)
-                return True
-            except OSError:
-                with open(os.path.join(self.cg, "cgroup.procs")) as f:
-                    for pid in f.read().split():
-                        try:
-                            os.kill(int(pid), signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
-                return False
-        wait_until(removed, 5, "cgroup %s removed" % self.cg, interval=0.1)
+        remove_cgroup(self.cg)
 
     def child_cgroup(self, name):
         """A cgroup NAME under self.cg (a second PBX: "asterisk.service"), removed
         with the test, before self.cg: its path."""
         path = os.path.join(self.cg, name)
         os.mkdir(path)
-
-        def removed():
-            try:
-                os.rmdir(path)
-                return True
-            except FileNotFoundError:      # the test removed it
-                return True
-            except OSError:
-                with open(os.path.join(path, "cgroup.procs")) as f:
-                    for pid in f.read().split():
-                        try:
-                            os.kill(int(pid), signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
-                return False
-        defer(lambda: wait_until(removed, 5, "cgroup %s removed" % path, interval=0.1), "cgroup " + name)
+        defer(lambda: remove_cgroup(path), "cgroup " + name)
         return path
 
     def sipka(self, *args, check=True, json_out=False, pin_dir=None):
