@@ -99,11 +99,15 @@ class Connections(Env):
                                   "kamailio.service"),
                                  (p5062, os.stat(ast).st_ino, "/" + os.path.relpath(ast, cgroup2_mount()),
                                   "asterisk.service")]))
-        table = self.sipka("connections").stdout.splitlines()
+        wide = dict(os.environ, COLUMNS="200")
+        table = run(SIPKA, "--pin-dir", self.pin_dir, "connections", env=wide).stdout.splitlines()
         self.assertEqual(table[0].split()[-1], "PBX", "two cgroups: the PBX column")
-        for line in table[1:]:
-            self.assertTrue(line.endswith("kamailio.service") if ":%d " % p5060 in line
-                            else line.endswith("asterisk.service"), line)
+        self.assertEqual(sorted((line.split()[1], line.split()[-1]) for line in table[1:]),
+                         [("127.0.0.1:%d" % p5060, "kamailio.service"), ("127.0.0.1:%d" % p5062, "asterisk.service")])
+        # In 100 columns the PBX gives way first, elided in the middle.
+        narrow = self.sipka("connections").stdout.splitlines()
+        self.assertLessEqual(max(map(len, narrow)), 100, narrow)
+        self.assertTrue(all(line.split()[-1][-3:] == "ice" for line in narrow[1:]), narrow)
         # One PBX: no column (sipka status names it).
         head = self.sipka("connections", "--port", p5060).stdout.splitlines()[0]
         self.assertEqual(head.split()[-1], "RTT")
