@@ -249,7 +249,7 @@ int cmd_stats(int argc, char **argv)
 	unsigned long long secs = 0, close_wait_after = SIPKA_DEFAULT_CLOSE_WAIT_AFTER;
 	struct sockaddr_storage listen_addr = { 0 };
 	socklen_t listen_len = 0;
-	bool prometheus = false;
+	bool prometheus = false, after_given = false;
 	char why[256];
 	int c, n = 0, rc;
 
@@ -268,6 +268,7 @@ int cmd_stats(int argc, char **argv)
 				p_err("--close-wait-after: %s; give seconds from 1 to 86400", why);
 				return EXIT_USAGE;
 			}
+			after_given = true;
 			break;
 		case OPT_LISTEN:
 			if (parse_listen(optarg, &listen_addr, &listen_len, why, sizeof(why))) {
@@ -280,6 +281,10 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (output && !prometheus) {
 		p_err("--output writes the Prometheus text; add --prometheus");
+		return EXIT_USAGE;
+	}
+	if (after_given && !prometheus && !listen_len) {
+		p_err("--close-wait-after sets the threshold of a metric; add --prometheus or --listen ADDR:PORT");
 		return EXIT_USAGE;
 	}
 	if (listen_len && (output || secs)) {

@@ -195,6 +195,9 @@ class Phantoms(Env):
         with urllib.request.urlopen("http://%s/metrics" % hostport, timeout=30) as r:
             self.assertEqual(metrics(r.read().decode())[key], 3)
         self.assertEqual(srv.stop(), 0)
+        p = self.sipka("stats", "--close-wait-after", "1", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("add --prometheus or --listen", p.stderr)
 
 
 class WatchFile(Env):
