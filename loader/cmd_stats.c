@@ -221,6 +221,8 @@ static int stats_prometheus(const char *output, unsigned int secs, unsigned int 
 		return EXIT_FAIL;
 	}
 	m->close_wait_after = close_wait_after;
+	m->walk_every = 0; /* each round: at least a second apart */
+	m->nphantoms = -1;
 	if (secs)
 		stop_on_signals();
 	for (round = 0; !round || (secs && !stopped()); round++) {
