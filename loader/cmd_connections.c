@@ -150,13 +150,13 @@ enum col {
 	ARMED,
 	KEEPALIVE,
 	BOUND,
+	HELD, /* --close-wait only */
 	IDLE,
 	DEAD_IN,
 	PRB,
 	RTX,
 	RTT,
-	HELD,
-	PBX,
+	PBX, /* connections of more than one cgroup */
 	NCOLS
 };
 
@@ -269,10 +269,13 @@ static void row_print(row_cells cell, const size_t *width, const col_set on)
 	for (k = 0; k < NCOLS; k++)
 		if (on[k])
 			last = k;
-	for (k = 0; k < NCOLS; k++)
+	for (k = 0; k < NCOLS; k++) /* the last column left-aligned: no trailing blanks */
 		if (on[k])
 			printf(k < last ? "%*s " : "%*s\n",
-			       cols[k].right ? (int)width[k] : -(int)width[k], cell[k]);
+			       cols[k].right ? (int)width[k] :
+			       k < last	     ? -(int)width[k] :
+					       0,
+			       cell[k]);
 }
 
 /* The connections the command line asks for. */
