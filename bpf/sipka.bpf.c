@@ -22,9 +22,12 @@
  *    armed and active, and the socket asks for state callbacks. No lock and
  *    no allocation; a socket whose cgroup and an ancestor both carry this
  *    sipka is armed and counted once (the second run finds its slot).
- * 3. It leaves ESTABLISHED. For FIN_WAIT1 or CLOSE_WAIT (a close one side
- *    began) it is counted closed and asks for no more callbacks. Straight
- *    into TCP_CLOSE, it was reset or its peer is dead (keepalive probes or
+ * 3. It leaves ESTABLISHED. For FIN_WAIT1 (the PBX began the close) it is
+ *    counted closed and asks for no more callbacks. For CLOSE_WAIT (the
+ *    peer closed it) its slot keeps when, until the PBX closes its end too
+ *    (TCP_CLOSE), when it is counted closed: a PBX that never does holds a
+ *    phantom, which 'sipka connections --close-wait' lists. Straight into
+ *    TCP_CLOSE, it was reset or its peer is dead (keepalive probes or
  *    retransmissions unanswered): counted as such, and an event goes to the
  *    ring buffer. Freeing its slot is what claims the close.
  * Rarely, a connection is armed untracked (its window of slots is full, or
@@ -151,6 +154,7 @@ static __always_inline int conn_claim(__u64 cookie, __u64 born_ns, __u32 port)
 		if (e && !e->cookie && !__sync_val_compare_and_swap(&e->cookie, 0, cookie)) {
 			e->born_ns = born_ns;
 			e->port = port;
+			e->peer_closed_s = 0;
 			return 0;
 		}
 	}
@@ -161,14 +165,7 @@ static __always_inline int conn_claim(__u64 cookie, __u64 born_ns, __u32 port)
  * marked untracked): its run on a descendant cgroup, or an earlier attach. */
 static __always_inline bool armed_before(__u64 cookie, void *sk)
 {
-	__u32 *mark;
-
-	if (conn_find(cookie))
-		return true;
-	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
-	/* A peer-closed stamp is a connection that ended: one that connects
-	 * again is armed afresh. */
-	return mark && !(*mark & SIPKA_SK_PEER_CLOSED);
+	return conn_find(cookie) || bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
 }
 
 /* The counters of PORT; NULL if it has no slot of sipka_stats yet. */
@@ -270,7 +267,6 @@ static __always_inline enum arm_result arm(void *sock, void *sk, __u64 cookie, _
 {
 	struct sipka_counters *c;
 	struct sipka_rule r;
-	__u32 *mark;
 	int failed;
 
 	c = counters_claim(port);
@@ -298,10 +294,8 @@ static __always_inline enum arm_result arm(void *sock, void *sk, __u64 cookie, _
 		return failed ? ARM_DONE_PARTLY : ARM_DONE_TRACKED;
 	}
 	count_add(&c->untracked, 1);
-	mark = bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE);
-	if (mark) /* it may hold a peer-closed stamp of an earlier connection */
-		*mark = port;
-	else /* no memory for the mark: a retune would count it armed again */
+	/* No memory for the mark: a retune would count it armed again. */
+	if (!bpf_sk_storage_get(&sipka_untracked, sk, &port, BPF_SK_STORAGE_GET_F_CREATE))
 		count_add(&c->errors, 1);
 	return ARM_DONE_UNTRACKED;
 }
@@ -372,30 +366,20 @@ static void emit_event(struct bpf_sock_ops *skops, struct tcp_sock *tp, const st
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* The peer of armed connection SK closed it (CLOSE_WAIT): when, in its
- * socket storage, for 'sipka connections --close-wait' (a PBX that never
- * closes its end holds a phantom). TRACKED: its slot was found; else only a
- * connection marked untracked is stamped. Socket storage is freed with the
- * socket: nothing to undo when the PBX closes. */
-static __always_inline void stamp_peer_closed(struct bpf_sock *sk, bool tracked)
-{
-	__u32 zero = 0, *mark;
-
-	if (!sk)
-		return;
-	mark = bpf_sk_storage_get(&sipka_untracked, sk, &zero,
-				  tracked ? BPF_SK_STORAGE_GET_F_CREATE : 0);
-	if (mark) /* seconds: 2^31 of them is 68 years of uptime */
-		*mark = SIPKA_SK_PEER_CLOSED | (__u32)(bpf_ktime_get_coarse_ns() / 1000000000ULL);
-}
-
-/* ORDERLY: the connection left ESTABLISHED for FIN_WAIT1 or CLOSE_WAIT
- * (PEER_CLOSED), a close one side began: it is counted closed now, and the
- * socket asks for no more state callbacks (what follows a FIN is no dead
- * peer of a SIP connection in use); a CLOSE_WAIT is stamped. Otherwise it
- * entered TCP_CLOSE from ESTABLISHED: reset, keepalive or retransmission
- * death, classified here. */
-static void on_close(struct bpf_sock_ops *skops, bool orderly, bool peer_closed)
+/*
+ * An armed connection left a state for STATE (a BPF_TCP_* value):
+ * - CLOSE_WAIT: the peer closed it. It is still open until the PBX closes
+ *   its end too: its slot stays, with when the peer closed it (for 'sipka
+ *   connections --close-wait': a PBX that never closes its end holds a
+ *   phantom), and the state callbacks stay on for that close.
+ * - FIN_WAIT1: the PBX began the close: counted closed now, and the socket
+ *   asks for no more state callbacks (what follows a FIN is no dead peer of
+ *   a SIP connection in use).
+ * - TCP_CLOSE: after the peer's FIN, an ordinary close whatever ended it.
+ *   Straight from ESTABLISHED: reset, keepalive or retransmission death,
+ *   classified here.
+ */
+static void on_close(struct bpf_sock_ops *skops, __u32 state)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct bpf_sock *sk = skops->sk;
@@ -405,28 +389,30 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly, bool peer_closed)
 	struct tcp_sock *tp;
 
 	s = conn_find(cookie);
-	if (!s) {
-		if (peer_closed) /* only one marked untracked is stamped */
-			stamp_peer_closed(sk, false);
+	if (!s)
+		return;
+	if (state == BPF_TCP_CLOSE_WAIT) { /* seconds + 1: 0 is "open" */
+		s->peer_closed_s = bpf_ktime_get_coarse_ns() / 1000000000ULL + 1;
 		return;
 	}
 	conn = *s;
 	/* Freeing the slot claims the close: a second run of this sipka (an
 	 * ancestor cgroup's attachment) finds nothing. A closed socket can
 	 * connect again: it must be armed afresh. */
+	s->peer_closed_s = 0;
 	s->cookie = 0;
 	c = counters_find(conn.port);
 	if (!c)
 		return;
 	count_add(&c->closed, 1);
 	count_add(&c->active, -1);
-	if (orderly) {
-		if (peer_closed)
-			stamp_peer_closed(sk, true);
+	if (state == BPF_TCP_FIN_WAIT1) {
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
 		return;
 	}
+	if (conn.peer_closed_s)
+		return;
 	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 	if (!tp)
 		return;
@@ -479,12 +465,9 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 		on_established(skops, bpf_ntohl(skops->remote_port));
 		break;
 	case BPF_SOCK_OPS_STATE_CB: /* args[1]: the new state */
-		if (skops->args[1] == BPF_TCP_CLOSE)
-			on_close(skops, false, false);
-		else if (skops->args[1] == BPF_TCP_FIN_WAIT1)
-			on_close(skops, true, false);
-		else if (skops->args[1] == BPF_TCP_CLOSE_WAIT)
-			on_close(skops, true, true);
+		if (skops->args[1] == BPF_TCP_CLOSE || skops->args[1] == BPF_TCP_FIN_WAIT1 ||
+		    skops->args[1] == BPF_TCP_CLOSE_WAIT)
+			on_close(skops, skops->args[1]);
 		break;
 	}
 	return 1;
@@ -679,7 +662,7 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	bool listening;
 	struct sock *sk;
 	struct net *net;
-	__u32 last, ka, *mark;
+	__u32 last, ka;
 
 	if (!skc)
 		return 0;
@@ -701,14 +684,12 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	icsk = &tp->inet_conn;
 	info.cookie = bpf_get_socket_cookie(sk);
 	conn = conn_find(info.cookie);
-	mark = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0);
-	if (mark && (*mark & SIPKA_SK_PEER_CLOSED))
-		info.peer_closed_ns = (__u64)(*mark & ~SIPKA_SK_PEER_CLOSED) * 1000000000ULL;
-	else
-		info.untracked = mark != NULL;
+	info.untracked = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0) != NULL;
 	info.close_wait = skc->skc_state == TCP_CLOSE_WAIT;
+	if (conn && conn->peer_closed_s)
+		info.peer_closed_ns = (__u64)(conn->peer_closed_s - 1) * 1000000000ULL;
 	info.rule_port = conn ? conn->port : rule_port_of(skc);
-	if (!conn && !info.untracked && !info.peer_closed_ns && !rule_lookup(info.rule_port))
+	if (!conn && !info.untracked && !rule_lookup(info.rule_port))
 		return 0;
 	info.armed_ns = conn ? conn->born_ns : 0;
 	info.now_ns = bpf_ktime_get_ns();

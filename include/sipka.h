@@ -97,7 +97,10 @@ struct sipka_conn {
 	__u64 cookie;  /* the socket's cookie; 0: a free slot */
 	__u64 born_ns; /* CLOCK_MONOTONIC when armed (coarse: at most a tick early) */
 	__u32 port;    /* the rule port it was armed by */
-	__u32 pad;
+	/* CLOCK_MONOTONIC seconds + 1 when the peer closed it (CLOSE_WAIT); 0
+	 * while it is established. It was padding, always 0, in sipka 0.3.0:
+	 * zero means as before, so the layout stays 3. */
+	__u32 peer_closed_s;
 };
 
 #define SIPKA_CONN_WINDOW 16 /* slots a connection may sit in */
@@ -217,15 +220,6 @@ struct sipka_event {
 #define SIPKA_PIN_EVENTS      "events"
 #define SIPKA_PIN_META	      "meta"
 #define SIPKA_PIN_UNTRACKED   "untracked"
-
-/* The untracked map's value (socket storage, a __u32): the rule port of a
- * connection armed untracked; or, with SIPKA_SK_PEER_CLOSED, when the peer of
- * an armed connection closed it (its FIN: CLOSE_WAIT), in seconds of
- * CLOCK_MONOTONIC, for 'sipka connections --close-wait'. Zero in the flag
- * means as before: an older sipka of the same layout only asks whether a
- * socket has a value, and only of established ones, which a peer-closed
- * connection never is again (one that connects anew is armed afresh). */
-#define SIPKA_SK_PEER_CLOSED (1u << 31)
 
 /* A connection in CLOSE_WAIT held longer than this is a phantom: its peer
  * closed it, and the PBX did not (sipka check and stats --close-wait-after). */
