@@ -117,7 +117,7 @@ class Connections(Env):
         kam = self.child_cgroup("kamailio.service")
         self.sipka("attach", "--cgroup", kam)
         self.sipka("config", "set", p5060, "--name", "tcp")
-        self.phantoms(kam, p5060, 3)
+        pbx = self.phantoms(kam, p5060, 3)
         rows = self.sipka("connections", "--close-wait", json_out=True)
         self.assertEqual(len(rows), 3, rows)
         for r in rows:
@@ -136,6 +136,13 @@ class Connections(Env):
         self.assertEqual(table[0].split(), ["PEER", "LOCAL", "RULE", "NAME", "HELD", "IDLE", "PBX"])
         self.assertEqual(len(table), 4, table)
         self.assertRegex(table[1], r" [0-9.]+s +[0-9.]+s +kamailio\.service$")
+        # Still open: active until the PBX closes its end, then closed, and no death.
+        row = self.stats(p5060)
+        self.assertEqual((row["armed"], row["active"], row["closed"]), (3, 3, 0), row)
+        pbx.close()
+        row, _ = self.wait_stats(p5060, 10, active=0, closed=3)
+        self.assertEqual((row["dead_keepalive"], row["dead_retransmit"], row["reset"]), (0, 0, 0))
+        self.assertEqual(self.sipka("connections", "--close-wait", json_out=True), [])
 
     def test_close_wait_of_a_connection_sipka_did_not_see_close_is_at_least_its_idle_time(self):
         p5060 = port(5060)
