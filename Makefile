@@ -179,8 +179,8 @@ $(OUT)/layout4/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c incl
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/layout4 BIN=$@ \
 		SIPKA_DEFS="-DSIPKA_LAYOUT=4 -DSIPKA_TEST_APPENDED_FIELD" $@
 
-# The releases before (0.1.0: layout 1; 0.2.0: layout 2), for the migration
-# tests: built from git history when the clone has it; the tests say they are
+# The releases before (0.1.0: layout 1; 0.2.0: layout 2; 0.3.0), for the migration
+# and event tests: built from git history when the clone has it; the tests say they are
 # skipped otherwise.
 RELEASE_0.1.0 := 343071d
 RELEASE_0.2.0 := 21170ea
@@ -195,7 +195,7 @@ $(OUT)/v%/sipka:
 ## test            unit tests, then the tests on this kernel (root); ends "N passed, N failed"
 # Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
 test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout4/sipka $(OUT)/v0.1.0/sipka \
-      $(OUT)/v0.2.0/sipka
+      $(OUT)/v0.2.0/sipka $(OUT)/v0.3.0/sipka
 	$(Q)tests/run
 
 # The same tests with sipka and the unit tests built with ASan and UBSan (in $(SAN_OUT)):

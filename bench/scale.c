@@ -6,7 +6,10 @@
  * the memory sipka uses: the memlock of the program attached to CGROUP and
  * of each of its maps (fixed), and per armed connection what the maps grew
  * by plus the socket storage each armed socket carries (its sk_omem_alloc
- * against an unarmed one's, from ss -m).
+ * against an unarmed one's, from ss -m). Then what a reading of the
+ * phantoms gauge costs with the N connections (2N sockets) there: 'sipka
+ * stats --prometheus', which walks the sockets, against 'sipka -j stats',
+ * which reads the same maps without the walk (wall and CPU, median of 7).
  *
  * Usage: scale SIPKA PIN_DIR CGROUP N PROCS
  */
@@ -119,6 +122,36 @@ static void counts(const char *sipka, const char *pin_dir, int procs, long *arme
 
 /* The memlock fdinfo shows for a BPF object's FD (the kernel's estimate of
  * its memory, as bpftool shows it). */
+static double cpu_ms(const struct rusage *r)
+{
+	return (r->ru_utime.tv_sec + r->ru_stime.tv_sec) * 1e3 +
+	       (r->ru_utime.tv_usec + r->ru_stime.tv_usec) / 1e3;
+}
+
+/* The median wall and CPU (user + system of the child) milliseconds of
+ * 'SIPKA --pin-dir PIN_DIR ARGS', output thrown away. */
+static void reading_ms(const char *sipka, const char *pin_dir, const char *args, double *wall,
+		       double *cpu)
+{
+	struct rusage before, after;
+	double w[7], c[7], t0;
+	char cmd[8192];
+	int i;
+
+	snprintf(cmd, sizeof(cmd), "%s --pin-dir %s %s >/dev/null", sipka, pin_dir, args);
+	for (i = 0; i < 7; i++) {
+		getrusage(RUSAGE_CHILDREN, &before);
+		t0 = now();
+		if (system(cmd))
+			die(args);
+		w[i] = (now() - t0) * 1e3;
+		getrusage(RUSAGE_CHILDREN, &after);
+		c[i] = cpu_ms(&after) - cpu_ms(&before);
+	}
+	*wall = quantile(w, 7, 0.5);
+	*cpu = quantile(c, 7, 0.5);
+}
+
 static long memlock_of(int fd)
 {
 	char path[64], line[256];
@@ -258,6 +291,15 @@ int main(int argc, char **argv)
 	printf("per armed connection: maps grew %.1f bytes; socket storage (sk_omem_alloc, armed %.0f - unarmed %.0f) %+.0f bytes; in all %.0f bytes\n",
 	       grew, armed_omem, plain_omem, armed_omem - plain_omem,
 	       grew + armed_omem - plain_omem);
+	{
+		double pw, pc, jw, jc;
+
+		reading_ms(argv[1], argv[2], "stats --prometheus", &pw, &pc);
+		reading_ms(argv[1], argv[2], "-j stats", &jw, &jc);
+		printf("a reading of the phantoms gauge with %d sockets (stats --prometheus, median of 7): %.1f ms wall, %.1f ms CPU; without the walk (-j stats) %.1f ms wall, %.1f ms CPU: the walk %+.1f ms wall, %+.1f ms CPU, %.2f us CPU per socket\n",
+		       2 * per * procs, pw, pc, jw, jc, pw - jw, pc - jc,
+		       (pc - jc) * 1e3 / (2 * per * procs));
+	}
 	for (i = 0; i < 2 * procs; i++)
 		kill(pids[i], SIGKILL);
 	while (wait(NULL) > 0)

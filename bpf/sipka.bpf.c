@@ -22,9 +22,12 @@
  *    armed and active, and the socket asks for state callbacks. No lock and
  *    no allocation; a socket whose cgroup and an ancestor both carry this
  *    sipka is armed and counted once (the second run finds its slot).
- * 3. It leaves ESTABLISHED. For FIN_WAIT1 or CLOSE_WAIT (a close one side
- *    began) it is counted closed and asks for no more callbacks. Straight
- *    into TCP_CLOSE, it was reset or its peer is dead (keepalive probes or
+ * 3. It leaves ESTABLISHED. For FIN_WAIT1 (the PBX began the close) it is
+ *    counted closed and asks for no more callbacks. For CLOSE_WAIT (the
+ *    peer closed it) its slot keeps when, until the PBX closes its end too
+ *    (TCP_CLOSE), when it is counted closed: a PBX that never does holds a
+ *    phantom, which 'sipka connections --close-wait' lists. Straight into
+ *    TCP_CLOSE, it was reset or its peer is dead (keepalive probes or
  *    retransmissions unanswered): counted as such, and an event goes to the
  *    ring buffer. Freeing its slot is what claims the close.
  * Rarely, a connection is armed untracked (its window of slots is full, or
@@ -151,6 +154,7 @@ static __always_inline int conn_claim(__u64 cookie, __u64 born_ns, __u32 port)
 		if (e && !e->cookie && !__sync_val_compare_and_swap(&e->cookie, 0, cookie)) {
 			e->born_ns = born_ns;
 			e->port = port;
+			e->peer_closed_s = 0;
 			return 0;
 		}
 	}
@@ -335,6 +339,8 @@ static void emit_event(struct bpf_sock_ops *skops, struct tcp_sock *tp, const st
 	e->family = skops->family;
 	e->probes = tp->inet_conn.icsk_probes_out;
 	e->retransmits = tp->inet_conn.icsk_retransmits;
+	/* The PBX: read at a death only, never on a connection's way in. */
+	e->cgroup_id = tp->inet_conn.icsk_inet.sk.sk_cgrp_data.cgroup->kn->id;
 	/* Context fields are read one by one: the verifier allows no ctx pointer math. */
 	local = (__u32 *)e->local_addr;
 	remote = (__u32 *)e->remote_addr;
@@ -360,12 +366,20 @@ static void emit_event(struct bpf_sock_ops *skops, struct tcp_sock *tp, const st
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* ORDERLY: the connection left ESTABLISHED for FIN_WAIT1 or CLOSE_WAIT, a
- * close one side began: it is counted closed now, and the socket asks for
- * no more state callbacks (what follows a FIN is no dead peer of a SIP
- * connection in use). Otherwise it entered TCP_CLOSE from ESTABLISHED:
- * reset, keepalive or retransmission death, classified here. */
-static void on_close(struct bpf_sock_ops *skops, bool orderly)
+/*
+ * An armed connection left a state for STATE (a BPF_TCP_* value):
+ * - CLOSE_WAIT: the peer closed it. It is still open until the PBX closes
+ *   its end too: its slot stays, with when the peer closed it (for 'sipka
+ *   connections --close-wait': a PBX that never closes its end holds a
+ *   phantom), and the state callbacks stay on for that close.
+ * - FIN_WAIT1: the PBX began the close: counted closed now, and the socket
+ *   asks for no more state callbacks (what follows a FIN is no dead peer of
+ *   a SIP connection in use).
+ * - TCP_CLOSE: after the peer's FIN, an ordinary close whatever ended it.
+ *   Straight from ESTABLISHED: reset, keepalive or retransmission death,
+ *   classified here.
+ */
+static void on_close(struct bpf_sock_ops *skops, __u32 state)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct bpf_sock *sk = skops->sk;
@@ -377,21 +391,28 @@ static void on_close(struct bpf_sock_ops *skops, bool orderly)
 	s = conn_find(cookie);
 	if (!s)
 		return;
+	if (state == BPF_TCP_CLOSE_WAIT) { /* seconds + 1: 0 is "open" */
+		s->peer_closed_s = bpf_ktime_get_coarse_ns() / 1000000000ULL + 1;
+		return;
+	}
 	conn = *s;
 	/* Freeing the slot claims the close: a second run of this sipka (an
 	 * ancestor cgroup's attachment) finds nothing. A closed socket can
 	 * connect again: it must be armed afresh. */
+	s->peer_closed_s = 0;
 	s->cookie = 0;
 	c = counters_find(conn.port);
 	if (!c)
 		return;
 	count_add(&c->closed, 1);
 	count_add(&c->active, -1);
-	if (orderly) {
+	if (state == BPF_TCP_FIN_WAIT1) {
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
 		return;
 	}
+	if (conn.peer_closed_s)
+		return;
 	tp = sk ? bpf_skc_to_tcp_sock(sk) : NULL;
 	if (!tp)
 		return;
@@ -444,11 +465,9 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 		on_established(skops, bpf_ntohl(skops->remote_port));
 		break;
 	case BPF_SOCK_OPS_STATE_CB: /* args[1]: the new state */
-		if (skops->args[1] == BPF_TCP_CLOSE)
-			on_close(skops, false);
-		else if (skops->args[1] == BPF_TCP_FIN_WAIT1 ||
-			 skops->args[1] == BPF_TCP_CLOSE_WAIT)
-			on_close(skops, true);
+		if (skops->args[1] == BPF_TCP_CLOSE || skops->args[1] == BPF_TCP_FIN_WAIT1 ||
+		    skops->args[1] == BPF_TCP_CLOSE_WAIT)
+			on_close(skops, skops->args[1]);
 		break;
 	}
 	return 1;
@@ -627,9 +646,9 @@ static __always_inline __u32 jiffies_to_ms(__u64 j)
 
 /*
  * sipka connections and sipka check: a record (struct sipka_conn_info) per
- * listening socket of an attached cgroup, and per established connection of
- * one that sipka armed or whose rule port has a rule, with the keepalive in
- * force and the socket's live state.
+ * listening socket of an attached cgroup, and per established or CLOSE_WAIT
+ * connection of one that sipka armed or whose rule port has a rule, with the
+ * keepalive in force and the socket's live state.
  */
 SEC("iter/tcp")
 int sipka_list(struct bpf_iter__tcp *ctx)
@@ -648,7 +667,7 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	if (!skc)
 		return 0;
 	listening = remember_listener(skc);
-	if (!listening && skc->skc_state != TCP_ESTABLISHED)
+	if (!listening && skc->skc_state != TCP_ESTABLISHED && skc->skc_state != TCP_CLOSE_WAIT)
 		return 0;
 	tp = attached_tcp_sock(skc, &info.cgroup_id);
 	if (!tp)
@@ -666,6 +685,9 @@ int sipka_list(struct bpf_iter__tcp *ctx)
 	info.cookie = bpf_get_socket_cookie(sk);
 	conn = conn_find(info.cookie);
 	info.untracked = bpf_sk_storage_get(&sipka_untracked, sk, 0, 0) != NULL;
+	info.close_wait = skc->skc_state == TCP_CLOSE_WAIT;
+	if (conn && conn->peer_closed_s)
+		info.peer_closed_ns = (__u64)(conn->peer_closed_s - 1) * 1000000000ULL;
 	info.rule_port = conn ? conn->port : rule_port_of(skc);
 	if (!conn && !info.untracked && !rule_lookup(info.rule_port))
 		return 0;

@@ -40,7 +40,7 @@
 
 #define SIPKA_NAME_LEN 16 /* transport name, NUL included */
 
-#define SIPKA_EVENTS_SIZE (256 * 1024) /* ring buffer bytes: ~2900 events */
+#define SIPKA_EVENTS_SIZE (256 * 1024) /* ring buffer bytes: ~2700 events of 96 B */
 
 /* sipka_rule.flags */
 #define SIPKA_RULE_RESET_EVENTS (1u << 0) /* an event for resets too */
@@ -97,7 +97,10 @@ struct sipka_conn {
 	__u64 cookie;  /* the socket's cookie; 0: a free slot */
 	__u64 born_ns; /* CLOCK_MONOTONIC when armed (coarse: at most a tick early) */
 	__u32 port;    /* the rule port it was armed by */
-	__u32 pad;
+	/* CLOCK_MONOTONIC seconds + 1 when the peer closed it (CLOSE_WAIT); 0
+	 * while it is established. It was padding, always 0, in sipka 0.3.0:
+	 * zero means as before, so the layout stays 3. */
+	__u32 peer_closed_s;
 };
 
 #define SIPKA_CONN_WINDOW 16 /* slots a connection may sit in */
@@ -149,11 +152,14 @@ struct sipka_conn_info {
 	__u8 keepalive;	 /* SO_KEEPALIVE is on */
 	__u8 probes_out; /* keepalive probes sent unanswered */
 	__u8 retransmits;
-	__u8 untracked; /* armed, its close not counted */
-	__u8 listening; /* a listening socket (sipka check), not a connection */
-	__u8 pad[6];
+	__u8 untracked;	 /* armed, its close not counted */
+	__u8 listening;	 /* a listening socket (sipka check), not a connection */
+	__u8 close_wait; /* TCP_CLOSE_WAIT: the peer closed, the PBX still holds it */
+	__u8 pad[5];
 	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
+	__u64 peer_closed_ns; /* close_wait: CLOCK_MONOTONIC of the peer's FIN (to the
+			       * second), 0: unknown (not seen by this sipka) */
 };
 
 /* How an armed connection ended. */
@@ -175,7 +181,14 @@ enum sipka_existing {
 	SIPKA_EXISTING_TRACKED_PARTLY, /* tracked, but some options failed: counted in errors */
 };
 
-/* events ring buffer: one per dead peer (and reset, if the rule asks). */
+/*
+ * events ring buffer: one per dead peer (and reset, if the rule asks). Each
+ * record carries its size, so the event grows only by fields appended at its
+ * end: a reader takes any record of at least SIPKA_EVENT_MIN_SIZE bytes and
+ * reads the fields beyond the record's end as 0 (an older program's event),
+ * and an older reader reads the fields it knows and skips the rest. The ring
+ * buffer is kept across upgrades, so both happen while 'events --follow' runs.
+ */
 struct sipka_event {
 	__u64 time_ns;	   /* CLOCK_BOOTTIME at the close */
 	__u64 lifetime_ns; /* since the connection was armed */
@@ -189,7 +202,12 @@ struct sipka_event {
 	__u8 local_addr[16]; /* IPv4 in the first 4 bytes */
 	__u8 remote_addr[16];
 	char name[SIPKA_NAME_LEN]; /* the rule's transport name at the close */
+	/* Appended after sipka 0.3.0 (0: an older program's event). */
+	__u64 cgroup_id; /* the socket's cgroup v2 at the close: the PBX */
 };
+
+/* The event of sipka 0.1.0 to 0.3.0: every field up to name. */
+#define SIPKA_EVENT_MIN_SIZE __builtin_offsetof(struct sipka_event, cgroup_id)
 
 /* Names under the pin directory (loader/pindir.c holds the one table). */
 #define SIPKA_PIN_DIR_DEFAULT "/sys/fs/bpf/sipka"
@@ -202,7 +220,11 @@ struct sipka_event {
 #define SIPKA_PIN_EVENTS      "events"
 #define SIPKA_PIN_META	      "meta"
 #define SIPKA_PIN_UNTRACKED   "untracked"
-#define SIPKA_PIN_LINK_PREFIX "link-" /* + cgroup id */
+
+/* A connection in CLOSE_WAIT held longer than this is a phantom: its peer
+ * closed it, and the PBX did not (sipka check and stats --close-wait-after). */
+#define SIPKA_DEFAULT_CLOSE_WAIT_AFTER 60
+#define SIPKA_PIN_LINK_PREFIX	       "link-" /* + cgroup id */
 
 /* A port has a rule unless its entry is all zero where a rule cannot be: an
  * array has every port, so zeros (time, intvl, probes) mean "no rule". A

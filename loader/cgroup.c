@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -181,4 +182,168 @@ int cgroup_of(const char *pid, char *path)
 		p_err("%s has no cgroup v2 line (0::/...): the process is not in a cgroup v2 hierarchy",
 		      file);
 	return found;
+}
+
+struct cgroup_name {
+	__u64 id;
+	size_t path; /* its offset in the pool; GONE: not there */
+};
+#define GONE ((size_t)-1)
+
+/* The id of cgroup directory PATH: its file handle on cgroup v2, which is
+ * the cgroup id (kernfs), or 0. */
+static __u64 handle_id(const char *path)
+{
+	union {
+		struct file_handle h;
+		// cppcheck-suppress unusedStructMember ; room for the handle's 8 bytes
+		char room[sizeof(struct file_handle) + sizeof(__u64)];
+	} fh;
+	int mount_id;
+	__u64 id;
+
+	fh.h.handle_bytes = sizeof(id);
+	if (name_to_handle_at(AT_FDCWD, path, &fh.h, &mount_id, 0) ||
+	    fh.h.handle_bytes != sizeof(id))
+		return 0;
+	memcpy(&id, fh.h.f_handle, sizeof(id));
+	return id;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	const struct cgroup_name *x = a, *y = b;
+
+	return (x->id > y->id) - (x->id < y->id);
+}
+
+static struct cgroup_name *name_find(struct cgroup_names *n, __u64 id)
+{
+	struct cgroup_name key = { id, GONE };
+
+	return n->n ? bsearch(&key, n->v, n->n, sizeof(key), by_id) : NULL;
+}
+
+/* Appends ID at PATH (NULL: gone) to N, unsorted: 0, or -ENOMEM. */
+static int name_append(struct cgroup_names *n, __u64 id, const char *path)
+{
+	size_t len = path ? strlen(path) + 1 : 0, size;
+	struct cgroup_name *more;
+	char *pool;
+
+	if (n->n == n->cap) {
+		more = realloc(n->v, (n->cap ? 2 * n->cap : 64) * sizeof(*more));
+		if (!more)
+			return -ENOMEM;
+		n->v = more;
+		n->cap = n->cap ? 2 * n->cap : 64;
+	}
+	if (n->used + len > n->size) {
+		size = n->size ? 2 * n->size : 4096;
+		while (size < n->used + len)
+			size *= 2;
+		pool = realloc(n->pool, size);
+		if (!pool)
+			return -ENOMEM;
+		n->pool = pool;
+		n->size = size;
+	}
+	n->v[n->n].id = id;
+	n->v[n->n].path = path ? n->used : GONE;
+	if (path)
+		memcpy(n->pool + n->used, path, len);
+	n->used += len;
+	n->n++;
+	return 0;
+}
+
+/* Drops the cgroups N knows to be there (the walk finds them again), keeping
+ * those known to be gone: an id is never used again. */
+static void names_forget_live(struct cgroup_names *n)
+{
+	size_t i, kept = 0;
+
+	for (i = 0; i < n->n; i++)
+		if (n->v[i].path == GONE)
+			n->v[kept++] = n->v[i];
+	n->n = kept;
+	n->used = 0;
+}
+
+/* Whether N, not sorted yet, has ID. */
+static bool name_find_unsorted(const struct cgroup_names *n, __u64 id)
+{
+	size_t i;
+
+	for (i = 0; i < n->n; i++)
+		if (n->v[i].id == id)
+			return true;
+	return false;
+}
+
+/* Adds the cgroup at PATH (PATH_MAX bytes; its first M are the mount's) and
+ * every one below it to N. */
+static void names_walk(struct cgroup_names *n, char *path, size_t m)
+{
+	__u64 id = handle_id(path);
+	struct dirent *de;
+	size_t len;
+	DIR *d;
+
+	if (id && name_append(n, id, path[m] ? path + m : "/"))
+		return; /* out of memory: what was found is kept */
+	d = opendir(path);
+	if (!d)
+		return; /* removed meanwhile */
+	while ((de = readdir(d))) {
+		len = strlen(path);
+		if (de->d_type != DT_DIR || !strcmp(de->d_name, ".") || !strcmp(de->d_name, "..") ||
+		    len + 1 + strlen(de->d_name) >= PATH_MAX)
+			continue;
+		snprintf(path + len, PATH_MAX - len, "/%s", de->d_name);
+		names_walk(n, path, m);
+		path[len] = '\0';
+	}
+	closedir(d);
+}
+
+const char *cgroup_name(struct cgroup_names *n, __u64 id)
+{
+	char line[4096], path[PATH_MAX];
+	struct cgroup_name *e;
+	FILE *f;
+
+	if (!id)
+		return NULL;
+	e = name_find(n, id);
+	if (e)
+		return e->path == GONE ? NULL : n->pool + e->path;
+	if (!n->mnt[0]) { /* quietly: cgroup2_mount() would say it */
+		snprintf(n->mnt, sizeof(n->mnt), "-");
+		f = fopen("/proc/self/mountinfo", "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (!proc_mountinfo_cgroup2(line, n->mnt, sizeof(n->mnt)))
+				break;
+		if (f)
+			fclose(f);
+	}
+	if (strcmp(n->mnt, "-")) {
+		names_forget_live(n);
+		snprintf(path, sizeof(path), "%s", n->mnt);
+		names_walk(n, path, strlen(n->mnt));
+	}
+	if (!name_find_unsorted(n, id))
+		(void)name_append(n, id, NULL); /* gone: not walked for again */
+	qsort(n->v, n->n, sizeof(*n->v), by_id);
+	e = name_find(n, id);
+	return e && e->path != GONE ? n->pool + e->path : NULL;
+}
+
+void cgroup_names_free(struct cgroup_names *n)
+{
+	free(n->v);
+	free(n->pool);
+	n->v = NULL;
+	n->pool = NULL;
+	n->n = n->cap = n->used = n->size = 0;
 }

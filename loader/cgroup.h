@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <linux/types.h>
+#include <stddef.h>
 
 /* Where cgroup v2 is mounted (from /proc/self/mountinfo), into BUF (PATH_MAX). */
 int cgroup2_mount(char *buf);
@@ -23,5 +24,27 @@ __u64 cgroup_id(const char *path);
 /* The path of the cgroup with id ID into BUF (PATH_MAX); -ENOENT if it is gone,
  * -EXDEV if the mount shows a part of the tree only and not it. */
 int cgroup_path(__u64 id, char *buf);
+
+/* The paths of cgroups by id, relative to the cgroup v2 mount, found by a
+ * walk of the tree (the id is a directory's file handle) and cached: a
+ * miss walks again once per id, so a cgroup made since is found and one
+ * that is gone costs one walk. */
+struct cgroup_names {
+	struct cgroup_name *v; /* sorted by id */
+	size_t n, cap;
+	char *pool; /* the paths, NUL-terminated, one after another */
+	size_t used, size;
+	char mnt[PATH_MAX]; /* "" until the first walk; "-": no cgroup v2 */
+};
+#define CGROUP_NAMES_INIT                  \
+	{                                  \
+		NULL, 0, 0, NULL, 0, 0, "" \
+	}
+
+/* The path of cgroup ID ("/system.slice/x.service", "/" for the root) in
+ * N, or NULL when it is gone (or ID is 0, or cgroup v2 is not mounted).
+ * Valid until the next call. Prints nothing. */
+const char *cgroup_name(struct cgroup_names *n, __u64 id);
+void cgroup_names_free(struct cgroup_names *n);
 
 #endif

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* sipka check: what this host can do, and whether sipka is doing its job. */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,14 +9,27 @@
 #include <unistd.h>
 
 #include "attachments.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "env.h"
 #include "existing.h"
 #include "format.h"
 #include "output.h"
+#include "parse.h"
 #include "rules.h"
 #include "state.h"
 #include "where.h"
+
+enum { OPT_CLOSE_WAIT_AFTER = OPT_LONG_ONLY };
+
+static const struct opt check_opts[] = {
+	{ .name = "close-wait-after",
+	  .key = OPT_CLOSE_WAIT_AFTER,
+	  .value = "SECS",
+	  .def = OPT_STR(SIPKA_DEFAULT_CLOSE_WAIT_AFTER),
+	  .help = "phantoms: connections the peer closed that the PBX has held longer than SECS (1-86400)" },
+	{ 0 },
+};
 
 const struct cmd_help cmd_check_help = {
 	.name = "check",
@@ -32,8 +46,11 @@ const struct cmd_help cmd_check_help = {
 		"  attached     live attachments, and links whose cgroup is gone\n"
 		"  rules        each rule port against the sockets listening in the attached\n"
 		"               cgroups, and SIP-looking listeners without a rule\n"
+		"  phantoms     connections the peer closed that the PBX still holds\n"
+		"               (CLOSE_WAIT) after --close-wait-after, per PBX and rule port\n"
 		"  others       other sock_ops programs whose keepalive settings win\n"
 		"Exit status: 0 all ok, 5 warnings only, 1 any fail.\n",
+	.opts = check_opts,
 };
 
 enum level { OK, WARN, FAIL };
@@ -67,7 +84,58 @@ static bool sip_looking(__u32 port)
 	return (port >= 5060 && port <= 5099) || port == 8088 || port == 8089;
 }
 
-static void check_rules(struct report *r, const struct state *s, const struct attachments *as)
+/* The phantoms of LIST (N): per PBX and rule port, the connections its
+ * peers closed and it still holds, longer than AFTER seconds. */
+static void check_phantoms(struct report *r, const struct sipka_conn_info *list, size_t n,
+			   unsigned int after)
+{
+	struct cgroup_names names = CGROUP_NAMES_INIT;
+	char pbx[PATH_MAX + 32], longest[32];
+	__u64 held, most;
+	size_t k, j, count;
+	const char *path;
+	bool exact, seen, any = false;
+
+	for (k = 0; k < n; k++) {
+		if (!close_wait_phantom(&list[k], after))
+			continue;
+		for (j = 0, seen = false; j < k; j++)
+			seen |= close_wait_phantom(&list[j], after) &&
+				list[j].cgroup_id == list[k].cgroup_id &&
+				list[j].rule_port == list[k].rule_port;
+		if (seen) /* said with the first of its PBX and port */
+			continue;
+		for (j = k, count = 0, most = 0; j < n; j++) {
+			if (!close_wait_phantom(&list[j], after) ||
+			    list[j].cgroup_id != list[k].cgroup_id ||
+			    list[j].rule_port != list[k].rule_port)
+				continue;
+			count++;
+			held = close_wait_held_ns(&list[j], &exact);
+			most = held > most ? held : most;
+		}
+		path = cgroup_name(&names, list[k].cgroup_id);
+		if (path)
+			pbx_label(path, pbx, sizeof(pbx));
+		else
+			snprintf(pbx, sizeof(pbx), "cgroup %llu (gone)",
+				 (unsigned long long)list[k].cgroup_id);
+		duration_short(most, longest, sizeof(longest));
+		line(r, "phantoms", WARN,
+		     "%s holds %zu connection%s on port %u that the peer closed, for more than %u s (the longest %s): the PBX never closed its end (CLOSE_WAIT), and keepalive cannot see them. List them: sipka connections --close-wait --port %u; then fix or restart the PBX",
+		     pbx, count, count == 1 ? "" : "s", list[k].rule_port, after, longest,
+		     list[k].rule_port);
+		any = true;
+	}
+	if (!any)
+		line(r, "phantoms", OK,
+		     "no connection the peer closed is held longer than %u s by the PBX (CLOSE_WAIT)",
+		     after);
+	cgroup_names_free(&names);
+}
+
+static void check_rules(struct report *r, const struct state *s, const struct attachments *as,
+			unsigned int after)
 {
 	struct sipka_conn_info *list = NULL;
 	unsigned int skipped, i;
@@ -114,6 +182,7 @@ static void check_rules(struct report *r, const struct state *s, const struct at
 	if (skipped)
 		line(r, "rules", WARN,
 		     "%u network namespaces not entered: this needs CAP_SYS_ADMIN", skipped);
+	check_phantoms(r, list, n, after);
 	free(list);
 }
 
@@ -154,11 +223,22 @@ int cmd_check(int argc, char **argv)
 	struct report r = { NULL, OK };
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
-	int rc, i, live = 0, ret;
+	unsigned long long held_after = SIPKA_DEFAULT_CLOSE_WAIT_AFTER;
+	int rc, i, live = 0, ret, c;
 	enum where w;
+	char why[128];
 
-	if (opt_next(argc, argv, &cmd_check_help, &rc) != OPT_END)
-		return rc;
+	while ((c = opt_next(argc, argv, &cmd_check_help, &rc)) != OPT_END) {
+		switch (c) {
+		case OPT_CLOSE_WAIT_AFTER:
+			if (parse_uint(optarg, 1, 86400, &held_after, why, sizeof(why))) {
+				p_err("--close-wait-after: %s; give seconds from 1 to 86400", why);
+				return EXIT_USAGE;
+			}
+			break;
+		default: return rc;
+		}
+	}
 	r.lines = json_array();
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
 		line(&r, "kernel", FAIL,
@@ -238,7 +318,7 @@ int cmd_check(int argc, char **argv)
 		     "attached to no live cgroup: nothing is armed. Run: sipka attach --cgroup PBX_CGROUP");
 		goto out;
 	}
-	check_rules(&r, &s, &as);
+	check_rules(&r, &s, &as, (unsigned int)held_after);
 	for (i = 0; i < as.n; i++) {
 		json_t *others;
 		size_t k;

@@ -2,6 +2,7 @@
 /* sipka connections: every armed connection now, its keepalive in force and
  * the kernel's live state of its socket. */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include "attachments.h"
+#include "cgroup.h"
 #include "cli.h"
 #include "existing.h"
 #include "format.h"
@@ -18,7 +20,7 @@
 #include "rules.h"
 #include "state.h"
 
-enum { OPT_PORT = OPT_LONG_ONLY, OPT_PEER };
+enum { OPT_PORT = OPT_LONG_ONLY, OPT_PEER, OPT_CLOSE_WAIT };
 
 static const struct opt connections_opts[] = {
 	{ .name = "port",
@@ -32,6 +34,9 @@ static const struct opt connections_opts[] = {
 	{ .name = "all",
 	  .key = 'a',
 	  .help = "also connections on rule ports that sipka did not arm (made before a --new-only attach), with their keepalive" },
+	{ .name = "close-wait",
+	  .key = OPT_CLOSE_WAIT,
+	  .help = "instead, the connections the peer closed and the PBX still holds (CLOSE_WAIT), with how long each has been held" },
 	{ 0 },
 };
 
@@ -47,7 +52,12 @@ const struct cmd_help cmd_connections_help = {
 		"lasts (time + intvl x probes); DEAD_IN, when it will be declared dead if it\n"
 		"stays silent ('-' while it is not idle). The table fits the terminal's width\n"
 		"(100 columns when it is not a terminal): LOCAL, then NAME, then PEER are\n"
-		"elided in the middle ('...') when a line would be wider; -j has every field.\n",
+		"elided in the middle ('...') when a line would be wider; -j has every field.\n"
+		"PBX, when the connections are of more than one cgroup, names the one that\n"
+		"holds each: its systemd unit, its container, or its cgroup's path.\n"
+		"--close-wait lists the phantoms keepalive cannot see: connections the peer\n"
+		"closed that the PBX never closed, and HELD, since the peer's FIN (to the\n"
+		"second; '>=' when sipka did not see the FIN: then at least the idle time).\n",
 	.opts = connections_opts,
 };
 
@@ -73,32 +83,82 @@ static __u32 bound_s(const struct sipka_conn_info *c)
 	return c->keepalive_time_s + c->keepalive_intvl_s * c->keepalive_probes;
 }
 
-static json_t *info_json(const struct sipka_conn_info *c, const char *name)
+/* The cgroup of C and its PBX (pbx_label()); "cgroup ID (gone)" when gone. */
+struct pbx {
+	const char *cgroup; /* NULL: gone */
+	char label[PATH_MAX + 32];
+};
+
+static void pbx_of(struct cgroup_names *names, const struct sipka_conn_info *c, struct pbx *p)
+{
+	p->cgroup = cgroup_name(names, c->cgroup_id);
+	if (p->cgroup)
+		pbx_label(p->cgroup, p->label, sizeof(p->label));
+	else
+		snprintf(p->label, sizeof(p->label), "cgroup %llu (gone)",
+			 (unsigned long long)c->cgroup_id);
+}
+
+static json_t *info_json(const struct sipka_conn_info *c, const char *name, const struct pbx *p)
 {
 	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
-	bool v4;
+	json_t *j;
+	bool v4, exact;
+	__u64 held;
 
 	addr_format(c->family, c->local_addr, local, &v4);
 	addr_format(c->family, c->remote_addr, remote, &v4);
-	return json_pack(
-		"{s:s, s:i, s:s, s:i, s:i, s:s, s:b, s:b, s:o, s:{s:b, s:i, s:i, s:i, s:i}, "
-		"s:i, s:i, s:i, s:i, s:I}",
-		"remote_addr", remote, "remote_port", c->remote_port, "local_addr", local,
-		"local_port", c->local_port, "rule_port", c->rule_port, "name", name, "armed",
-		c->armed_ns || c->untracked, "tracked", c->armed_ns != 0, "armed_s_ago",
-		c->armed_ns ? json_integer((c->now_ns - c->armed_ns) / 1000000000ULL) : json_null(),
-		"keepalive", "on", c->keepalive, "time", c->keepalive_time_s, "intvl",
-		c->keepalive_intvl_s, "probes", c->keepalive_probes, "user_timeout_ms",
-		c->user_timeout_ms, "idle_ms", c->idle_ms, "probes_out", c->probes_out,
-		"retransmits", c->retransmits, "rtt_us", c->srtt_us, "cgroup_id",
-		(json_int_t)c->cgroup_id);
+	if (c->close_wait) {
+		held = close_wait_held_ns(c, &exact);
+		return json_pack("{s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:I, s:b, s:I, s:o, s:s}",
+				 "state", "close_wait", "remote_addr", remote, "remote_port",
+				 c->remote_port, "local_addr", local, "local_port", c->local_port,
+				 "rule_port", c->rule_port, "name", name, "held_s",
+				 (json_int_t)(held / 1000000000ULL), "held_exact", exact,
+				 "cgroup_id", (json_int_t)c->cgroup_id, "cgroup",
+				 p->cgroup ? json_string(p->cgroup) : json_null(), "pbx", p->label);
+	}
+	j = json_pack("{s:s, s:i, s:s, s:i, s:i, s:s, s:b, s:b, s:o, s:{s:b, s:i, s:i, s:i, s:i}, "
+		      "s:i, s:i, s:i, s:i, s:I}",
+		      "remote_addr", remote, "remote_port", c->remote_port, "local_addr", local,
+		      "local_port", c->local_port, "rule_port", c->rule_port, "name", name, "armed",
+		      c->armed_ns || c->untracked, "tracked", c->armed_ns != 0, "armed_s_ago",
+		      c->armed_ns ? json_integer((c->now_ns - c->armed_ns) / 1000000000ULL) :
+				    json_null(),
+		      "keepalive", "on", c->keepalive, "time", c->keepalive_time_s, "intvl",
+		      c->keepalive_intvl_s, "probes", c->keepalive_probes, "user_timeout_ms",
+		      c->user_timeout_ms, "idle_ms", c->idle_ms, "probes_out", c->probes_out,
+		      "retransmits", c->retransmits, "rtt_us", c->srtt_us, "cgroup_id",
+		      (json_int_t)c->cgroup_id);
+	if (j) {
+		json_object_set_new(j, "state", json_string("established"));
+		json_object_set_new(j, "cgroup", p->cgroup ? json_string(p->cgroup) : json_null());
+		json_object_set_new(j, "pbx", json_string(p->label));
+	}
+	return j;
 }
 
 /* The table's columns, each as wide as its widest cell. When a line would be
- * wider than out_width(), three give way, elided in the middle: LOCAL first
- * (down to its port), then NAME, then PEER (down to an IPv4 endpoint's
- * width). -j has every field whole. */
-enum col { PEER, LOCAL, RULE, NAME, ARMED, KEEPALIVE, BOUND, IDLE, DEAD_IN, PRB, RTX, RTT, NCOLS };
+ * wider than out_width(), four give way, elided in the middle: PBX first,
+ * then LOCAL (down to its port), then NAME, then PEER (down to an IPv4
+ * endpoint's width). -j has every field whole. */
+enum col {
+	PEER,
+	LOCAL,
+	RULE,
+	NAME,
+	ARMED,
+	KEEPALIVE,
+	BOUND,
+	HELD, /* --close-wait only */
+	IDLE,
+	DEAD_IN,
+	PRB,
+	RTX,
+	RTT,
+	PBX, /* connections of more than one cgroup */
+	NCOLS
+};
 
 static const struct {
 	const char *head;
@@ -108,45 +168,57 @@ static const struct {
 	[NAME] = { "NAME" },	     [ARMED] = { "ARMED" },   [KEEPALIVE] = { "KEEPALIVE" },
 	[BOUND] = { "BOUND", true }, [IDLE] = { "IDLE" },     [DEAD_IN] = { "DEAD_IN" },
 	[PRB] = { "PRB", true },     [RTX] = { "RTX", true }, [RTT] = { "RTT", true },
+	[HELD] = { "HELD" },	     [PBX] = { "PBX" },
 };
 
 #define LOCAL_MIN 10 /* "...]:65535": an IPv6 endpoint down to its port */
 #define NAME_MIN  6  /* "tc...p" */
 #define PEER_MIN  21 /* "255.255.255.255:65535" */
+#define PBX_MIN	  12 /* "kama...rvice" */
 
-typedef char row_cells[NCOLS][ENDPOINT_LEN];
+typedef char row_cells[NCOLS][PATH_MAX + 32];
+typedef bool col_set[NCOLS]; /* the columns the table shows */
 
 /* A connection's row: KEEPALIVE "60/10x3" is time/intvl x probes; BOUND
- * (their sum), ARMED, IDLE and DEAD_IN are durations in two units at most. */
-static void row_format(const struct sipka_conn_info *c, const char *name, row_cells cell)
+ * (their sum), ARMED, IDLE, DEAD_IN and HELD are durations in two units at
+ * most. */
+static void row_format(const struct sipka_conn_info *c, const char *name, const struct pbx *p,
+		       row_cells cell)
 {
+	const size_t len = sizeof(cell[0]);
 	__u64 idle_s = c->idle_ms / 1000;
+	bool exact;
 
 	endpoint_format(c->family, c->remote_addr, c->remote_port, cell[PEER]);
 	endpoint_format(c->family, c->local_addr, c->local_port, cell[LOCAL]);
-	snprintf(cell[RULE], ENDPOINT_LEN, "%u", c->rule_port);
-	snprintf(cell[NAME], ENDPOINT_LEN, "%s", rule_name(name));
+	snprintf(cell[RULE], len, "%u", c->rule_port);
+	snprintf(cell[NAME], len, "%s", rule_name(name));
+	snprintf(cell[PBX], len, "%s", p->label);
 	if (c->armed_ns)
-		duration_short(c->now_ns - c->armed_ns, cell[ARMED], ENDPOINT_LEN);
+		duration_short(c->now_ns - c->armed_ns, cell[ARMED], len);
 	else
-		snprintf(cell[ARMED], ENDPOINT_LEN, "%s", c->untracked ? "untracked" : "no");
+		snprintf(cell[ARMED], len, "%s", c->untracked ? "untracked" : "no");
 	if (c->keepalive)
-		snprintf(cell[KEEPALIVE], ENDPOINT_LEN, "%u/%ux%u", c->keepalive_time_s,
+		snprintf(cell[KEEPALIVE], len, "%u/%ux%u", c->keepalive_time_s,
 			 c->keepalive_intvl_s, c->keepalive_probes);
 	else
-		snprintf(cell[KEEPALIVE], ENDPOINT_LEN, "off");
-	duration_short(bound_s(c) * 1000000000ULL, cell[BOUND], ENDPOINT_LEN);
-	duration_short((__u64)c->idle_ms * 1000000ULL, cell[IDLE], ENDPOINT_LEN);
+		snprintf(cell[KEEPALIVE], len, "off");
+	duration_short(bound_s(c) * 1000000000ULL, cell[BOUND], len);
+	duration_short((__u64)c->idle_ms * 1000000ULL, cell[IDLE], len);
 	if (!c->keepalive)
-		snprintf(cell[DEAD_IN], ENDPOINT_LEN, "never");
+		snprintf(cell[DEAD_IN], len, "never");
 	else if (idle_s < c->keepalive_time_s / 2 && !c->probes_out)
-		snprintf(cell[DEAD_IN], ENDPOINT_LEN, "-");
+		snprintf(cell[DEAD_IN], len, "-");
 	else
 		duration_short((idle_s < bound_s(c) ? bound_s(c) - idle_s : 0) * 1000000000ULL,
-			       cell[DEAD_IN], ENDPOINT_LEN);
-	snprintf(cell[PRB], ENDPOINT_LEN, "%u", c->probes_out);
-	snprintf(cell[RTX], ENDPOINT_LEN, "%u", c->retransmits);
-	snprintf(cell[RTT], ENDPOINT_LEN, "%.1fms", c->srtt_us / 1000.0);
+			       cell[DEAD_IN], len);
+	snprintf(cell[PRB], len, "%u", c->probes_out);
+	snprintf(cell[RTX], len, "%u", c->retransmits);
+	snprintf(cell[RTT], len, "%.1fms", c->srtt_us / 1000.0);
+	duration_short(close_wait_held_ns(c, &exact), cell[HELD] + 2, len - 2);
+	memcpy(cell[HELD], ">=", 2);
+	if (exact)
+		memmove(cell[HELD], cell[HELD] + 2, strlen(cell[HELD] + 2) + 1);
 }
 
 /* Narrows a column of WIDTH by up to *OVER, not below MIN; *OVER less what it gave. */
@@ -170,40 +242,54 @@ static void widths_add(row_cells cell, size_t *width)
 }
 
 /* Narrows the columns that give way for the table to fit out_width(). */
-static void widths_fit(size_t *width)
+static void widths_fit(size_t *width, const col_set on)
 {
-	size_t k, total = NCOLS - 1, over;
+	size_t k, total = 0, over;
 
 	for (k = 0; k < NCOLS; k++)
-		total += width[k];
+		if (on[k])
+			total += width[k] + 1;
+	total--;
 	over = total > (size_t)out_width() ? total - out_width() : 0;
+	if (on[PBX])
+		give_way(&width[PBX], PBX_MIN, &over);
 	give_way(&width[LOCAL], LOCAL_MIN, &over);
 	give_way(&width[NAME], NAME_MIN, &over);
 	give_way(&width[PEER], PEER_MIN, &over);
 }
 
-static void row_print(row_cells cell, const size_t *width)
+static void row_print(row_cells cell, const size_t *width, const col_set on)
 {
-	size_t k;
+	size_t k, last = 0;
 
 	endpoint_elide(cell[PEER], width[PEER]);
 	endpoint_elide(cell[LOCAL], width[LOCAL]);
 	elide_middle(cell[NAME], width[NAME], 0);
+	elide_middle(cell[PBX], width[PBX], 0);
 	for (k = 0; k < NCOLS; k++)
-		printf(k + 1 < NCOLS ? "%*s " : "%*s\n",
-		       cols[k].right ? (int)width[k] : -(int)width[k], cell[k]);
+		if (on[k])
+			last = k;
+	for (k = 0; k < NCOLS; k++) /* the last column left-aligned: no trailing blanks */
+		if (on[k])
+			printf(k < last ? "%*s " : "%*s\n",
+			       cols[k].right ? (int)width[k] :
+			       k < last	     ? -(int)width[k] :
+					       0,
+			       cell[k]);
 }
 
 /* The connections the command line asks for. */
 struct want {
-	bool all;
+	bool all, close_wait;
 	unsigned long long port;
 	const char *peer;
 };
 
 static bool shown(const struct sipka_conn_info *c, const struct want *w)
 {
-	return !c->listening && (w->all || c->armed_ns || c->untracked) &&
+	if (c->listening || c->close_wait != w->close_wait)
+		return false;
+	return (w->close_wait || w->all || c->armed_ns || c->untracked) &&
 	       (!w->port || c->rule_port == w->port) && (!w->peer || peer_is(c, w->peer));
 }
 
@@ -219,36 +305,72 @@ static void heads(row_cells cell)
 	size_t k;
 
 	for (k = 0; k < NCOLS; k++)
-		snprintf(cell[k], ENDPOINT_LEN, "%s", cols[k].head);
+		snprintf(cell[k], sizeof(cell[k]), "%s", cols[k].head);
+}
+
+/* The columns of the table W asks for; PBX when the connections shown are
+ * of more than one cgroup. */
+static void columns_of(const struct sipka_conn_info *list, size_t n, const struct want *w,
+		       col_set on)
+{
+	static const enum col phantom[] = { PEER, LOCAL, RULE, NAME, HELD, IDLE, PBX };
+	__u64 first = 0;
+	size_t i, k;
+
+	for (k = 0; k < NCOLS; k++)
+		on[k] = !w->close_wait && k != HELD && k != PBX;
+	for (k = 0; w->close_wait && k < sizeof(phantom) / sizeof(phantom[0]); k++)
+		on[phantom[k]] = true;
+	for (i = 0; i < n; i++)
+		if (shown(&list[i], w)) {
+			if (first && list[i].cgroup_id != first)
+				on[PBX] = true;
+			first = list[i].cgroup_id;
+		}
 }
 
 /* Two passes: the widest cell of each column, then the rows. */
 static void table_print(const struct sipka_conn_info *list, size_t n, const struct conf *rules,
-			const struct want *w)
+			const struct want *w, struct cgroup_names *names)
 {
-	size_t width[NCOLS] = { 0 }, i;
-	row_cells cell;
+	size_t width[NCOLS] = { 0 }, i, pass;
+	row_cells *cell = malloc(sizeof(*cell));
+	struct pbx *p = malloc(sizeof(*p));
+	col_set on;
 
-	heads(cell);
-	widths_add(cell, width);
-	for (i = 0; i < n; i++)
-		if (shown(&list[i], w)) {
-			row_format(&list[i], rule_of(rules, &list[i]), cell);
-			widths_add(cell, width);
+	if (!cell || !p) {
+		p_err("out of memory");
+		goto out;
+	}
+	columns_of(list, n, w, on);
+	for (pass = 0; pass < 2; pass++) {
+		if (pass)
+			widths_fit(width, on);
+		heads(*cell);
+		if (pass)
+			row_print(*cell, width, on);
+		else
+			widths_add(*cell, width);
+		for (i = 0; i < n; i++) {
+			if (!shown(&list[i], w))
+				continue;
+			pbx_of(names, &list[i], p);
+			row_format(&list[i], rule_of(rules, &list[i]), p, *cell);
+			if (pass)
+				row_print(*cell, width, on);
+			else
+				widths_add(*cell, width);
 		}
-	widths_fit(width);
-	heads(cell);
-	row_print(cell, width);
-	for (i = 0; i < n; i++)
-		if (shown(&list[i], w)) {
-			row_format(&list[i], rule_of(rules, &list[i]), cell);
-			row_print(cell, width);
-		}
+	}
+out:
+	free(cell);
+	free(p);
 }
 
 int cmd_connections(int argc, char **argv)
 {
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
+	struct cgroup_names names = CGROUP_NAMES_INIT;
 	struct state s = STATE_INIT;
 	struct attachments as = { 0 };
 	struct sipka_conn_info *list = NULL;
@@ -256,6 +378,7 @@ int cmd_connections(int argc, char **argv)
 	struct want w = { 0 };
 	unsigned int skipped;
 	struct conf rules;
+	struct pbx p;
 	json_t *j = NULL;
 	char why[128];
 	size_t i;
@@ -271,6 +394,7 @@ int cmd_connections(int argc, char **argv)
 			break;
 		case OPT_PEER: w.peer = optarg; break;
 		case 'a': w.all = true; break;
+		case OPT_CLOSE_WAIT: w.close_wait = true; break;
 		default: return rc;
 		}
 	}
@@ -287,15 +411,18 @@ int cmd_connections(int argc, char **argv)
 	if (cli_opts.json) {
 		j = json_array();
 		for (i = 0; i < n; i++)
-			if (shown(&list[i], &w))
+			if (shown(&list[i], &w)) {
+				pbx_of(&names, &list[i], &p);
 				json_array_append_new(j, info_json(&list[i],
-								   rule_of(&rules, &list[i])));
+								   rule_of(&rules, &list[i]), &p));
+			}
 	} else {
-		table_print(list, n, &rules, &w);
+		table_print(list, n, &rules, &w, &names);
 	}
 	rc = j ? print_json(j) : EXIT_OK;
 out:
 	free(list);
+	cgroup_names_free(&names);
 	attachments_free(&as);
 	state_close(&s);
 	pindir_close(&pd);

@@ -12,6 +12,7 @@
 
 #include "action.h"
 #include "cli.h"
+#include "cgroup.h"
 #include "clock.h"
 #include "conf.h"
 #include "counters.h"
@@ -70,22 +71,27 @@ const struct cmd_help cmd_events_help = {
 	.opts = events_opts,
 };
 
-static __s64 boot_to_wall_ns;	/* CLOCK_REALTIME - CLOCK_BOOTTIME */
-static struct actions *actions; /* --exec: each event is handed over too */
+static __s64 boot_to_wall_ns;				/* CLOCK_REALTIME - CLOCK_BOOTTIME */
+static struct cgroup_names cgroups = CGROUP_NAMES_INIT; /* the PBXes, by cgroup id */
+static struct actions *actions;				/* --exec: each event is handed over too */
 
 static int print_event(void *ctx, void *data, size_t size)
 {
+	char line[PATH_MAX + 400];
+	struct sipka_event e = { 0 };
+	const char *cgroup;
 	json_t *j = NULL;
-	char line[400];
 
 	(void)ctx;
-	if (size < sizeof(struct sipka_event)) /* not an event: skipped */
+	if (size < SIPKA_EVENT_MIN_SIZE) /* not an event: skipped */
 		return 0;
+	memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
+	cgroup = cgroup_name(&cgroups, e.cgroup_id);
 	if (cli_opts.json || actions)
-		j = event_json(data, size, boot_to_wall_ns);
+		j = event_json(data, size, boot_to_wall_ns, cgroup);
 	if (cli_opts.json)
 		print_json(json_incref(j));
-	else if (!event_line(data, size, boot_to_wall_ns, line, sizeof(line)))
+	else if (!event_line(data, size, boot_to_wall_ns, cgroup, line, sizeof(line)))
 		printf("%s\n", line);
 	fflush(stdout);
 	if (actions && j)
@@ -410,5 +416,6 @@ out:
 	if (dir >= 0)
 		close(dir);
 	state_close(&s);
+	cgroup_names_free(&cgroups);
 	return rc;
 }

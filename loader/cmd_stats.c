@@ -21,7 +21,7 @@
 #include "state.h"
 #include "stats_read.h"
 
-enum { OPT_LISTEN = OPT_LONG_ONLY };
+enum { OPT_LISTEN = OPT_LONG_ONLY, OPT_CLOSE_WAIT_AFTER };
 
 static const struct opt stats_opts[] = {
 	{ .name = "prometheus",
@@ -40,6 +40,11 @@ static const struct opt stats_opts[] = {
 	  .key = OPT_LISTEN,
 	  .value = "ADDR:PORT",
 	  .help = "serve the Prometheus text on http://ADDR:PORT/metrics, read at each scrape, until SIGINT or SIGTERM; ADDR: IPv4, or IPv6 in brackets; :PORT is 127.0.0.1:PORT" },
+	{ .name = "close-wait-after",
+	  .key = OPT_CLOSE_WAIT_AFTER,
+	  .value = "SECS",
+	  .def = OPT_STR(SIPKA_DEFAULT_CLOSE_WAIT_AFTER),
+	  .help = "with --prometheus or --listen: sipka_connections_close_wait_phantoms counts the connections the peer closed that the PBX has held longer than SECS (1-86400); a walk of the sockets at each reading (bench/RESULTS.md: its cost)" },
 	{ 0 },
 };
 
@@ -204,7 +209,7 @@ static int watch(const struct state *p, unsigned int secs)
  * is known. With SECS, again every SECS seconds until stopped; a round that
  * cannot write FILE is said and tried again at the next, but the first one
  * ends the command, so that a wrong path is seen at once. */
-static int stats_prometheus(const char *output, unsigned int secs)
+static int stats_prometheus(const char *output, unsigned int secs, unsigned int close_wait_after)
 {
 	struct metrics *m = malloc(sizeof(*m));
 	char why[PATH_MAX + 128];
@@ -215,6 +220,9 @@ static int stats_prometheus(const char *output, unsigned int secs)
 		p_err("out of memory");
 		return EXIT_FAIL;
 	}
+	m->close_wait_after = close_wait_after;
+	m->walk_every = 0; /* each round: at least a second apart */
+	m->nphantoms = -1;
 	if (secs)
 		stop_on_signals();
 	for (round = 0; !round || (secs && !stopped()); round++) {
@@ -240,10 +248,10 @@ int cmd_stats(int argc, char **argv)
 	const char *output = NULL;
 	struct pindir pd = PINDIR_INIT(cli_opts.pin_dir);
 	struct state p = STATE_INIT;
-	unsigned long long secs = 0;
+	unsigned long long secs = 0, close_wait_after = SIPKA_DEFAULT_CLOSE_WAIT_AFTER;
 	struct sockaddr_storage listen_addr = { 0 };
 	socklen_t listen_len = 0;
-	bool prometheus = false;
+	bool prometheus = false, after_given = false;
 	char why[256];
 	int c, n = 0, rc;
 
@@ -256,6 +264,13 @@ int cmd_stats(int argc, char **argv)
 				p_err("--watch: %s; give seconds from 1 to 3600", why);
 				return EXIT_USAGE;
 			}
+			break;
+		case OPT_CLOSE_WAIT_AFTER:
+			if (parse_uint(optarg, 1, 86400, &close_wait_after, why, sizeof(why))) {
+				p_err("--close-wait-after: %s; give seconds from 1 to 86400", why);
+				return EXIT_USAGE;
+			}
+			after_given = true;
 			break;
 		case OPT_LISTEN:
 			if (parse_listen(optarg, &listen_addr, &listen_len, why, sizeof(why))) {
@@ -270,13 +285,17 @@ int cmd_stats(int argc, char **argv)
 		p_err("--output writes the Prometheus text; add --prometheus");
 		return EXIT_USAGE;
 	}
+	if (after_given && !prometheus && !listen_len) {
+		p_err("--close-wait-after sets the threshold of a metric; add --prometheus or --listen ADDR:PORT");
+		return EXIT_USAGE;
+	}
 	if (listen_len && (output || secs)) {
 		p_err("--listen serves the metrics at each scrape; leave out %s, or write a file with --prometheus --output FILE --watch N instead",
 		      output ? "--output" : "--watch");
 		return EXIT_USAGE;
 	}
 	if (listen_len) {
-		rc = metrics_serve(cli_opts.pin_dir, &listen_addr, listen_len);
+		rc = metrics_serve(cli_opts.pin_dir, close_wait_after, &listen_addr, listen_len);
 		return rc ? EXIT_FAIL : EXIT_OK;
 	}
 	if (secs && prometheus && !output) {
@@ -284,7 +303,7 @@ int cmd_stats(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (prometheus)
-		return stats_prometheus(output, secs);
+		return stats_prometheus(output, secs, close_wait_after);
 	rc = state_begin_read(&pd, &p);
 	pindir_close(&pd);
 	if (rc)

@@ -34,6 +34,7 @@ struct stats_row {
 	__u32 port;
 	char name[SIPKA_NAME_LEN];
 	struct sipka_counters c;
+	__u32 phantoms; /* the metrics only: CLOSE_WAIT connections held too long */
 };
 
 /* The rows of RULES and of the counters of NA ports (ALL), both in port

@@ -16,11 +16,14 @@
  * digits (0.729, not %.17g's 0.72899999999999998). */
 #define SIPKA_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
 
-/* Event E (SIZE bytes, from the ring buffer) as a line for people, into BUF
- * (LEN bytes), its CLOCK_BOOTTIME shown as wall time (+ BOOT_TO_WALL_NS):
- * 0, or -1 if SIZE is too short to be an event. */
-int event_line(const void *e, size_t size, __s64 boot_to_wall_ns, char *buf, size_t len);
+/* Event E (SIZE bytes, from the ring buffer: at least SIPKA_EVENT_MIN_SIZE,
+ * an older program's shorter one or a newer one's longer) as a line for
+ * people, into BUF (LEN bytes), its CLOCK_BOOTTIME shown as wall time (+
+ * BOOT_TO_WALL_NS), its PBX from CGROUP, the path of its cgroup_id
+ * (cgroup_name(); NULL: gone): 0, or -1 if SIZE is too short to be an event. */
+int event_line(const void *e, size_t size, __s64 boot_to_wall_ns, const char *cgroup, char *buf,
+	       size_t len);
 /* The same as a JSON object, or NULL (too short, out of memory). */
-json_t *event_json(const void *e, size_t size, __s64 boot_to_wall_ns);
+json_t *event_json(const void *e, size_t size, __s64 boot_to_wall_ns, const char *cgroup);
 
 #endif

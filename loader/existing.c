@@ -111,3 +111,19 @@ int connections_list(const struct state *s, const struct attachments *as,
 	*n = l.n;
 	return ret;
 }
+
+__u64 close_wait_held_ns(const struct sipka_conn_info *c, bool *exact)
+{
+	*exact = c->peer_closed_ns != 0;
+	if (*exact)
+		return c->now_ns > c->peer_closed_ns ? c->now_ns - c->peer_closed_ns : 0;
+	return (__u64)c->idle_ms * 1000000ULL;
+}
+
+bool close_wait_phantom(const struct sipka_conn_info *c, unsigned int after_s)
+{
+	bool exact;
+
+	return !c->listening && c->close_wait &&
+	       close_wait_held_ns(c, &exact) > after_s * 1000000000ULL;
+}

@@ -109,3 +109,59 @@ void time_format(__s64 wall_ns, char *buf, size_t len)
 	snprintf(buf + n, len - n, ".%03lld%.3s:%.2s",
 		 (long long)(wall_ns % 1000000000LL) / 1000000, zone, zone + 3);
 }
+
+/* Whether NAME (LEN bytes) ends with SUFFIX. */
+static bool ends_with(const char *name, size_t len, const char *suffix)
+{
+	size_t n = strlen(suffix);
+
+	return len > n && !memcmp(name + len - n, suffix, n);
+}
+
+/* A container's scope (RUNTIME-ID.scope) as "RUNTIME:SHORT_ID", into BUF. */
+static bool container_label(const char *name, size_t len, char *buf, size_t size)
+{
+	static const struct {
+		const char *prefix, *runtime;
+	} scopes[] = { { "docker-", "docker" },
+		       { "libpod-", "podman" },
+		       { "cri-containerd-", "containerd" },
+		       { "crio-", "cri-o" } };
+	size_t i, p, id;
+
+	if (!ends_with(name, len, ".scope"))
+		return false;
+	for (i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++) {
+		p = strlen(scopes[i].prefix);
+		id = len - p - strlen(".scope");
+		if (len > p + strlen(".scope") && !strncmp(name, scopes[i].prefix, p) &&
+		    strspn(name + p, "0123456789abcdef") == id && id >= 12) {
+			snprintf(buf, size, "%s:%.12s", scopes[i].runtime, name + p);
+			return true;
+		}
+	}
+	return false;
+}
+
+const char *pbx_label(const char *path, char *buf, size_t size)
+{
+	const char *end = path + strlen(path), *start;
+	size_t len;
+
+	/* From the last component up: a container, else a systemd unit. */
+	while (end > path) {
+		start = end;
+		while (start > path && start[-1] != '/')
+			start--;
+		len = (size_t)(end - start);
+		if (container_label(start, len, buf, size))
+			return buf;
+		if (ends_with(start, len, ".service") || ends_with(start, len, ".scope")) {
+			snprintf(buf, size, "%.*s", (int)len, start);
+			return buf;
+		}
+		end = start > path ? start - 1 : path;
+	}
+	snprintf(buf, size, "%s", path[0] ? path : "/");
+	return buf;
+}

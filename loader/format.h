@@ -44,4 +44,11 @@ void endpoint_elide(char *ep, size_t width);
  * "2026-11-22T17:03:12.123+01:00". */
 void time_format(__s64 wall_ns, char *buf, size_t len);
 
+/* The PBX a cgroup v2 PATH (relative to the mount: "/system.slice/x.service")
+ * belongs to, for people: the container of its last container scope
+ * ("docker:0123456789ab" from docker-ID.scope; libpod-, cri-containerd-,
+ * crio- likewise), else its last systemd unit (*.service, *.scope), else
+ * PATH itself. Into BUF (SIZE); returns BUF. */
+const char *pbx_label(const char *path, char *buf, size_t size);
+
 #endif

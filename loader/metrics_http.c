@@ -23,6 +23,10 @@
 #define HTTP_TIMEOUT	  10
 #define HTTP_CONN_MEMORY  (32 * 1024)
 #define HTTP_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+/* The sockets are walked for the phantoms gauge at most every this many
+ * seconds, however often it is scraped: a walk costs a BPF iterator's load
+ * and a pass over every socket (bench/RESULTS.md). */
+#define HTTP_WALK_EVERY 10
 
 struct server {
 	const char *pin_dir;
@@ -143,7 +147,8 @@ static int listen_on(const struct sockaddr_storage *addr, socklen_t addrlen, cha
 	return fd;
 }
 
-int metrics_serve(const char *pin_dir, const struct sockaddr_storage *addr, socklen_t addrlen)
+int metrics_serve(const char *pin_dir, unsigned int close_wait_after,
+		  const struct sockaddr_storage *addr, socklen_t addrlen)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
 	struct MHD_Daemon *d = NULL;
@@ -156,6 +161,9 @@ int metrics_serve(const char *pin_dir, const struct sockaddr_storage *addr, sock
 		return -ENOMEM;
 	}
 	srv->pin_dir = pin_dir;
+	srv->m.close_wait_after = close_wait_after;
+	srv->m.walk_every = HTTP_WALK_EVERY;
+	srv->m.nphantoms = -1;
 	pthread_mutex_init(&srv->lock, NULL);
 	/* Without the privileges no scrape could ever read the maps: say so now. */
 	err = env_check(pin_dir);

@@ -12,7 +12,9 @@
 #include <sys/socket.h>
 
 /* Serves PIN_DIR's metrics on ADDR (ADDRLEN; parse_listen) until SIGINT or
- * SIGTERM: 0, or -errno (said: cannot listen, cannot start). */
-int metrics_serve(const char *pin_dir, const struct sockaddr_storage *addr, socklen_t addrlen);
+ * SIGTERM, phantoms those held CLOSE_WAIT_AFTER s: 0, or -errno (said:
+ * cannot listen, cannot start). */
+int metrics_serve(const char *pin_dir, unsigned int close_wait_after,
+		  const struct sockaddr_storage *addr, socklen_t addrlen);
 
 #endif

@@ -8,6 +8,10 @@
 
 #include "prometheus.h"
 
+/* A number of sipka.h in a help text. */
+#define TEXT_(x) #x
+#define TEXT(x)	 TEXT_(x)
+
 /* A label value: a name written by hand with bpftool may hold anything. */
 static void print_label(FILE *f, const char *s)
 {
@@ -37,6 +41,26 @@ static void port_labels(FILE *f, const char *metric, __u32 port, const char *nam
 	fprintf(f, "%s{port=\"%u\",transport=\"", metric, port);
 	print_label(f, name);
 	fputc('"', f);
+}
+
+/* The gauges read from the sockets, not from counters: one per rule port. */
+static const struct {
+	const char *metric, *help;
+} g_sockets[] = {
+	{ "sipka_connections_close_wait_phantoms",
+	  "Connections on the rule port that the peer closed and the PBX has held (CLOSE_WAIT) for more than the threshold of sipka stats --close-wait-after (" TEXT(
+		  SIPKA_DEFAULT_CLOSE_WAIT_AFTER) " s by default): keepalive cannot see them." },
+};
+
+static void print_sockets(FILE *f, const struct stats_row *rows, int n)
+{
+	int i;
+
+	gauge(f, g_sockets[0].metric, g_sockets[0].help);
+	for (i = 0; i < n; i++) {
+		port_labels(f, g_sockets[0].metric, rows[i].port, rows[i].name);
+		fprintf(f, "} %u\n", rows[i].phantoms);
+	}
 }
 
 /* The rules as gauges, so a dashboard shows what is in force and an alert can
@@ -110,6 +134,8 @@ void prometheus_print(FILE *f, const struct stats_row *rows, int n, const struct
 			}
 		}
 		print_rules(f, &h->rules);
+		if (h->phantoms)
+			print_sockets(f, rows, n);
 		if (h->version[0]) {
 			gauge(f, "sipka_program_info", "The loaded program's version.");
 			fputs("sipka_program_info{version=\"", f);

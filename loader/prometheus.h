@@ -21,6 +21,7 @@ struct health {
 	int defunct;  /* pinned links whose cgroup is gone */
 	struct conf rules;
 	char version[64]; /* the loaded program's */
+	bool phantoms;	  /* the rows' phantoms were counted (the connections listed) */
 };
 
 /* ROWS (N) and H to F; when !H->up only the health is said (no counters to read). */

@@ -12,9 +12,10 @@ _sipka_options()
 	detach) echo '--cgroup=-c: --cgroup-of=:' ;;
 	'config set') echo '--name=-n: --time=-t: --intvl=-i: --probes=-p: --user-timeout=-u: --reset-events=-r --new-only=-N' ;;
 	'config load') echo '--new-only=-N' ;;
-	stats) echo '--prometheus=-P --output=-o: --watch=-w: --listen=:' ;;
+	stats) echo '--prometheus=-P --output=-o: --watch=-w: --listen=: --close-wait-after=:' ;;
 	events) echo '--follow=-f --exec=: --exec-jobs=: --exec-timeout=: --exec-queue=: --config=-C:' ;;
-	connections) echo '--port=: --peer=: --all=-a' ;;
+	connections) echo '--port=: --peer=: --all=-a --close-wait=' ;;
+	check) echo '--close-wait-after=:' ;;
 	esac
 	# The global options, accepted anywhere on the line.
 	echo '--pin-dir=: --json=-j --verbose=-v --version=-V'

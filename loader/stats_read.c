@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "attachments.h"
+#include "clock.h"
 #include "counters.h"
 #include "env.h"
+#include "existing.h"
 #include "log.h"
 #include "rules.h"
 #include "stats_read.h"
@@ -47,6 +49,51 @@ void stats_read_health(const struct pindir *pd, const struct state *s, struct he
 	snprintf(h->version, sizeof(h->version), "%s", s->meta.version);
 }
 
+/* The phantoms of each rule port (CLOSE_WAIT connections held longer than
+ * M->close_wait_after) into M->phantoms, from one walk of the sockets of the
+ * attached cgroups' network namespaces (bench/RESULTS.md says what it
+ * costs), at most every M->walk_every seconds; then into M's rows. A walk
+ * that fails (said why) leaves the gauge out, never says 0. */
+static void phantoms_read(const struct pindir *pd, const struct state *s, struct metrics *m)
+{
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	struct attachments as = { 0 };
+	struct sipka_conn_info *list = NULL;
+	unsigned int skipped;
+	size_t n = 0, k;
+	int i;
+
+	if (m->nphantoms < 0 || !m->walk_every ||
+	    now - m->walked_ns >= m->walk_every * 1000000000ULL) {
+		m->nphantoms = -1;
+		m->walked_ns = now;
+		if (!attachments_list(pd, &as) && !connections_list(s, &as, &list, &n, &skipped)) {
+			m->nphantoms = 0;
+			for (k = 0; k < n; k++) {
+				if (!close_wait_phantom(&list[k], m->close_wait_after))
+					continue;
+				for (i = 0; i < m->nphantoms; i++)
+					if (m->phantoms[i].port == list[k].rule_port)
+						break;
+				if (i == m->nphantoms) {
+					if (i == STATS_MAX_ROWS)
+						continue;
+					m->phantoms[m->nphantoms].port = list[k].rule_port;
+					m->phantoms[m->nphantoms++].n = 0;
+				}
+				m->phantoms[i].n++;
+			}
+		}
+		free(list);
+		attachments_free(&as);
+	}
+	m->h.phantoms = m->nphantoms >= 0;
+	for (i = 0; i < m->nphantoms; i++)
+		for (k = 0; k < (size_t)m->n; k++)
+			if (m->rows[k].port == m->phantoms[i].port)
+				m->rows[k].phantoms = m->phantoms[i].n;
+}
+
 int metrics_read(const char *pin_dir, struct metrics *m, bool *said)
 {
 	struct pindir pd = PINDIR_INIT(pin_dir);
@@ -67,6 +114,7 @@ int metrics_read(const char *pin_dir, struct metrics *m, bool *said)
 				m->n = 0;
 			}
 			stats_read_health(&pd, &s, &m->h);
+			phantoms_read(&pd, &s, m);
 		}
 	} else if (!ret && !*said) {
 		p_info("sipka is not loaded (nothing pinned in %s): the metrics say sipka_up 0",

@@ -176,6 +176,25 @@ def cgroup2_mount():
     raise unittest.SkipTest("cgroup v2 is not mounted")
 
 
+def remove_cgroup(path):
+    """Removes cgroup PATH (gone already is fine), killing what is left in it."""
+    def removed():      # processes may take a moment to leave
+        try:
+            os.rmdir(path)
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                for pid in f.read().split():
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+            return False
+    wait_until(removed, 30, "cgroup %s removed" % path, interval=0.1)
+
+
 def spawn(cmd, cgroup=None, netns=None, **popen):
     """CMD in CGROUP (joined first) and network namespace NETNS, stopped with
     the test: SIGTERM, then SIGKILL."""
@@ -246,19 +265,15 @@ class Env(unittest.TestCase):
         undo_all()
 
     def _rm_cgroup(self):
-        def removed():      # processes may take a moment to leave
-            try:
-                os.rmdir(self.cg)
-                return True
-            except OSError:
-                with open(os.path.join(self.cg, "cgroup.procs")) as f:
-                    for pid in f.read().split():
-                        try:
-                            os.kill(int(pid), signal.SIGKILL)
-                        except ProcessLookupError:
-                            pass
-                return False
-        wait_until(removed, 30, "cgroup %s removed" % self.cg, interval=0.1)
+        remove_cgroup(self.cg)
+
+    def child_cgroup(self, name):
+        """A cgroup NAME under self.cg (a second PBX: "asterisk.service"), removed
+        with the test, before self.cg: its path."""
+        path = os.path.join(self.cg, name)
+        os.mkdir(path)
+        defer(lambda: remove_cgroup(path), "cgroup " + name)
+        return path
 
     def sipka(self, *args, check=True, json_out=False, pin_dir=None):
         cmd = [SIPKA, "--pin-dir", pin_dir or self.pin_dir] + (["-j"] if json_out else []) + list(args)
@@ -407,6 +422,19 @@ class Env(unittest.TestCase):
         phone("connect", "127.0.0.1", to)
         pbx("accept", lid)
         return pbx, phone
+
+    def phantoms(self, cg, port_, n):
+        """A PBX in CG that never closes a connection, even after the peer's FIN,
+        and N phones that connected to it on 127.0.0.1:PORT_ and closed: N
+        connections in CLOSE_WAIT, the phantoms. Returns the PBX."""
+        pbx, phone = Peer(cgroup=cg, netns=self.ns), self.outsider()
+        pbx("hold", pbx("listen", "127.0.0.1", port_)["id"])
+        ids = [phone("connect", "127.0.0.1", port_)["id"] for _ in range(n)]
+        wait_until(lambda: pbx("held")["n"] == n, 10, "the PBX accepted %d" % n)
+        for i in ids:
+            phone("close", i)
+        self.phantom_peers = (pbx, phone)
+        return pbx
 
     def outsider(self, ns=None):
         return Peer(netns=ns or self.ns)

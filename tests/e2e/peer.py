@@ -12,6 +12,9 @@ line on stdin, one JSON answer a line on stdout:
   opts C                     -> {"opts": {...}}
   send C N | rst C | close C -> {}
   serve L                    -> {}   (accept and close on L from now on, in a thread)
+  hold L                     -> {}   (accept on L from now on, in a thread, and never close,
+                                      not even after the peer's FIN: a PBX that leaks CLOSE_WAIT)
+  held                       -> {"n": N}  (connections hold has accepted so far)
   churn ADDR PORT N THREADS  -> {"made": N}   (N connections to our own listener)
   churn-start ADDR PORT THREADS -> {}        (connections to our own listener until stopped)
   churn-stop                 -> {"made": N}   (all N closed on both sides)
@@ -60,6 +63,14 @@ def serve(lst):
     while True:
         c, _ = lst.accept()
         c.close()
+
+
+holding = []
+
+
+def hold(lst):
+    while True:
+        holding.append(lst.accept()[0])     # never read, never closed
 
 
 class Churn:
@@ -143,6 +154,11 @@ def handle(cmd, args):
     if cmd == "serve":
         threading.Thread(target=serve, args=(socks[int(args[0])],), daemon=True).start()
         return {}
+    if cmd == "hold":
+        threading.Thread(target=hold, args=(socks[int(args[0])],), daemon=True).start()
+        return {}
+    if cmd == "held":
+        return {"n": len(holding)}
     if cmd == "churn":
         return Churn(args[0], args[1], args[3], per=int(args[2]) // int(args[3])).finish()
     if cmd == "churn-start":

@@ -4,7 +4,9 @@ program override sipka's settings; each finding with its fix."""
 import json
 import os
 
-from harness import Env, defer, need_root, port, undo
+import re
+
+from harness import Env, defer, need_root, port, undo, wait_until
 
 
 def setUpModule():
@@ -22,6 +24,33 @@ class Check(Env):
         self.assertEqual((rc, result), (1, "fail"))
         self.assertIn(("loaded", "fail", "not loaded: %s does not exist. Run: sipka attach --cgroup PBX_CGROUP"
                        % self.pin_dir), lines)
+
+    def test_phantoms_warned_naming_the_pbx(self):
+        p5060 = port(5060)
+        kam = self.child_cgroup("kamailio.service")
+        self.sipka("attach", "--cgroup", kam)
+        self.sipka("config", "set", p5060, "--name", "tcp")
+        ok = [t for c, lvl, t in self.lines()[2] if c == "phantoms"]
+        self.assertEqual(ok, ["no connection the peer closed is held longer than 60 s by the PBX (CLOSE_WAIT)"])
+        self.phantoms(kam, p5060, 2)
+
+        def warned():
+            rc, result, lines = self.lines("--close-wait-after", "1")
+            found = [(lvl, t) for c, lvl, t in lines if c == "phantoms"]
+            return found[0][0] == "warn" and (rc, result, found)
+        rc, result, found = wait_until(warned, 10, "held over 1 s")
+        self.assertEqual((rc, result), (5, "warn"), found)
+        self.assertEqual(len(found), 1, found)
+        self.assertRegex(found[0][1], r"^kamailio\.service holds 2 connections on port %d that the peer closed, "
+                                      r"for more than 1 s \(the longest [0-9.]+s\): .* "
+                                      r"sipka connections --close-wait --port %d;" % (p5060, p5060))
+        # Under the threshold: not a phantom yet (a PBX closes within milliseconds).
+        self.assertEqual([lvl for c, lvl, t in self.lines("--close-wait-after", "3600")[2] if c == "phantoms"],
+                         ["ok"])
+        p = self.sipka("check", "--close-wait-after", "0", check=False)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("--close-wait-after", p.stderr)
+        self.assertTrue(re.search(r"from 1 to 86400", p.stderr), p.stderr)
 
     def test_rule_ports_against_listeners_and_programs_that_win(self):
         self.attach()

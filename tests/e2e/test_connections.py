@@ -7,12 +7,15 @@ import socket
 import tempfile
 import time
 
-from harness import SIPKA, Env, defer, need_root, port, run, wait_until
+from harness import SIPKA, Env, Peer, cgroup2_mount, defer, need_root, port, run, wait_until
 
 # What -j says of a connection: every field, whatever the table shows.
-FIELDS = {"remote_addr", "remote_port", "local_addr", "local_port", "rule_port", "name", "armed",
+FIELDS = {"state", "remote_addr", "remote_port", "local_addr", "local_port", "rule_port", "name", "armed",
           "tracked", "armed_s_ago", "keepalive", "idle_ms", "probes_out", "retransmits", "rtt_us",
-          "cgroup_id"}
+          "cgroup_id", "cgroup", "pbx"}
+# ... and of a phantom (--close-wait).
+PHANTOM_FIELDS = {"state", "remote_addr", "remote_port", "local_addr", "local_port", "rule_port", "name",
+                  "held_s", "held_exact", "cgroup_id", "cgroup", "pbx"}
 
 # Runs "$@" in the mount namespace it is in (a private one) once neither
 # kernel config file that libbpf reads for a __kconfig extern can be opened:
@@ -74,6 +77,85 @@ class Connections(Env):
         self.assertIn("198.18.0.2:%d" % new["peer"][1], table[1])
         self.assertIn("2/1x3", table[1])
         phone("close", before)
+
+    def test_two_pbx_cgroups_each_connection_names_its_own(self):
+        p5060, p5062 = port(5060), port(5062)
+        kam, ast = self.child_cgroup("kamailio.service"), self.child_cgroup("asterisk.service")
+        for cg in (kam, ast):
+            self.sipka("attach", "--cgroup", cg)
+        self.sipka("config", "set", p5062, "--name", "tcp")
+        self.sipka("config", "set", p5060, "--name", "tcp")
+        phone = self.outsider()
+        self.peers = []
+        for cg, p in ((kam, p5060), (ast, p5062)):
+            pbx = Peer(cgroup=cg, netns=self.ns)
+            lid = pbx("listen", "127.0.0.1", p)["id"]
+            phone("connect", "127.0.0.1", p)
+            pbx("accept", lid)
+            self.peers.append(pbx)
+        rows = self.sipka("connections", json_out=True)
+        self.assertEqual(sorted((r["local_port"], r["cgroup_id"], r["cgroup"], r["pbx"]) for r in rows),
+                         sorted([(p5060, os.stat(kam).st_ino, "/" + os.path.relpath(kam, cgroup2_mount()),
+                                  "kamailio.service"),
+                                 (p5062, os.stat(ast).st_ino, "/" + os.path.relpath(ast, cgroup2_mount()),
+                                  "asterisk.service")]))
+        wide = dict(os.environ, COLUMNS="200")
+        table = run(SIPKA, "--pin-dir", self.pin_dir, "connections", env=wide).stdout.splitlines()
+        self.assertEqual(table[0].split()[-1], "PBX", "two cgroups: the PBX column")
+        self.assertEqual(sorted((line.split()[1], line.split()[-1]) for line in table[1:]),
+                         [("127.0.0.1:%d" % p5060, "kamailio.service"), ("127.0.0.1:%d" % p5062, "asterisk.service")])
+        # In 100 columns the PBX gives way first, elided in the middle.
+        narrow = self.sipka("connections").stdout.splitlines()
+        self.assertLessEqual(max(map(len, narrow)), 100, narrow)
+        self.assertTrue(all(line.split()[-1][-3:] == "ice" for line in narrow[1:]), narrow)
+        # One PBX: no column (sipka status names it).
+        head = self.sipka("connections", "--port", p5060).stdout.splitlines()[0]
+        self.assertEqual(head.split()[-1], "RTT")
+
+    def test_close_wait_phantoms_listed_with_how_long_held(self):
+        p5060 = port(5060)
+        kam = self.child_cgroup("kamailio.service")
+        self.sipka("attach", "--cgroup", kam)
+        self.sipka("config", "set", p5060, "--name", "tcp")
+        pbx = self.phantoms(kam, p5060, 3)
+        rows = self.sipka("connections", "--close-wait", json_out=True)
+        self.assertEqual(len(rows), 3, rows)
+        for r in rows:
+            self.assertEqual(set(r), PHANTOM_FIELDS)
+            self.assertEqual((r["state"], r["local_port"], r["rule_port"], r["name"], r["held_exact"], r["pbx"],
+                              r["cgroup_id"]), ("close_wait", p5060, p5060, "tcp", True, "kamailio.service",
+                                                os.stat(kam).st_ino), r)
+            self.assertLess(r["held_s"], 30)
+        self.assertEqual([r for r in self.sipka("connections", json_out=True) if r["local_port"] == p5060], [],
+                         "not among the established ones")
+        # Held grows with time, never closed by sipka: the same connections later.
+        later = wait_until(lambda: (lambda rs: all(r["held_s"] >= 2 for r in rs) and rs)(
+            self.sipka("connections", "--close-wait", json_out=True)), 10, "held 2 s")
+        self.assertEqual(sorted(r["remote_port"] for r in later), sorted(r["remote_port"] for r in rows))
+        table = self.sipka("connections", "--close-wait").stdout.splitlines()
+        self.assertEqual(table[0].split(), ["PEER", "LOCAL", "RULE", "NAME", "HELD", "IDLE", "PBX"])
+        self.assertEqual(len(table), 4, table)
+        self.assertRegex(table[1], r" [0-9.]+s +[0-9.]+s +kamailio\.service$")
+        # Still open: active until the PBX closes its end, then closed, and no death.
+        row = self.stats(p5060)
+        self.assertEqual((row["armed"], row["active"], row["closed"]), (3, 3, 0), row)
+        pbx.close()
+        row, _ = self.wait_stats(p5060, 10, active=0, closed=3)
+        self.assertEqual((row["dead_keepalive"], row["dead_retransmit"], row["reset"]), (0, 0, 0))
+        self.assertEqual(self.sipka("connections", "--close-wait", json_out=True), [])
+
+    def test_close_wait_of_a_connection_sipka_did_not_see_close_is_at_least_its_idle_time(self):
+        p5060 = port(5060)
+        pbx, phone = self.pbx(), self.outsider()
+        pbx("hold", pbx("listen", "127.0.0.1", p5060)["id"])
+        pid = phone("connect", "127.0.0.1", p5060)["id"]
+        wait_until(lambda: pbx("held")["n"] == 1, 10, "the PBX accepted")
+        phone("close", pid)     # before sipka: its FIN unseen
+        self.attach()
+        self.sipka("config", "set", p5060, "--name", "tcp")
+        rows = self.sipka("connections", "--close-wait", json_out=True)
+        self.assertEqual([(r["held_exact"], r["rule_port"]) for r in rows], [(False, p5060)], rows)
+        self.assertRegex(self.sipka("connections", "--close-wait").stdout.splitlines()[1], r" >=[0-9.]+s ")
 
     def without_kernel_config(self, *args, json_out=False):
         """sipka ARGS as in a container without the host's /boot, on a kernel
@@ -157,7 +239,7 @@ class Width(Env):
             env["COLUMNS"] = str(columns)
         lines = run(SIPKA, "--pin-dir", self.pin_dir, "connections", env=env).stdout.splitlines()
         self.assertEqual(lines[0].split(), ["PEER", "LOCAL", "RULE", "NAME", "ARMED", "KEEPALIVE",
-                                            "BOUND", "IDLE", "DEAD_IN", "PRB", "RTX", "RTT"])
+                                            "BOUND", "IDLE", "DEAD_IN", "PRB", "RTX", "RTT"], "one PBX: no PBX column")
         self.assertEqual(len(lines), 2, lines)
         return lines
 

@@ -7,10 +7,12 @@ import re
 import signal
 import time
 
-from harness import NEXT, SIPKA, Env, Process, need_root, port, run, wait_until
+from harness import NEXT, ROOT, SIPKA, Env, Peer, Process, cgroup2_mount, need_root, port, run, wait_until
+
+V0_3_0 = os.path.join(ROOT, "build", "v0.3.0", "sipka")   # its events lack cgroup_id (make test builds it)
 
 ISO8601 = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d\d:\d\d"
-RING_SLOTS = 256 * 1024 // (80 + 8)    # event + ring buffer record header
+RING_SLOTS = 256 * 1024 // (88 + 8)    # event + ring buffer record header
 ROUND = 0.5     # sipka events --follow looks for a new ring buffer this often (cmd_events.c)
 
 
@@ -18,10 +20,23 @@ def setUpModule():
     need_root()
 
 
+def reset_once(pbx, lid, phone, port_, wait):
+    """One connection to the PBX on PORT_, reset by the phone while the PBX holds it;
+    WAIT() returns once the reset is counted; then the PBX closes its end."""
+    phone_end = phone("connect", "127.0.0.1", port_)["id"]
+    pbx_end = pbx("accept", lid)["id"]
+    phone("rst", phone_end)
+    wait()
+    pbx("close", pbx_end)
+
+
 class Events(Env):
     def setUp(self):
         super().setUp()
         self.attach()
+
+    def cg_rel(self, cg=None):
+        return "/" + os.path.relpath(cg or self.cg, cgroup2_mount())
 
     def events(self, *args):
         p = self.sipka("events", *args, check=False)
@@ -96,7 +111,37 @@ class Events(Env):
         self.wait_stats(port(5060), 30, reset=2, closed=2)
         line = self.events().stdout
         self.assertRegex(line, fr"^%s reset +peer \[::1\]:\d+  local \[::1\]:{port(5060)} \(tcp\)  "
-                               r"lived \d+\.\ds  probes 0  retransmits 0\n$" % ISO8601)
+                               r"pbx %s  lived \d+\.\ds  probes 0  retransmits 0\n$"
+                         % (ISO8601, re.escape(self.cg_rel())))
+
+    def test_two_pbx_cgroups_each_event_names_its_own(self):
+        self.sipka("detach")
+        p5060, p5062 = port(5060), port(5062)
+        kam, ast = self.child_cgroup("kamailio.service"), self.child_cgroup("asterisk.service")
+        for cg in (kam, ast):
+            self.sipka("attach", "--cgroup", cg)
+        for p in (p5060, p5062):
+            self.sipka("config", "set", p, "--name", "tcp", "--reset-events")
+        phone, pbxes = self.outsider(), []
+        for cg, p in ((kam, p5060), (ast, p5062)):
+            pbx = Peer(cgroup=cg, netns=self.ns)
+            lid = pbx("listen", "127.0.0.1", p)["id"]
+            reset_once(pbx, lid, phone, p, lambda: self.wait_stats(p, 5, reset=1))
+            pbxes.append((pbx, lid))
+        events, _ = self.json_events()
+        self.assertEqual(len(events), 2, events)
+        for e, cg, name in zip(sorted(events, key=lambda e: e["rule_port"]), (kam, ast),
+                               ("kamailio.service", "asterisk.service")):
+            self.assertEqual((e["cgroup_id"], e["cgroup"], e["pbx"]),
+                             (os.stat(cg).st_ino, self.cg_rel(cg), name), e)
+        # Once its cgroup is gone, an event says the id.
+        pbx, lid = pbxes[0]
+        reset_once(pbx, lid, phone, p5060, lambda: self.wait_stats(p5060, 5, reset=2))
+        pbx.close()
+        gone_id = os.stat(kam).st_ino
+        os.rmdir(kam)     # its link stays, defunct
+        line = self.sipka("events").stdout
+        self.assertIn("(tcp)  pbx cgroup %d (gone)  lived" % gone_id, line)
 
     def test_full_buffer_counts_the_loss_and_blocks_nothing(self):
         self.sipka("config", "set", str(port(5060)), "--name", "tcp", "--reset-events")
@@ -189,6 +234,39 @@ class Following(Env):
         e = self.reset_events(f)[0]
         self.assertEqual((e["reason"], e["rule_port"], e["name"]), ("reset", port(5060), "tcp"))
         self.assertEqual(f.stop(), 0)
+
+    def test_events_of_0_3_0_and_for_0_3_0_read_across_the_upgrade(self):
+        """The ring buffer outlives an upgrade in place: a reader of this
+        sipka reads 0.3.0's shorter events, and 0.3.0's reader this one's
+        longer ones, each field where it was."""
+        if not os.access(V0_3_0, os.X_OK):
+            self.skipTest("build/v0.3.0/sipka was not built (make test builds it from git)")
+        run(V0_3_0, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg)
+        self.arm_resets()
+        f = self.follower()
+        old = self.reset_events(f)[0]
+        self.assertEqual((old["reason"], old["rule_port"], old["name"], old["cgroup_id"], old["pbx"]),
+                         ("reset", 5060, "tcp", None, None), old)
+        self.assertIn('"program":"upgraded"', self.sipka("-j", "attach", "--cgroup", self.cg).stdout)
+        new = self.reset_events(f)[0]
+        self.assertEqual((new["reason"], new["rule_port"], new["cgroup_id"], new["cgroup"]),
+                         ("reset", 5060, os.stat(self.cg).st_ino,
+                          "/" + os.path.relpath(self.cg, cgroup2_mount())), new)
+        self.assertEqual(f.stop(), 0)
+        f = Process([V0_3_0, "--pin-dir", self.pin_dir, "-j", "events", "-f"])
+        phone_ports = []
+        for _ in range(2):
+            e = json.loads(self.resets_seen(f))
+            phone_ports.append(e["remote_port"])
+            self.assertEqual((e["reason"], e["local_port"], e["rule_port"], e["name"], e["probes"]),
+                             ("reset", 5060, 5060, "tcp", 0), e)
+            self.assertNotIn("cgroup_id", e)
+        self.assertEqual(len(set(phone_ports)), 2, "each its own phone port")
+        self.assertEqual(f.stop(), 0)
+
+    def resets_seen(self, follower):
+        self.resets(self.pbx_peer, self.lid, self.phone, "127.0.0.1", 1)
+        return follower.line()
 
     def test_lifetime_is_rounded_to_milliseconds(self):
         self.attach()

@@ -78,7 +78,8 @@ class Install(unittest.TestCase):
                   % os.path.join(ROOT, "loader", "sipka.bash"))
         out = subprocess.run(["bash", "-c", script], capture_output=True, text=True).stdout.splitlines()
         self.assertEqual(out[:3], ["config connections", "show set", "--user-timeout"])
-        self.assertEqual(out[3].split(), ["--prometheus", "--output", "--watch", "--listen", "--help"])
+        self.assertEqual(out[3].split(), ["--prometheus", "--output", "--watch", "--listen",
+                                          "--close-wait-after", "--help"])
 
 
 class Installed(Env):

@@ -167,6 +167,39 @@ class Metrics(Env):
         self.assertEqual(used - exposed, set())
 
 
+class Phantoms(Env):
+    """sipka_connections_close_wait_phantoms: the same in the text, the file and over HTTP."""
+
+    def test_phantoms_gauge_in_text_file_and_http(self):
+        p5060 = port(5060)
+        self.attach()
+        self.sipka("config", "set", p5060, "--name", "tcp")
+        key = 'sipka_connections_close_wait_phantoms{port="%d",transport="tcp"}' % p5060
+        self.assertEqual(metrics(self.sipka("stats", "--prometheus").stdout)[key], 0)
+        self.phantoms(self.cg, p5060, 3)
+        self.assertEqual(metrics(self.sipka("stats", "--prometheus").stdout)[key], 0, "held under 60 s")
+        text = wait_until(lambda: (lambda t: metrics(t)[key] == 3 and t)(
+            self.sipka("stats", "--prometheus", "--close-wait-after", "1").stdout), 10, "3 held over 1 s")
+        self.assertIn("# TYPE sipka_connections_close_wait_phantoms gauge\n", text)
+        check = run("promtool", "check", "metrics", input=text, check=False)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        d = tempfile.mkdtemp(prefix="sipka-prom-")
+        defer(lambda: shutil.rmtree(d), "prom dir")
+        path = os.path.join(d, "sipka.prom")
+        self.sipka("stats", "--prometheus", "--close-wait-after", "1", "--output", path)
+        with open(path) as f:
+            self.assertEqual(metrics(f.read())[key], 3)
+        srv = Process([SIPKA, "--pin-dir", self.pin_dir, "stats", "--listen", "127.0.0.1:0",
+                       "--close-wait-after", "1"])
+        hostport = re.search(r"http://(\S+)/metrics", srv.err_line("serving the metrics on http://")).group(1)
+        with urllib.request.urlopen("http://%s/metrics" % hostport, timeout=30) as r:
+            self.assertEqual(metrics(r.read().decode())[key], 3)
+        self.assertEqual(srv.stop(), 0)
+        p = self.sipka("stats", "--close-wait-after", "1", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("add --prometheus or --listen", p.stderr)
+
+
 class WatchFile(Env):
     """--prometheus --output FILE --watch N: the file rewritten whole every N seconds."""
 

@@ -201,3 +201,34 @@ TEST(time_format_iso8601_local_to_the_millisecond)
 	CHECK(time_is("IST-5:30", t, "2026-11-22T22:33:12.000+05:30"));
 	CHECK(time_is("EST5", t, "2026-11-22T12:03:12.000-05:00"));
 }
+
+static int pbx_is(const char *path, const char *want)
+{
+	char buf[64];
+
+	return !strcmp(pbx_label(path, buf, sizeof(buf)), want);
+}
+
+TEST(pbx_label_names_the_unit_the_container_or_the_path)
+{
+	const char *id = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+	char path[256];
+
+	CHECK(pbx_is("/system.slice/kamailio.service", "kamailio.service"));
+	CHECK(pbx_is("/user.slice/user-1000.slice/user@1000.service/app.slice/pbx.service",
+		     "pbx.service"));
+	CHECK(pbx_is("/system.slice/kamailio.service/worker", "kamailio.service"));
+	CHECK(pbx_is("/user.slice/user-0.slice/session-4.scope", "session-4.scope"));
+	snprintf(path, sizeof(path), "/system.slice/docker-%s.scope", id);
+	CHECK(pbx_is(path, "docker:0123456789ab"));
+	snprintf(path, sizeof(path), "/machine.slice/libpod-%s.scope/container", id);
+	CHECK(pbx_is(path, "podman:0123456789ab"));
+	snprintf(path, sizeof(path), "/kubepods.slice/x.slice/cri-containerd-%s.scope", id);
+	CHECK(pbx_is(path, "containerd:0123456789ab"));
+	/* Not a container id: a unit like any other. */
+	CHECK(pbx_is("/system.slice/docker-compose.scope", "docker-compose.scope"));
+	CHECK(pbx_is("/sipka-test-1/pbx", "/sipka-test-1/pbx"));
+	CHECK(pbx_is("", "/"));
+	CHECK(pbx_is("/", "/"));
+	CHECK(pbx_is("/.service", "/.service"));
+}

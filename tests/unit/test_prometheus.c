@@ -66,8 +66,8 @@ TEST(prometheus_not_loaded_says_up_0_and_no_counters)
 TEST(prometheus_counters_rules_and_health)
 {
 	static struct health h;
-	struct stats_row rows[2] = { { 5060, "tcp", { .armed = 3, .dead_retransmit = 2 } },
-				     { 5070, "", { .untracked = 7 } } };
+	struct stats_row rows[2] = { { 5060, "tcp", { .armed = 3, .dead_retransmit = 2 }, 4 },
+				     { 5070, "", { .untracked = 7 }, 0 } };
 	char *t;
 
 	h.up = true;
@@ -99,13 +99,21 @@ TEST(prometheus_counters_rules_and_health)
 	CHECK(once(t, "sipka_rule_reset_events{port=\"5060\",transport=\"tcp\"} 0"));
 	CHECK(once(t, "sipka_program_info{version=\"0.3.0\"} 1"));
 	CHECK(once(t, "sipka_build_info{version=\"" SIPKA_VERSION "\"} 1"));
+	/* The phantoms only when the sockets were listed. */
+	CHECK(!strstr(t, "sipka_connections_close_wait_phantoms"));
+	free(t);
+	h.phantoms = true;
+	t = printed(rows, 2, &h);
+	CHECK(once(t, "# TYPE sipka_connections_close_wait_phantoms gauge"));
+	CHECK(once(t, "sipka_connections_close_wait_phantoms{port=\"5060\",transport=\"tcp\"} 4"));
+	CHECK(once(t, "sipka_connections_close_wait_phantoms{port=\"5070\",transport=\"\"} 0"));
 	free(t);
 }
 
 TEST(prometheus_escapes_label_values)
 {
 	static struct health h;
-	struct stats_row row = { 5060, "a\"b\\c\nd", { .armed = 1 } };
+	struct stats_row row = { 5060, "a\"b\\c\nd", { .armed = 1 }, 0 };
 	char *t;
 
 	h.up = true;
