@@ -68,7 +68,7 @@ class Reader:
     def __init__(self, name, cmd, keep_lines):
         self.name = name
         self.p, self._undo = harness.spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.lines, self.err, self.out_count = [], [], 0
+        self.lines, self.err, self.out_count, self.last_out = [], [], 0, None
         self.keep = keep_lines
         self.samples = []       # (seconds, VmRSS kB, open fds)
         self.threads = [threading.Thread(target=self._drain, args=(self.p.stdout, True), daemon=True),
@@ -81,6 +81,7 @@ class Reader:
             line = raw.decode(errors="replace")
             if out:
                 self.out_count += 1
+                self.last_out = time.monotonic()
                 if self.keep:
                     self.lines.append(line)
             else:
@@ -459,6 +460,9 @@ class Soak(Env):
         maps_after = self.maps()
 
         self.ownership()
+        watch = self.readers[1]
+        self.check(watch.last_out and time.monotonic() - watch.last_out < 30,
+                   "stats --watch still drawing at the end", "%d lines in all" % watch.out_count)
         rcs = [r.stop() for r in self.readers]
         self.check(rcs == [0, 0], "the readers ran throughout and stopped cleanly on SIGTERM",
                    "exit statuses %s" % rcs)
