@@ -248,6 +248,8 @@ class Soak(Env):
 
     def rules_file(self):
         path = os.path.join(os.path.dirname(self.mnt), "soak-rules-%d.conf" % os.getpid())
+        if not os.path.exists(path):
+            harness.defer(lambda: os.unlink(path), "rules file")
         with open(path, "w") as f:
             f.write("[a]\nport = %d\ntcp_keepalive_time = %d\n" % (self.A, random.randint(10, 120)))
             f.write("[b]\nport = %d\ntcp_keepalive_intvl = %d\n" % (self.B, random.randint(1, 30)))
@@ -556,8 +558,10 @@ class Soak(Env):
 
 
 def main():
-    print("sipka soak: %g minutes, kernel %s, %d cores, %s" % (MINUTES, os.uname().release, os.cpu_count(),
-                                                             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())),
+    seed = int(os.environ.get("SOAK_SEED") or time.time())
+    random.seed(seed)       # SOAK_SEED=N repeats a run's choices (not its timing)
+    print("sipka soak: %g minutes, kernel %s, %d cores, %s, seed %d"
+          % (MINUTES, os.uname().release, os.cpu_count(), time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), seed),
           flush=True)
     s = Soak()
     try:
