@@ -126,7 +126,7 @@ class Soak(Env):
         self.made_lock = threading.Lock()
         self.errors = []         # exceptions from the background threads
         self.counts = dict(rules=0, rules_killed=0, upgrades=0, upgrades_killed=0, cg2=0,
-                           conn_runs=0, conn_max_s=0.0, recovered=0)
+                           conn_runs=0, conn_max_s=0.0, recovered=0, kills_tried=0, kills_too_late=0)
         self.build = SIPKA       # the build whose program is attached now
         self.seen = {}           # counters that must stay 0, as last seen
         self.bpf_calls = {}      # kind of command -> its bpf() calls, counted once under strace
@@ -208,6 +208,7 @@ class Soak(Env):
                 raise AssertionError("%s failed (%d): %s" % (" ".join(argv), p.returncode, p.stderr))
             return False, p
         if random.random() < kill_chance:
+            self.counts["kills_tried"] += 1
             when = random.randint(1, self.bpf_calls[kind])
             p = run("strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=bpf",
                     "-e", "inject=bpf:signal=KILL:when=%d" % when, *argv, check=False, env=TRACED)
@@ -217,6 +218,7 @@ class Soak(Env):
             if p.returncode:
                 raise AssertionError("%s (kill at bpf call %d) failed (%d): %s"
                                      % (" ".join(argv), when, p.returncode, p.stderr))
+            self.counts["kills_too_late"] += 1
             return False, p             # near the end: the command finished first
         return False, run(*argv)
 
