@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * How 'sipka attach' arms connections that already exist: N connections are
- * made first (server end in CGROUP, in a network namespace of their own),
+ * made first (server end in CGROUP, in a network namespace of their own; each
+ * side spread over processes when N is more than RLIMIT_NOFILE allows one),
  * then sipka is attached; it reports how many it armed, and how long it took,
  * against TARGET_MS when given. With "list", 'sipka connections' then lists
  * them, as a table and as JSON: its time and peak memory (the child's
@@ -15,6 +16,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <signal.h>
 
 #define PORT 5060
 
@@ -27,35 +29,85 @@ static int opt(int fd, int level, int name)
 	return v;
 }
 
-/* The PBX: accepts N connections in CGROUP, then counts those armed. */
-static void server(const char *cgroup, int n, int to_parent, int from_parent)
+/* Connections a process holds at most: RLIMIT_NOFILE's hard limit may not
+ * be raised (no CAP_SYS_RESOURCE in a container). */
+static int per_process(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		die("RLIMIT_NOFILE");
+	rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		die("RLIMIT_NOFILE");
+	return rl.rlim_cur > 1 << 20 ? 1 << 20 : (int)rl.rlim_cur - 64;
+}
+
+/* The K-th of PROCS shares of N. */
+static int share(int n, int procs, int k)
+{
+	return n / procs + (k < n % procs);
+}
+
+/* The PBX: listens in CGROUP; PROCS processes accept N connections between
+ * them, say so with an 'A' each, and on a byte from the parent count those
+ * armed (an int each). */
+static void server(const char *cgroup, int n, int procs, int to_parent, int from_parent)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
 				 .sin_port = htons(PORT),
 				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int lst, *fds, i, armed = 0, one = 1;
+	int lst, *fds, i, k, m, armed = 0, one = 1;
 	char cmd;
 
-	join_cgroup(cgroup);
-	fds = calloc(n, sizeof(*fds));
+	join_cgroup(cgroup); /* the accepted sockets are the listener's cgroup's */
 	lst = socket(AF_INET, SOCK_STREAM, 0);
 	setsockopt(lst, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (!fds || bind(lst, (void *)&a, sizeof(a)) || listen(lst, 4096))
+	if (bind(lst, (void *)&a, sizeof(a)) || listen(lst, 4096))
 		die("listen");
 	if (write(to_parent, "L", 1) != 1)
 		die("pipe");
-	for (i = 0; i < n; i++)
-		if ((fds[i] = accept(lst, NULL, NULL)) < 0)
-			die("accept");
-	if (write(to_parent, "A", 1) != 1 || read(from_parent, &cmd, 1) != 1)
+	for (k = 0; k < procs; k++) {
+		if (fork())
+			continue;
+		m = share(n, procs, k);
+		fds = calloc(m, sizeof(*fds));
+		for (i = 0; fds && i < m; i++)
+			if ((fds[i] = accept(lst, NULL, NULL)) < 0)
+				die("accept");
+		if (!fds || write(to_parent, "A", 1) != 1 || read(from_parent, &cmd, 1) != 1)
+			die("pipe");
+		for (i = 0; i < m; i++)
+			armed += opt(fds[i], SOL_SOCKET, SO_KEEPALIVE) == 1 &&
+				 opt(fds[i], IPPROTO_TCP, TCP_KEEPIDLE) == 60 &&
+				 opt(fds[i], IPPROTO_TCP, TCP_KEEPINTVL) == 10 &&
+				 opt(fds[i], IPPROTO_TCP, TCP_KEEPCNT) == 3;
+		if (write(to_parent, &armed, sizeof(armed)) != sizeof(armed))
+			die("pipe");
+		exit(0);
+	}
+	while (wait(NULL) > 0)
+		;
+	exit(0);
+}
+
+/* A phone process, outside the cgroup: connects M times, says so with an
+ * 'a', and holds them until killed. */
+static void phones(int m, int to_parent)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons(PORT),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int i, fd;
+
+	for (i = 0; i < m; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || connect(fd, (void *)&a, sizeof(a)))
+			die("connect");
+	}
+	if (write(to_parent, "a", 1) != 1)
 		die("pipe");
-	for (i = 0; i < n; i++)
-		armed += opt(fds[i], SOL_SOCKET, SO_KEEPALIVE) == 1 &&
-			 opt(fds[i], IPPROTO_TCP, TCP_KEEPIDLE) == 60 &&
-			 opt(fds[i], IPPROTO_TCP, TCP_KEEPINTVL) == 10 &&
-			 opt(fds[i], IPPROTO_TCP, TCP_KEEPCNT) == 3;
-	if (write(to_parent, &armed, sizeof(armed)) != sizeof(armed))
-		die("pipe");
+	pause();
 	exit(0);
 }
 
@@ -83,37 +135,25 @@ static long listing(const char *sipka, const char *pin_dir, bool json, double ta
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons(PORT),
-				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	int up[2], down[2], i, n, fd, armed = -1, status, listed = 1;
+	int up[2], down[2], i, n, procs, got, armed = 0, listed = 1;
 	double t0, t1, target_ms = argc > 5 ? atof(argv[5]) : 0;
 	bool list = argc == 9 && !strcmp(argv[6], "list");
+	pid_t pid, *clients;
 	char cmd[8192], c;
 	FILE *f;
-	struct rlimit rl;
-	pid_t pid;
 
 	if ((argc != 5 && argc != 6 && !list) || (n = atoi(argv[4])) <= 0) {
 		fprintf(stderr,
 			"usage: existing SIPKA PIN_DIR CGROUP N [TARGET_MS [list TARGET_MS TARGET_MB]]\n");
 		return 2;
 	}
-	/* Each side holds N sockets, in its own process. */
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		die("RLIMIT_NOFILE");
-	if (rl.rlim_max < (rlim_t)n + 64) {
-		rl.rlim_max = n + 64; /* needs CAP_SYS_RESOURCE */
-		if (setrlimit(RLIMIT_NOFILE, &rl))
-			die("raising RLIMIT_NOFILE");
-	}
-	rl.rlim_cur = rl.rlim_max;
-	if (setrlimit(RLIMIT_NOFILE, &rl))
-		die("RLIMIT_NOFILE");
+	/* Each side's N sockets spread over as many processes as the fd limit asks. */
+	procs = (n + per_process() - 1) / per_process();
+	clients = calloc(procs, sizeof(*clients));
 	private_loopback();
 	/* This netns only: room for more than the default range's 28,232 ephemeral ports. */
 	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "w");
-	if (!f || fprintf(f, "1024 65535\n") < 0 || fclose(f))
+	if (!clients || !f || fprintf(f, "1024 65535\n") < 0 || fclose(f))
 		die("ip_local_port_range");
 	if (pipe(up) || pipe(down))
 		die("pipe");
@@ -121,16 +161,15 @@ int main(int argc, char **argv)
 	if (pid < 0)
 		die("fork");
 	if (!pid)
-		server(argv[3], n, up[1], down[0]);
+		server(argv[3], n, procs, up[1], down[0]);
 	if (read(up[0], &c, 1) != 1)
 		die("server");
-	for (i = 0; i < n; i++) { /* the phones, outside the cgroup */
-		fd = socket(AF_INET, SOCK_STREAM, 0);
-		if (fd < 0 || connect(fd, (void *)&a, sizeof(a)))
-			die("connect");
-	}
-	if (read(up[0], &c, 1) != 1)
-		die("server");
+	for (i = 0; i < procs; i++)
+		if (!(clients[i] = fork()))
+			phones(share(n, procs, i), up[1]);
+	for (i = 0; i < 2 * procs; i++) /* each acceptor's 'A', each phone process's 'a' */
+		if (read(up[0], &c, 1) != 1)
+			die("a side failed");
 
 	snprintf(cmd, sizeof(cmd), "%s --pin-dir %s attach --cgroup %s", argv[1], argv[2], argv[3]);
 	t0 = now();
@@ -139,19 +178,28 @@ int main(int argc, char **argv)
 	t1 = now();
 	/* While they are all still open: armed and active must both be N. */
 	snprintf(cmd, sizeof(cmd), "%s --pin-dir %s stats", argv[1], argv[2]);
+	fflush(stdout);
 	if (system(cmd))
 		die("sipka stats");
 
-	if (list) { /* a table line each, and its head; one JSON array, a line each */
+	if (list) { /* a table line each, and its head; a JSON record each */
 		listed = listing(argv[1], argv[2], false, atof(argv[7]), atof(argv[8])) == n;
 		listed &= listing(argv[1], argv[2], true, atof(argv[7]), atof(argv[8])) == n;
-		printf("connections listed: %s\n", listed ? "all, a line each" : "NOT ALL");
+		printf("connections listed: %s\n",
+		       listed ? "all, a line or record each" : "NOT ALL");
 	}
-	if (write(down[1], "C", 1) != 1 || read(up[0], &armed, sizeof(armed)) != sizeof(armed))
-		die("server");
-	waitpid(pid, &status, 0);
-	printf("existing connections: %d, armed by one attach: %d (%s)\n", n, armed,
-	       armed == n ? "all" : "NOT ALL");
+	for (i = 0; i < procs; i++) {
+		if (write(down[1], "C", 1) != 1 || read(up[0], &got, sizeof(got)) != sizeof(got))
+			die("server");
+		armed += got;
+	}
+	waitpid(pid, NULL, 0);
+	for (i = 0; i < procs; i++)
+		kill(clients[i], SIGKILL);
+	while (wait(NULL) > 0)
+		;
+	printf("existing connections: %d (%d processes a side), armed by one attach: %d (%s)\n", n,
+	       procs, armed, armed == n ? "all" : "NOT ALL");
 	printf("sipka attach took %.0f ms: %.1f us per connection (load, attach and iterator)\n",
 	       (t1 - t0) * 1e3, (t1 - t0) * 1e6 / n);
 	if (target_ms)
