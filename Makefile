@@ -116,7 +116,7 @@ TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
 	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
-	check-docs check-kubernetes fuzz help deb deb-deps static static-deps test-static
+	check-docs check-kubernetes fuzz soak help deb deb-deps static static-deps test-static
 ## all             build ./sipka (the BPF object, its skeleton, the loader); V=1 shows each command
 all: $(BIN)
 
@@ -339,6 +339,13 @@ BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 # Benchmarks, as root; figures in bench/RESULTS.md.
 bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(BENCH_BPF)
 	$(Q)bench/run
+
+## soak            everything at once for SOAK_MINUTES (default 30), then exact books (root)
+# Churn, idle phones black-holed, rule changes, upgrades, killed commands and readers, all at
+# once; then the counters, events, the readers' memory and what is left (tests/soak/soak.py).
+SOAK_MINUTES ?= 30
+soak: $(BIN) $(OUT)/next/sipka
+	$(Q)SOAK_MINUTES=$(SOAK_MINUTES) /usr/bin/python3 tests/soak/soak.py
 
 # Debian 12's kernels (6.1, 6.12) and systemd 252 in QEMU (root): builds and
 # runs `make test` in each, then the systemd units and the Debian package. See tests/vm/run.

@@ -103,6 +103,24 @@ static long long delta(const struct stats_row *r, const struct stats_row *prev, 
 	return counter_value(&r->c, k) - (was ? counter_value(&was->c, k) : 0);
 }
 
+/* The rows, read from the pins opened for this read only: a watch that kept
+ * what it opened first would show the rule set of its start, and keep that
+ * rule set and the program of its start in the kernel after a rule change,
+ * an upgrade or a detach. Says why it fails. */
+static int read_rows(const char *pin_dir, struct stats_row *rows)
+{
+	struct pindir pd = PINDIR_INIT(pin_dir);
+	struct state s = STATE_INIT;
+	int n;
+
+	n = state_begin_read(&pd, &s);
+	pindir_close(&pd);
+	if (!n)
+		n = stats_read_rows(&s, rows);
+	state_close(&s);
+	return n;
+}
+
 /* PREV (NPREV rows, or NULL): show each counter's change since then, beside
  * the count when that fits the width, else on a line of its own below. Each
  * column is as wide as its header or its widest cell, no wider. */
@@ -170,7 +188,7 @@ static void print_table(const struct stats_row *rows, int n, const struct stats_
 	}
 }
 
-static int watch(const struct state *p, unsigned int secs)
+static int watch(const char *pin_dir, unsigned int secs)
 {
 	static struct stats_row rows[STATS_MAX_ROWS], prev[STATS_MAX_ROWS];
 	bool tty = isatty(STDOUT_FILENO);
@@ -181,7 +199,7 @@ static int watch(const struct state *p, unsigned int secs)
 
 	stop_on_signals();
 	while (!stopped()) {
-		n = stats_read_rows(p, rows);
+		n = read_rows(pin_dir, rows);
 		if (n < 0)
 			return EXIT_FAIL;
 		if (cli_opts.json) {
@@ -304,15 +322,12 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (prometheus)
 		return stats_prometheus(output, secs, close_wait_after);
+	if (secs)
+		return watch(cli_opts.pin_dir, secs);
 	rc = state_begin_read(&pd, &p);
 	pindir_close(&pd);
 	if (rc)
 		return EXIT_FAIL;
-	if (secs) {
-		rc = watch(&p, secs);
-		state_close(&p);
-		return rc;
-	}
 	n = stats_read_rows(&p, rows);
 	state_close(&p);
 	if (n < 0)

@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: GPL-2.0
 """sipka stats: the counters as a table that fits a terminal, redrawn by
 --watch with the changes, and the same numbers under -j."""
+import json
 import os
 import re
 import signal
+import time
 
-from harness import SIPKA, Env, Process, need_root, port, run
+from harness import NEXT, SIPKA, Env, Process, need_root, port, run, wait_until
 
 FRAME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+  \(every 1s; Ctrl-C to stop\)$")
 # The table's columns that are not the JSON field in lower case.
@@ -53,6 +55,30 @@ class Table(Env):
         self.assertGreaterEqual(out.count("(every 1s; Ctrl-C to stop)"), 2, out)
         self.assertRegex(out, fr"\n{port(5061)} +tls +1 \(\+1\) +1 \(\+1\)")
         self.assertEqual(w.stop(), 0, w.err_seen)
+
+    def test_watch_reads_what_is_live_and_holds_nothing(self):
+        """A rule set after the watch began is drawn; after an upgrade the watch keeps
+        no old program alive (it opens the pins for each frame); after a detach it stops."""
+        w = Process([SIPKA, "--pin-dir", self.pin_dir, "stats", "--watch", "1"])
+        w.line()
+        self.sipka("config", "set", port(5070), "--name", "later")
+        end = time.monotonic() + 20
+        while not re.match(r"%d +later +0 " % port(5070), w.line(timeout=5)):
+            self.assertLess(time.monotonic(), end, "the new rule was never drawn")
+        run(NEXT, "--pin-dir", self.pin_dir, "attach", "--cgroup", self.cg)
+        stats_map = json.loads(run("bpftool", "-j", "map", "show", "pinned",
+                                   os.path.join(self.pin_dir, "stats")).stdout)["id"]
+        pinned = self.sipka("status", json_out=True)["prog"]["id"]
+
+        def users():
+            progs = json.loads(run("bpftool", "-j", "prog", "show").stdout or "[]")
+            return sorted(p["id"] for p in progs if stats_map in p.get("map_ids", []))
+        wait_until(lambda: users() == [pinned], 10, lambda: "programs on sipka's maps: %s, pinned %d"
+                   % (users(), pinned))
+        self.sipka("detach")
+        self.assertEqual(w.p.wait(10), 1, "the watch ends once sipka is detached")
+        self.assertIn("not loaded", "".join(w.err_seen + [w.err.readline(5)]))
+        w.stop()
 
     def test_bad_monitoring_options(self):
         for args, words in ((["stats", "--watch", "0"], "1 to 3600"),
