@@ -42,11 +42,15 @@ static char *captured(int (*fn)(void *), void *arg, int *rc, char **err, const c
 		close(fd);
 	rewind(out);
 	rewind(errf);
-	if (getdelim(&text, &len, '\0', out) < 0)
+	if (getdelim(&text, &len, '\0', out) < 0) { /* empty */
+		free(text);
 		text = strdup("");
+	}
 	len = 0;
-	if (getdelim(&etext, &len, '\0', errf) < 0)
+	if (getdelim(&etext, &len, '\0', errf) < 0) {
+		free(etext);
 		etext = strdup("");
+	}
 	fclose(out);
 	fclose(errf);
 	*err = etext;
