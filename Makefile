@@ -90,7 +90,7 @@ LOADER_OBJS := $(patsubst loader/%.c,$(OUT)/%.o,$(LOADER_SRCS))
 # The modules the unit tests link against: none reads the command line's options.
 UNIT_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table.o \
 	       $(OUT)/prometheus.o $(OUT)/pinspec.o $(OUT)/maps.o $(OUT)/procfs.o $(OUT)/walk.o \
-	       $(OUT)/event.o $(OUT)/hz.o $(OUT)/execenv.o
+	       $(OUT)/event.o $(OUT)/hz.o $(OUT)/execenv.o $(OUT)/output.o $(OUT)/log.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
 # make static (STATIC=1): every library linked in from Debian's archives (the -dev packages'

@@ -378,8 +378,8 @@ int cmd_connections(int argc, char **argv)
 	struct want w = { 0 };
 	unsigned int skipped;
 	struct conf rules;
+	struct out_array out;
 	struct pbx p;
-	json_t *j = NULL;
 	char why[128];
 	size_t i;
 	int c, rc;
@@ -408,18 +408,20 @@ int cmd_connections(int argc, char **argv)
 		       skipped);
 	rules_read(s.config_fd, &rules);
 	qsort(list, n, sizeof(*list), by_port_peer);
-	if (cli_opts.json) {
-		j = json_array();
-		for (i = 0; i < n; i++)
-			if (shown(&list[i], &w)) {
-				pbx_of(&names, &list[i], &p);
-				json_array_append_new(j, info_json(&list[i],
-								   rule_of(&rules, &list[i]), &p));
-			}
+	if (cli_opts.json) { /* an object at a time: the records are the list's memory */
+		out_array_begin(&out);
+		for (i = 0; i < n; i++) {
+			if (!shown(&list[i], &w))
+				continue;
+			pbx_of(&names, &list[i], &p);
+			if (out_array_add(&out, info_json(&list[i], rule_of(&rules, &list[i]), &p)))
+				break;
+		}
+		rc = out_array_end(&out);
 	} else {
 		table_print(list, n, &rules, &w, &names);
+		rc = EXIT_OK;
 	}
-	rc = j ? print_json(j) : EXIT_OK;
 out:
 	free(list);
 	cgroup_names_free(&names);

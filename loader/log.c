@@ -10,6 +10,7 @@
 static struct {
 	bool json;
 	int verbose;
+	size_t *array; /* under -j, the elements of the array open on stdout; NULL: none */
 } mode;
 
 void log_set_json(bool json)
@@ -20,6 +21,11 @@ void log_set_json(bool json)
 void log_set_verbose(int verbose)
 {
 	mode.verbose = verbose;
+}
+
+void log_json_array(size_t *elements)
+{
+	mode.array = elements;
 }
 
 void p_err(const char *fmt, ...)
@@ -34,10 +40,14 @@ void p_err(const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "Error: %s\n", msg ? msg : fmt);
 	/* Under -j a script reads stdout: the error is a JSON object there too,
-	 * as bpftool does ({"error": "..."}); stderr keeps the line for people. */
+	 * as bpftool does ({"error": "..."}); stderr keeps the line for people.
+	 * In the middle of an array it is the array's next element, as in
+	 * bpftool's writer: stdout stays one document. */
 	if (mode.json) {
 		j = json_pack("{s:s}", "error", msg ? msg : fmt);
 		if (j) {
+			if (mode.array && (*mode.array)++)
+				fputc(',', stdout);
 			json_dumpf(j, stdout, JSON_COMPACT);
 			fputc('\n', stdout);
 			fflush(stdout);

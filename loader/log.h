@@ -10,9 +10,14 @@
 #include <bpf/libbpf.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 /* -j: an error is also a JSON object on stdout ({"error": "..."}). */
 void log_set_json(bool json);
+/* Under -j, an array being written on stdout an element at a time
+ * (out_array_begin() in output.h), ELEMENTS its count so far; NULL when it
+ * is closed. Meanwhile p_err()'s object is its next element (counted). */
+void log_json_array(size_t *elements);
 /* -v: 1 shows libbpf's info lines, 2 its debug lines too. */
 void log_set_verbose(int verbose);
 

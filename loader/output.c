@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -23,6 +25,45 @@ int print_json(json_t *j)
 	fputc('\n', stdout);
 	json_decref(j);
 	return ret ? EXIT_FAIL : EXIT_OK;
+}
+
+void out_array_begin(struct out_array *a)
+{
+	*a = (struct out_array){ 0 };
+	log_json_array(&a->n);
+	errno = 0;
+	if (fputc('[', stdout) == EOF)
+		a->err = errno ? errno : EIO;
+	a->failed = a->err;
+}
+
+int out_array_add(struct out_array *a, json_t *j)
+{
+	if (!a->failed && !j) {
+		p_err("out of memory"); /* the next element */
+		a->failed = true;
+	} else if (!a->failed) {
+		errno = 0;
+		if ((a->n && fputc(',', stdout) == EOF) || json_dumpf(j, stdout, SIPKA_JSON_FLAGS))
+			a->err = errno ? errno : EIO;
+		a->failed = a->err;
+		a->n++;
+	}
+	json_decref(j);
+	return a->failed ? -1 : 0;
+}
+
+int out_array_end(struct out_array *a)
+{
+	log_json_array(NULL);
+	errno = 0;
+	if (!a->err && (fputs("]\n", stdout) == EOF || fflush(stdout)))
+		a->err = errno ? errno : EIO;
+	if (a->err) {
+		p_err("cannot write the output: %s", strerror(a->err));
+		return EXIT_FAIL;
+	}
+	return a->failed ? EXIT_FAIL : EXIT_OK;
 }
 
 int out_width(void)

@@ -4,6 +4,7 @@ declared dead? Read from the kernel's own socket state."""
 import json
 import os
 import socket
+import subprocess
 import tempfile
 import time
 
@@ -66,6 +67,12 @@ class Connections(Env):
         self.assertEqual(self.sipka("connections", "--port", str(port(5061)), json_out=True), [])
         self.assertEqual(len(self.sipka("connections", "--peer", "198.18.0.2", json_out=True)), 1)
         self.assertEqual(self.sipka("connections", "--peer", "198.18.0.9", json_out=True), [])
+        # -j writes as it goes, and a stdout it cannot write is said: exit 1.
+        with open("/dev/full", "w") as full:
+            p = subprocess.run([SIPKA, "--pin-dir", self.pin_dir, "-j", "connections"], stdout=full,
+                               stderr=subprocess.PIPE, text=True, timeout=30)
+        self.assertEqual((p.returncode, p.stderr.strip()),
+                         (1, "Error: cannot write the output: No space left on device"))
         # The phone goes silent: the kernel's idle time and probes show it.
         self.black_hole(phone_ns)
         r = wait_until(lambda: (lambda r: r["probes_out"] >= 1 and r)(self.sipka("connections", json_out=True)[0]),
