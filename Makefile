@@ -39,6 +39,8 @@ else
 ARCH    := $(shell $(CC) -dumpmachine | sed -e 's/-.*//' -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 		-e 's/powerpc64le/powerpc/' -e 's/s390x/s390/')
 endif
+# The kernel's types for that architecture, from BTF, in libbpf-tools' layout (make vmlinux).
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
 LIBS    := libbpf inih jansson libmicrohttpd
 # bpftool's extra warnings (tools/scripts/Makefile.include) as bpftool uses them, that is
@@ -67,7 +69,7 @@ ALL_CFLAGS = $(SIPKA_CFLAGS) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS)) -lelf -lz
 # The BPF compile keeps its own flags: the user's CFLAGS are for the host compiler.
-BPF_CFLAGS := -g $(BPF_OPT) -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude \
+BPF_CFLAGS := -g $(BPF_OPT) -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(dir $(VMLINUX_H)) -I. -Iinclude \
 	      -ffile-prefix-map=$(CURDIR)=. $(DEPFLAGS) $(SIPKA_DEFS)
 
 ifeq ($(V),1)
@@ -114,7 +116,7 @@ $(OUT):
 	$(Q)mkdir -p $@ $(dir $(BIN))
 
 # clang's object keeps its DWARF, for debugging (llvm-objdump -S $(OUT)/sipka.debug.bpf.o).
-$(OUT)/sipka.debug.bpf.o: bpf/sipka.bpf.c vmlinux.h | $(OUT)
+$(OUT)/sipka.debug.bpf.o: bpf/sipka.bpf.c $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -192,7 +194,7 @@ CPPCHECK     ?= cppcheck
 ANALYZER_CC  ?= gcc
 SHELLCHECK   ?= shellcheck
 CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck $(FUZZ_DEPS)
-# The C files as written; the skeleton ($(OUT)) and vmlinux.h are generated.
+# The C files as written; the skeleton ($(OUT)) and vmlinux/*/vmlinux.h are generated.
 C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
 	 bench/*.[ch])
 # Every shell script: a shell in its #! line; and the completion, which has none.
@@ -297,7 +299,7 @@ $(OUT)/bench-%: bench/%.c | $(OUT)
 
 # The benchmarks' yardstick programs (bare.bpf.c, return.bpf.c).
 BENCH_BPF := $(patsubst bench/%.bpf.c,$(OUT)/%.bpf.o,$(wildcard bench/*.bpf.c))
-$(BENCH_BPF): $(OUT)/%.bpf.o: bench/%.bpf.c bpf/uapi.h vmlinux.h | $(OUT)
+$(BENCH_BPF): $(OUT)/%.bpf.o: bench/%.bpf.c bpf/uapi.h $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -325,10 +327,17 @@ vmtest:
 demo: $(BIN)
 	$(Q)tests/demo.sh
 
-## vmlinux         regenerate vmlinux.h from the running kernel's BTF
-# Regenerate vmlinux.h from the running kernel's BTF.
+## vmlinux         regenerate vmlinux/ARCH/vmlinux.h from the running kernel's BTF (VMLINUX_BTF=)
+# Regenerate $(VMLINUX_H) from the running kernel's BTF, or from VMLINUX_BTF: a BTF file, e.g.
+# one taken from another architecture's kernel image (doc/validation.md#architectures).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 vmlinux:
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+	@[ "$(VMLINUX_BTF)" != /sys/kernel/btf/vmlinux ] || [ "$$(uname -m | sed -e 's/x86_64/x86/' \
+		-e 's/aarch64/arm64/')" = "$(ARCH)" ] || { echo "make vmlinux: this kernel is not $(ARCH):" \
+		"give VMLINUX_BTF=FILE (doc/validation.md#architectures)" >&2; exit 1; }
+	mkdir -p $(dir $(VMLINUX_H))
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp
+	mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
 ## install         install sipka, its units, man page, completion and example config
 install: $(BIN)
