@@ -88,11 +88,12 @@ UNIT_OBJS   := $(OUT)/parse.o $(OUT)/conf.o $(OUT)/format.o $(OUT)/counter_table
 	       $(OUT)/event.o $(OUT)/hz.o
 UNIT_SRCS   := $(wildcard tests/unit/*.c)
 
-# Debian 12 packages: to build, then to run the tests.
+# Debian 12 and 13 packages (the same names in both): to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev libmicrohttpd-dev
-# libFuzzer's runtime for clang 14 (make fuzz); make check-deps installs it.
-FUZZ_DEPS  := clang libclang-rt-14-dev
+# libFuzzer's runtime for the default clang (14 on Debian 12, 19 on 13: make fuzz); make
+# check-deps installs it.
+FUZZ_DEPS  := clang libclang-rt-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus bash-completion \
 	      groff-base kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester openssl \
 	      python3-websockets baresip-core
@@ -260,7 +261,7 @@ check-docs: $(BIN)
 # -fsanitize=fuzzer,address,undefined in $(FUZZ_OUT) against the pure loader modules. `make
 # fuzz` runs each for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/TARGET), FUZZ_JOBS
 # at a time; a crash, a leak or a sanitizer report fails it (tests/fuzz/run). The runtime,
-# libclang_rt.fuzzer, is in Debian 12's libclang-rt-14-dev (FUZZ_DEPS): make check-deps.
+# libclang_rt.fuzzer, is in libclang-rt-dev (FUZZ_DEPS; Debian 12's is 14's): make check-deps.
 FUZZ_CC      ?= $(CLANG)
 FUZZ_OUT     ?= $(OUT)/fuzz
 FUZZ_SECONDS ?= 60
@@ -310,9 +311,10 @@ BENCH_SRCS := $(filter-out %.bpf.c,$(wildcard bench/*.c))
 bench: $(BIN) $(patsubst bench/%.c,$(OUT)/bench-%,$(BENCH_SRCS)) $(BENCH_BPF)
 	$(Q)bench/run
 
-# Debian 12's kernels (6.1, 6.12) and systemd 252 in QEMU (root): builds and
-# runs `make test` in each, then the systemd units. See tests/vm/run.
-# VMTEST="e2e-6.1 systemd" boots only those.
+# Debian's own kernels and systemd in QEMU (root): Debian 12's 6.1 and Debian 13's 6.12
+# build and run `make test`, then systemd 252 and 257 run the units. See tests/vm/run.
+# VMTEST="e2e-trixie-6.12 systemd-trixie" boots only those; VMTEST=e2e-arm64 (opt-in) boots
+# Debian 12's arm64 kernel, which also needs qemu-system-arm and qemu-user-static.
 VM_DEPS := qemu-system-x86 debootstrap e2fsprogs
 ## vm-deps         install QEMU and debootstrap for vmtest (root)
 vm-deps:
