@@ -46,6 +46,8 @@ else
 ARCH    := $(shell $(CC) -dumpmachine | sed -e 's/-.*//' -e 's/x86_64/x86/' -e 's/aarch64/arm64/' \
 		-e 's/powerpc64le/powerpc/' -e 's/s390x/s390/')
 endif
+# The kernel's types for that architecture, from BTF, in libbpf-tools' layout (make vmlinux).
+VMLINUX_H := vmlinux/$(ARCH)/vmlinux.h
 
 LIBS    := libbpf inih jansson libmicrohttpd
 # bpftool's extra warnings (tools/scripts/Makefile.include) as bpftool uses them, that is
@@ -74,7 +76,7 @@ ALL_CFLAGS = $(SIPKA_CFLAGS) $(DEPFLAGS) $(CPPFLAGS) $(CFLAGS) $(EXTRA_CFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(EXTRA_LDFLAGS)
 LDLIBS  += $(shell $(PKG_CONFIG) --libs $(LIBS)) -lelf -lz
 # The BPF compile keeps its own flags: the user's CFLAGS are for the host compiler.
-BPF_CFLAGS := -g $(BPF_OPT) -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I. -Iinclude \
+BPF_CFLAGS := -g $(BPF_OPT) -target bpf -mcpu=$(BPF_CPU) -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(dir $(VMLINUX_H)) -I. -Iinclude \
 	      -ffile-prefix-map=$(CURDIR)=. $(DEPFLAGS) $(SIPKA_DEFS)
 
 ifeq ($(V),1)
@@ -105,11 +107,12 @@ LOADER_OBJS += $(OUT)/p11kit_none.o
 ALL_LDFLAGS += -static
 endif
 
-# Debian 12 packages: to build, then to run the tests.
+# Debian 12 and 13 packages (the same names in both): to build, then to run the tests.
 BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev make pkg-config \
 	      libinih-dev libjansson-dev libmicrohttpd-dev
-# libFuzzer's runtime for clang 14 (make fuzz); make check-deps installs it.
-FUZZ_DEPS  := clang libclang-rt-14-dev
+# libFuzzer's runtime for the default clang (14 on Debian 12, 19 on 13: make fuzz); make
+# check-deps installs it.
+FUZZ_DEPS  := clang libclang-rt-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus bash-completion \
 	      groff-base kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester openssl \
 	      python3-websockets baresip-core
@@ -133,7 +136,7 @@ $(OUT):
 	$(Q)mkdir -p $@ $(dir $(BIN))
 
 # clang's object keeps its DWARF, for debugging (llvm-objdump -S $(OUT)/sipka.debug.bpf.o).
-$(OUT)/sipka.debug.bpf.o: bpf/sipka.bpf.c vmlinux.h | $(OUT)
+$(OUT)/sipka.debug.bpf.o: bpf/sipka.bpf.c $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -217,7 +220,7 @@ CPPCHECK     ?= cppcheck
 ANALYZER_CC  ?= gcc
 SHELLCHECK   ?= shellcheck
 CHECK_DEPS   := clang-format-14 cppcheck gcc shellcheck $(FUZZ_DEPS)
-# The C files as written; the skeleton ($(OUT)) and vmlinux.h are generated.
+# The C files as written; the skeleton ($(OUT)) and vmlinux/*/vmlinux.h are generated.
 C_SRCS = $(wildcard loader/*.[ch] bpf/*.[ch] include/*.h tests/unit/*.[ch] tests/fuzz/*.[ch] \
 	 bench/*.[ch] static/*.c)
 # Every shell script: a shell in its #! line; and the completion, which has none.
@@ -290,7 +293,7 @@ check-kubernetes: $(BIN)
 # -fsanitize=fuzzer,address,undefined in $(FUZZ_OUT) against the pure loader modules. `make
 # fuzz` runs each for FUZZ_SECONDS from its seed corpus (tests/fuzz/corpus/TARGET), FUZZ_JOBS
 # at a time; a crash, a leak or a sanitizer report fails it (tests/fuzz/run). The runtime,
-# libclang_rt.fuzzer, is in Debian 12's libclang-rt-14-dev (FUZZ_DEPS): make check-deps.
+# libclang_rt.fuzzer, is in libclang-rt-dev (FUZZ_DEPS; Debian 12's is 14's): make check-deps.
 FUZZ_CC      ?= $(CLANG)
 FUZZ_OUT     ?= $(OUT)/fuzz
 FUZZ_SECONDS ?= 60
@@ -329,7 +332,7 @@ $(OUT)/bench-%: bench/%.c | $(OUT)
 
 # The benchmarks' yardstick programs (bare.bpf.c, return.bpf.c).
 BENCH_BPF := $(patsubst bench/%.bpf.c,$(OUT)/%.bpf.o,$(wildcard bench/*.bpf.c))
-$(BENCH_BPF): $(OUT)/%.bpf.o: bench/%.bpf.c bpf/uapi.h vmlinux.h | $(OUT)
+$(BENCH_BPF): $(OUT)/%.bpf.o: bench/%.bpf.c bpf/uapi.h $(VMLINUX_H) | $(OUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -347,9 +350,11 @@ SOAK_MINUTES ?= 30
 soak: $(BIN) $(OUT)/next/sipka
 	$(Q)SOAK_MINUTES=$(SOAK_MINUTES) /usr/bin/python3 tests/soak/soak.py
 
-# Debian 12's kernels (6.1, 6.12) and systemd 252 in QEMU (root): builds and
-# runs `make test` in each, then the systemd units and the Debian package. See tests/vm/run.
-# VMTEST="e2e-6.1 systemd" boots only those.
+# Debian's own kernels and systemd in QEMU (root): Debian 12's 6.1 and Debian 13's 6.12
+# build and run `make test`; systemd 252 and 257 run the units, and the Debian package is
+# installed, upgraded and removed. See tests/vm/run. VMTEST="e2e-trixie-6.12 systemd-trixie"
+# boots only those; VMTEST=e2e-arm64 (opt-in) boots Debian 12's arm64 kernel, which also
+# needs qemu-system-arm and qemu-user-static.
 VM_DEPS := qemu-system-x86 debootstrap e2fsprogs
 ## vm-deps         install QEMU and debootstrap for vmtest (root)
 vm-deps:
@@ -364,10 +369,17 @@ vmtest:
 demo: $(BIN)
 	$(Q)tests/demo.sh
 
-## vmlinux         regenerate vmlinux.h from the running kernel's BTF
-# Regenerate vmlinux.h from the running kernel's BTF.
+## vmlinux         regenerate vmlinux/ARCH/vmlinux.h from the running kernel's BTF (VMLINUX_BTF=)
+# Regenerate $(VMLINUX_H) from the running kernel's BTF, or from VMLINUX_BTF: a BTF file, e.g.
+# one taken from another architecture's kernel image (doc/validation.md#architectures).
+VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 vmlinux:
-	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux.h
+	@[ "$(VMLINUX_BTF)" != /sys/kernel/btf/vmlinux ] || [ "$$(uname -m | sed -e 's/x86_64/x86/' \
+		-e 's/aarch64/arm64/')" = "$(ARCH)" ] || { echo "make vmlinux: this kernel is not $(ARCH):" \
+		"give VMLINUX_BTF=FILE (doc/validation.md#architectures)" >&2; exit 1; }
+	mkdir -p $(dir $(VMLINUX_H))
+	$(BPFTOOL) btf dump file $(VMLINUX_BTF) format c > $(VMLINUX_H).tmp
+	mv $(VMLINUX_H).tmp $(VMLINUX_H)
 
 ## install         install sipka, its units, man page, completion and example config
 install: $(BIN)

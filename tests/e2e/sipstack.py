@@ -4,6 +4,7 @@ as the PBX in the test's cgroup and network namespace, and phones in a second
 namespace: SIPp over TCP, baresip over TLS (and TCP), WebSocket phones
 (sip/wsphone.py) over WS and WSS; and a caller (sip/caller.py) on the PBX's
 own UDP port."""
+import glob
 import json
 import os
 import re
@@ -14,6 +15,9 @@ import time
 import unittest
 
 from harness import ROOT, Env, Lines, defer, need_root, port, run, skip_if_host_covers, spawn, wait_until
+
+# Kamailio's modules, in Debian's multiarch directory (x86_64-linux-gnu, aarch64-linux-gnu).
+MPATH = (glob.glob("/usr/lib/*/kamailio/modules/") or ["/usr/lib/kamailio/modules/"])[0]
 
 SIP = os.path.join(ROOT, "tests", "e2e", "sip")
 PBX, PHONE = "198.18.0.1", "198.18.0.2"
@@ -46,7 +50,8 @@ class Kamailio(Env):
         defer(lambda: shutil.rmtree(self.dir), "kamailio dir")
         for name in ("kamailio.cfg", "tls.cfg"):
             with open(os.path.join(SIP, name)) as f:
-                text = f.read().replace("@DIR@", self.dir).replace("@PBX@", PBX).replace("@TRUNK@", PHONE)
+                text = f.read().replace("@DIR@", self.dir).replace("@PBX@", PBX).replace("@TRUNK@", PHONE) \
+                    .replace("@MPATH@", MPATH)
             text = re.sub(r"@PORT_(\d+)@", lambda m: str(port(int(m.group(1)))), text)
             with open(os.path.join(self.dir, name), "w") as f:
                 f.write(text)
