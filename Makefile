@@ -177,10 +177,11 @@ $(OUT)/unit: $(patsubst tests/unit/%.c,$(OUT)/unit-%.o,$(UNIT_SRCS)) $(UNIT_OBJS
 $(OUT)/next/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
 	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/next BIN=$@ BPF_OPT=-O1 $@
 
-# The layout test's later layout: a field appended to the rule, layout 4.
-$(OUT)/layout4/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
-	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/layout4 BIN=$@ \
-		SIPKA_DEFS="-DSIPKA_LAYOUT=4 -DSIPKA_TEST_APPENDED_FIELD" $@
+# The layout test's later layout: a field appended to the rule, SIPKA_LAYOUT + 1.
+LAYOUT_NEXT := $(shell echo $$(( $$(sed -n 's/^\#define SIPKA_LAYOUT //p' include/sipka.h) + 1 )))
+$(OUT)/layout-next/sipka: $(LOADER_SRCS) $(wildcard loader/*.h) bpf/sipka.bpf.c include/sipka.h
+	$(Q)$(MAKE) --no-print-directory OUT=$(OUT)/layout-next BIN=$@ \
+		SIPKA_DEFS="-DSIPKA_LAYOUT=$(LAYOUT_NEXT) -DSIPKA_TEST_APPENDED_FIELD" $@
 
 # The releases before (0.1.0: layout 1; 0.2.0: layout 2; 0.3.0), for the migration
 # and event tests: built from git history when the clone has it; the tests say they are
@@ -197,7 +198,7 @@ $(OUT)/v%/sipka:
 
 ## test            unit tests, then the tests on this kernel (root); ends "N passed, N failed"
 # Unit tests, then the real-kernel tests; needs root. Ends with "N passed, N failed".
-test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout4/sipka $(OUT)/v0.1.0/sipka \
+test: $(BIN) $(OUT)/unit $(OUT)/next/sipka $(OUT)/layout-next/sipka $(OUT)/v0.1.0/sipka \
       $(OUT)/v0.2.0/sipka $(OUT)/v0.3.0/sipka
 	$(Q)tests/run
 

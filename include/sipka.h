@@ -19,8 +19,9 @@
 
 #ifndef SIPKA_LAYOUT
 /* 1: sipka 0.1.0 (socket storage, no meta); 2: sipka 0.2.0 (conns and config
- * hashes, CLOCK_BOOTTIME in conns); 3: slots for conns, an array for config. */
-#define SIPKA_LAYOUT 3
+ * hashes, CLOCK_BOOTTIME in conns); 3: slots for conns, an array for config;
+ * 4: a connection's window of slots starts at its cookie's hash. */
+#define SIPKA_LAYOUT 4
 #endif
 
 /* Map sizes. */
@@ -88,10 +89,13 @@ struct sipka_counters {
 /*
  * The conns map: an array of slots, one per armed connection it tracks. The
  * connection with socket cookie C sits in one of the SIPKA_CONN_WINDOW slots
- * from C mod the number of slots (a power of two); a program claims a free
- * slot with an atomic compare-and-swap of its cookie, so arming takes no lock
- * and no allocation. Cookies are handed out in runs of consecutive numbers, so
- * connections made one after another take neighbouring slots.
+ * from hash(C) mod the number of slots (a power of two); a program claims a
+ * free slot with an atomic compare-and-swap of its cookie, so arming takes no
+ * lock and no allocation. The kernel hands cookies out in runs of consecutive
+ * numbers: without the hash, connections held since a burst of registrations
+ * took a run of neighbouring slots, and every later cookie that came round
+ * onto that run found its whole window taken (untracked, with the table
+ * almost empty).
  */
 struct sipka_conn {
 	__u64 cookie;  /* the socket's cookie; 0: a free slot */
@@ -99,16 +103,27 @@ struct sipka_conn {
 	__u32 port;    /* the rule port it was armed by */
 	/* CLOCK_MONOTONIC seconds + 1 when the peer closed it (CLOSE_WAIT); 0
 	 * while it is established. It was padding, always 0, in sipka 0.3.0:
-	 * zero means as before, so the layout stays 3. */
+	 * zero means as before (no new layout for it). */
 	__u32 peer_closed_s;
 };
 
 #define SIPKA_CONN_WINDOW 16 /* slots a connection may sit in */
 
+/* Where the window of the connection with COOKIE starts (before the mask):
+ * the 64-bit finalizer of MurmurHash3, so neighbouring cookies land far apart. */
+static inline __u64 sipka_conn_hash(__u64 cookie)
+{
+	cookie ^= cookie >> 33;
+	cookie *= 0xff51afd7ed558ccdULL;
+	cookie ^= cookie >> 33;
+	cookie *= 0xc4ceb9fe1a85ec53ULL;
+	return cookie ^ (cookie >> 33);
+}
+
 /* The I-th slot a connection with COOKIE may sit in; MASK: slots - 1. */
 static inline __u32 sipka_conn_slot(__u64 cookie, __u32 i, __u32 mask)
 {
-	return (__u32)(cookie + i) & mask;
+	return (__u32)(sipka_conn_hash(cookie) + i) & mask;
 }
 
 /* Slots for a capacity of MAX connections: twice as many, a power of two,

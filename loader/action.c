@@ -61,6 +61,7 @@ struct actions {
 	struct job *head, **tail;
 	unsigned int queued;
 	unsigned long long dropped, dropped_said;
+	__u64 said_ns; /* CLOCK_MONOTONIC of the last count said */
 	bool stopping;
 	/* The thread's own: */
 	struct running *run[SIPKA_EXEC_JOBS_MAX];
@@ -129,19 +130,35 @@ int actions_submit(struct actions *a, json_t *event)
 	return ret;
 }
 
-void actions_report(struct actions *a)
+/* The drops are said at most this often (a storm is one line per period in
+ * the journal, not one per event), and once more at the end. */
+#define DROPS_SAID_EVERY_NS (10 * 1000000000ULL)
+
+/* Says how many events were dropped so far, if that grew: when ALWAYS, or
+ * DROPS_SAID_EVERY_NS after the last time it was said. */
+static void report(struct actions *a, bool always)
 {
-	unsigned long long dropped;
+	__u64 now = clock_ns(CLOCK_MONOTONIC);
+	unsigned long long dropped = 0;
 	unsigned int queue;
 
 	pthread_mutex_lock(&a->lock);
-	dropped = a->dropped > a->dropped_said ? a->dropped : 0;
-	a->dropped_said = a->dropped;
+	if (a->dropped > a->dropped_said &&
+	    (always || !a->said_ns || now - a->said_ns >= DROPS_SAID_EVERY_NS)) {
+		dropped = a->dropped;
+		a->dropped_said = a->dropped;
+		a->said_ns = now;
+	}
 	queue = a->c.queue;
 	pthread_mutex_unlock(&a->lock);
 	if (dropped)
 		p_info("warning: %llu events dropped so far without their action: the queue of %u events waiting for one was full (each event was printed all the same); raise --exec-queue (exec_queue), or --exec-jobs (exec_jobs) for a slow action",
 		       dropped, queue);
+}
+
+void actions_report(struct actions *a)
+{
+	report(a, false);
 }
 
 /* Empties the queue (under lock): how many it held. */
@@ -495,7 +512,7 @@ void actions_stop(struct actions *a)
 	pthread_mutex_unlock(&a->lock);
 	wake(a);
 	pthread_join(a->thread, NULL);
-	actions_report(a);
+	report(a, true);
 	close(a->wake);
 	pthread_mutex_destroy(&a->lock);
 	free(a);

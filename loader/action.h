@@ -29,7 +29,8 @@ void actions_set(struct actions *a, const struct conf_events *c);
 /* Queues the event EVENT (a JSON object; a reference is taken). Never
  * blocks. Returns 0 queued, 1 dropped (the queue was full: counted). */
 int actions_submit(struct actions *a, json_t *event);
-/* Says, once per call where it grew, how many events were dropped so far. */
+/* Says how many events were dropped so far, if that grew: the first drop at
+ * once, then at most every 10 s (and at actions_stop). */
 void actions_report(struct actions *a);
 /* Stops: what is queued is not run (said, with its count); what runs gets
  * SIGTERM (its process group) and is waited for until it ends or its time

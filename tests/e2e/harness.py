@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import unittest
 
@@ -79,13 +80,28 @@ class Lines:
 
 
 class Process:
-    """A process whose stdout and stderr are read line by line, each line
-    waited for with a deadline; stopped with the test (SIGTERM, then SIGKILL)."""
+    """A process whose stdout is read line by line, each line waited for with a
+    deadline, and whose stderr is read as it comes by a thread of its own (a
+    chatty process never blocks on a full pipe while a test reads stdout);
+    stopped with the test (SIGTERM, then SIGKILL)."""
 
     def __init__(self, cmd, env=None):
         self.p, self._undo = spawn(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
-        self.out, self.err = Lines(self.p.stdout), Lines(self.p.stderr)
+        self.out = Lines(self.p.stdout)
         self.err_seen = []      # the stderr lines read so far
+        self._err_more = threading.Condition()
+        self._err_done = False
+        self._err_reader = threading.Thread(target=self._read_err, daemon=True)
+        self._err_reader.start()
+
+    def _read_err(self):
+        for line in iter(self.p.stderr.readline, b""):
+            with self._err_more:
+                self.err_seen.append(line.decode(errors="replace"))
+                self._err_more.notify_all()
+        with self._err_more:
+            self._err_done = True
+            self._err_more.notify_all()
 
     def line(self, timeout=10):
         """The next line on stdout."""
@@ -97,25 +113,28 @@ class Process:
     def err_line(self, containing, timeout=10, start=0):
         """Waits for a stderr line with CONTAINING, the START-th line or later; returns it."""
         end = time.monotonic() + timeout
-        while True:
-            for line in self.err_seen[start:]:
-                if containing in line:
-                    return line
-            start = max(start, len(self.err_seen))
-            try:
-                line = self.err.readline(max(0.01, end - time.monotonic()))
-            except AssertionError:
-                raise AssertionError("no '%s' on stderr within %ss: %s"
-                                     % (containing, timeout, self.err_seen)) from None
-            if not line:
-                raise AssertionError("stderr ended without '%s': %s" % (containing, self.err_seen))
-            self.err_seen.append(line)
+        with self._err_more:
+            while True:
+                for line in self.err_seen[start:]:
+                    if containing in line:
+                        return line
+                start = max(start, len(self.err_seen))
+                if self._err_done:
+                    raise AssertionError("stderr ended without '%s': %s" % (containing, self.err_seen))
+                if not self._err_more.wait(end - time.monotonic()) and time.monotonic() >= end:
+                    raise AssertionError("no '%s' on stderr within %ss: %s"
+                                         % (containing, timeout, self.err_seen))
+
+    def err_ended(self, timeout=10):
+        """Waits for the end of stderr (the process has ended); all of it is in err_seen."""
+        self._err_reader.join(timeout)
+        if self._err_reader.is_alive():
+            raise AssertionError("stderr still open after %ss: %s" % (timeout, self.err_seen))
 
     def stop(self):
         """Stops it; returns its exit status. What it wrote on stderr is in err_seen."""
         undo(self._undo)
-        for line in iter(lambda: self.err.readline(5), ""):
-            self.err_seen.append(line)
+        self.err_ended(5)
         return self.p.returncode
 
     def rest(self):
@@ -529,7 +548,7 @@ def host_sock_ops():
 # sock_ops program has rules for some of them (README command 1 covers 5060 and 5061), the whole
 # set moves by one offset, chosen at run time, to numbers no host rule covers; the SIP stacks'
 # configs are written with the moved numbers too. SIPKA_TEST_PORT_OFFSET forces an offset.
-SUITE_PORTS = [5060, 5061, 5062, 5070, 5071, 5080, 5099, 7000, 7777, 8080, 8088, 8443]
+SUITE_PORTS = [5060, 5061, 5062, 5063, 5070, 5071, 5080, 5099, 7000, 7777, 8080, 8088, 8443]
 _PORT_OFFSETS = (0, 10000, 20000)     # below the ephemeral range (32768-)
 _offset = None
 

@@ -106,6 +106,11 @@ class Churn:
     def client(self, i):
         while not self.stopping.is_set() and self.made[i] != self.per:
             c = socket.create_connection((self.addr, self.port), timeout=10)
+            c.shutdown(socket.SHUT_WR)
+            # The server's close before the next: no more connections in flight
+            # than threads, however far the server falls behind (a connection
+            # waiting in the backlog for accept() would hold its slot).
+            c.recv(1)
             c.close()
             self.made[i] += 1
 

@@ -77,7 +77,8 @@ class Table(Env):
                    % (users(), pinned))
         self.sipka("detach")
         self.assertEqual(w.p.wait(10), 1, "the watch ends once sipka is detached")
-        self.assertIn("not loaded", "".join(w.err_seen + [w.err.readline(5)]))
+        w.err_ended()
+        self.assertIn("not loaded", "".join(w.err_seen))
         w.stop()
 
     def test_bad_monitoring_options(self):
