@@ -372,12 +372,13 @@ static void emit_event(struct bpf_sock_ops *skops, struct tcp_sock *tp, const st
  *   its end too: its slot stays, with when the peer closed it (for 'sipka
  *   connections --close-wait': a PBX that never closes its end holds a
  *   phantom), and the state callbacks stay on for that close.
- * - FIN_WAIT1: the PBX began the close: counted closed now, and the socket
- *   asks for no more state callbacks (what follows a FIN is no dead peer of
- *   a SIP connection in use).
- * - TCP_CLOSE: after the peer's FIN, an ordinary close whatever ended it.
- *   Straight from ESTABLISHED: reset, keepalive or retransmission death,
- *   classified here.
+ * - FIN_WAIT1, or LAST_ACK (after CLOSE_WAIT): the PBX closed its end:
+ *   counted closed now, and the socket asks for no more state callbacks
+ *   (what follows its FIN is no dead peer of a SIP connection in use; and a
+ *   run fewer per connection).
+ * - TCP_CLOSE: after the peer's FIN (a reset in CLOSE_WAIT), an ordinary
+ *   close whatever ended it. Straight from ESTABLISHED: reset, keepalive or
+ *   retransmission death, classified here.
  */
 static void on_close(struct bpf_sock_ops *skops, __u32 state)
 {
@@ -406,7 +407,7 @@ static void on_close(struct bpf_sock_ops *skops, __u32 state)
 		return;
 	count_add(&c->closed, 1);
 	count_add(&c->active, -1);
-	if (state == BPF_TCP_FIN_WAIT1) {
+	if (state == BPF_TCP_FIN_WAIT1 || state == BPF_TCP_LAST_ACK) {
 		bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags &
 							 ~BPF_SOCK_OPS_STATE_CB_FLAG);
 		return;
@@ -466,7 +467,7 @@ int sipka_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_STATE_CB: /* args[1]: the new state */
 		if (skops->args[1] == BPF_TCP_CLOSE || skops->args[1] == BPF_TCP_FIN_WAIT1 ||
-		    skops->args[1] == BPF_TCP_CLOSE_WAIT)
+		    skops->args[1] == BPF_TCP_CLOSE_WAIT || skops->args[1] == BPF_TCP_LAST_ACK)
 			on_close(skops, skops->args[1]);
 		break;
 	}

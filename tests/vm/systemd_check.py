@@ -4,7 +4,9 @@
 `make install`): sipka.service at boot, a PBX unit with the shipped drop-in
 armed at start, after two restarts, after stop and start, and after a reboot,
 `systemctl reload sipka` retuning live and new connections to the edited
-file, and sipka-prometheus.timer writing its file.
+file, sipka-prometheus.timer writing its file, and sipka-events.service
+running the [events] action of the file for each death, as root, with its
+output in the journal, and `systemctl reload sipka-events` changing it.
 
 Prints "ok NAME" or "FAIL NAME: why" per check on stderr. Phase 1 ends by
 printing "reboot" on stdout (the caller reboots); phase 2, after the reboot,
@@ -148,6 +150,80 @@ def reload_retunes():
             run("systemctl", "reload", "sipka.service", check_rc=False)
 
 
+ACTIONS = "/etc/sipka/actions"
+ACTION = """#!/bin/sh
+# A stand-in for a recipe: who ran it, for which peer.
+echo "%s $(id -u) $SIPKA_REMOTE_PORT" >> /run/sipka-vmtest-actions.log
+echo "acted on port $SIPKA_REMOTE_PORT"
+"""
+
+
+def reset_by_phone():
+    """A connection to the PBX that the phone resets: a death with an event
+    (the rule has reset_events); the phone's port."""
+    s = socket.create_connection(("127.0.0.1", PORT), timeout=5)
+    me = s.getsockname()[1]
+    wait(lambda: keepalive_time(me) is not None, 5)     # accepted and armed
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\1\0\0\0\0\0\0\0")
+    s.close()
+    return me
+
+
+def acted(name, port):
+    try:
+        with open("/run/sipka-vmtest-actions.log") as f:
+            return "%s 0 %d" % (name, port) in f.read().splitlines()
+    except FileNotFoundError:
+        return False
+
+
+def events_action_reload():
+    """sipka-events.service with an [events] action in the config file: run
+    for a death as root, its output a journal line; the file edited and
+    `systemctl reload sipka-events`: the other action runs, not the first."""
+    conf = "/etc/sipka/sipka.conf"
+    with open(conf) as f:
+        orig = f.read()
+    os.makedirs(ACTIONS, mode=0o755, exist_ok=True)
+    for name in ("first", "second"):
+        with open(os.path.join(ACTIONS, name), "w") as f:
+            f.write(ACTION % name)
+        os.chmod(os.path.join(ACTIONS, name), 0o755)
+    with_resets = re.sub(r"(?m)^\[defaults\]$", "[defaults]\nreset_events = yes", orig)
+    with open(conf, "w") as f:
+        f.write(with_resets + "\n[events]\nexec = %s/first\n" % ACTIONS)
+    try:
+        run("systemctl", "reload", "sipka.service")
+        run("systemctl", "enable", "--now", "sipka-events.service")
+        check("sipka-events.service active", wait(lambda: run(
+            "systemctl", "is-active", "sipka-events.service", check_rc=False).stdout.strip() == "active", 10))
+        port = reset_by_phone()     # read when the reader comes to it: the ring buffer holds it
+        check("events: the file's action ran for the death, as root", wait(lambda: acted("first", port), 15),
+              run("journalctl", "-u", "sipka-events", "--no-pager", check_rc=False).stdout[-2000:])
+
+        def journal_says():
+            return ("action %s/first (peer 127.0.0.1:%d): acted on port %d" % (ACTIONS, port, port)
+                    in run("journalctl", "-u", "sipka-events", "-o", "cat", "--no-pager", check_rc=False).stdout)
+        check("events: the action's output is a journal line naming it and the peer", wait(journal_says, 10),
+              run("journalctl", "-u", "sipka-events", "--no-pager", check_rc=False).stdout[-2000:])
+        with open(conf, "w") as f:
+            f.write(with_resets + "\n[events]\nexec = %s/second\n" % ACTIONS)
+        p = run("systemctl", "reload", "sipka-events.service", check_rc=False)
+        check("systemctl reload sipka-events.service", p.returncode == 0, p.stderr)
+        check("events: the reload said so in the journal", wait(lambda: "action: %s/second for each event" % ACTIONS
+                                                                in run("journalctl", "-u", "sipka-events", "-o", "cat",
+                                                                       "--no-pager", check_rc=False).stdout, 10))
+        port = reset_by_phone()
+        check("events: after the reload the edited action ran, not the first",
+              wait(lambda: acted("second", port), 15) and not acted("first", port),
+              run("journalctl", "-u", "sipka-events", "--no-pager", check_rc=False).stdout[-2000:])
+    finally:
+        run("systemctl", "disable", "--now", "sipka-events.service", check_rc=False)
+        with open(conf, "w") as f:
+            f.write(orig)
+        run("systemctl", "reload", "sipka.service", check_rc=False)
+
+
 def attachments():
     """sipka's attachments: only the PBX's are made in this guest."""
     return json.loads(run(SIPKA, "-j", "status", check_rc=False).stdout).get("attachments")
@@ -215,6 +291,7 @@ def phase2():
     check("sipka-prometheus.timer writes %s, with port %d armed" % (PROM, PORT), wait(armed_line, 45, 1),
           "%s: %s; %s" % (PROM, open(PROM).read() if os.path.exists(PROM) else "missing",
                           run("systemctl", "status", "sipka-prometheus.service", check_rc=False).stdout))
+    events_action_reload()
 
 
 def two_phases(state, first, second):
