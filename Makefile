@@ -438,6 +438,9 @@ deb:
 ifneq ($(DEB_FROM),)
 	$(Q)git archive $(or $(RELEASE_$(DEB_FROM)),$(DEB_FROM)) | tar -x -C $(DEB_OUT)/src
 	$(Q)rm -rf $(DEB_OUT)/src/debian && cp -r debian $(DEB_OUT)/src/
+	@# The examples that commit has (0.3.0 had no examples/actions).
+	$(Q)cd $(DEB_OUT)/src && while read -r p; do [ ! -e "$$p" ] || echo "$$p"; done \
+		<debian/sipka.examples >debian/sipka.examples.new && mv debian/sipka.examples.new debian/sipka.examples
 else
 	$(Q)tar -c --exclude=./build --exclude=./.git --exclude=./$(BIN) --exclude=./$(OUT) . | \
 		tar -x -C $(DEB_OUT)/src
