@@ -334,7 +334,8 @@ const char *cgroup_name(struct cgroup_names *n, __u64 id)
 	}
 	if (!name_find_unsorted(n, id))
 		(void)name_append(n, id, NULL); /* gone: not walked for again */
-	qsort(n->v, n->n, sizeof(*n->v), by_id);
+	if (n->n) /* none when out of memory: qsort must not be given NULL */
+		qsort(n->v, n->n, sizeof(*n->v), by_id);
 	e = name_find(n, id);
 	return e && e->path != GONE ? n->pool + e->path : NULL;
 }

@@ -407,7 +407,8 @@ int cmd_connections(int argc, char **argv)
 		p_info("warning: connections in %u network namespaces are not listed: entering them needs CAP_SYS_ADMIN",
 		       skipped);
 	rules_read(s.config_fd, &rules);
-	qsort(list, n, sizeof(*list), by_port_peer);
+	if (n) /* qsort must not be given NULL, even for nothing */
+		qsort(list, n, sizeof(*list), by_port_peer);
 	if (cli_opts.json) { /* an object at a time: the records are the list's memory */
 		out_array_begin(&out);
 		for (i = 0; i < n; i++) {
