@@ -17,7 +17,7 @@ import uuid
 import yaml
 
 from harness import (ROOT, SIPKA, Env, Peer, Process, cgroup2_mount, cgroup_progs, defer, need_root,
-                     port)
+                     port, remove_cgroup)
 
 EXAMPLES = os.path.join(ROOT, "examples", "kubernetes")
 
@@ -39,9 +39,10 @@ class DaemonSet(Env):
 
     def cgroup(self, *parts):
         path = os.path.join(self.cg, *parts)
+        top = os.path.join(self.cg, parts[0])
+        if not os.path.exists(top):     # the tree, removed leaves first (before self.cg)
+            defer(lambda: [remove_cgroup(d) for d, _, _ in list(os.walk(top))[::-1]], "cgroup tree")
         os.makedirs(path)
-        for i in range(len(parts), 0, -1):      # leaf first
-            defer(lambda p=os.path.join(self.cg, *parts[:i]): os.rmdir(p), "cgroup")
         return path
 
     def pod(self, qos="burstable"):
