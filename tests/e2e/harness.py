@@ -324,10 +324,12 @@ class Env(unittest.TestCase):
         return path
 
     def trusted_dir(self):
-        """A directory an action (sipka events --exec) may run from: root's, 0755, under /run,
-        on a path of root's directories no one else may write (/tmp is everyone's). Removed
-        with the test."""
-        d = tempfile.mkdtemp(prefix="sipka-actions-", dir="/run")
+        """A directory an action (sipka events --exec) may run from: root's, 0755, on a path
+        of root's directories no one else may write (/tmp is everyone's), in a file system
+        that lets programs run (Debian's initramfs mounts /run noexec): under /run or else
+        /var/lib. Removed with the test."""
+        parent = next(d for d in ("/run", "/var/lib") if not os.statvfs(d).f_flag & os.ST_NOEXEC)
+        d = tempfile.mkdtemp(prefix="sipka-actions-", dir=parent)
         os.chmod(d, 0o755)
         defer(lambda: shutil.rmtree(d, ignore_errors=True), "actions dir")
         return d
