@@ -115,7 +115,7 @@ BUILD_DEPS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev gcc libc6-dev 
 FUZZ_DEPS  := clang libclang-rt-dev
 TEST_DEPS  := python3 iproute2 nftables util-linux strace libcap2-bin prometheus bash-completion \
 	      groff-base kamailio kamailio-tls-modules kamailio-websocket-modules sip-tester openssl \
-	      python3-websockets baresip-core
+	      python3-websockets python3-yaml baresip-core
 
 .PHONY: all deps test-deps test bench demo install uninstall clean vmlinux vm-deps vmtest \
 	test-sanitize check check-deps check-format check-cppcheck check-analyzer check-shell \
