@@ -68,7 +68,6 @@ TEST(conn_slot_window_is_consecutive_slots_from_the_hash)
 	__u32 i;
 
 	for (i = 0; i < SIPKA_CONN_WINDOW; i++)
-		CHECK(sipka_conn_slot(7, i, SLOTS - 1) ==
-		      ((__u32)sipka_conn_hash(7) + i) % SLOTS);
+		CHECK(sipka_conn_slot(7, i, SLOTS - 1) == ((__u32)sipka_conn_hash(7) + i) % SLOTS);
 	CHECK(sipka_conn_slot(7, 0, SLOTS - 1) != sipka_conn_slot(8, 0, SLOTS - 1));
 }
