@@ -131,7 +131,7 @@ static __always_inline struct sipka_conn *conn_find(__u64 cookie)
 	struct sipka_conn *e;
 	__u32 i, slot;
 
-	for (i = 0; i < SIPKA_CONN_WINDOW; i++) {
+	for (i = 0; i < SIPKA_CONN_PROBES; i++) {
 		slot = sipka_conn_slot(cookie, i, conns_mask);
 		e = bpf_map_lookup_elem(&sipka_conns, &slot);
 		if (e && e->cookie == cookie)
@@ -141,13 +141,13 @@ static __always_inline struct sipka_conn *conn_find(__u64 cookie)
 }
 
 /* Tracks the connection with COOKIE (not tracked yet) in a free slot of its
- * window: 0, or -ENOSPC if every slot of the window is taken. */
+ * windows: 0, or -ENOSPC if every slot of both is taken. */
 static __always_inline int conn_claim(__u64 cookie, __u64 born_ns, __u32 port)
 {
 	struct sipka_conn *e;
 	__u32 i, slot;
 
-	for (i = 0; i < SIPKA_CONN_WINDOW; i++) {
+	for (i = 0; i < SIPKA_CONN_PROBES; i++) {
 		slot = sipka_conn_slot(cookie, i, conns_mask);
 		e = bpf_map_lookup_elem(&sipka_conns, &slot);
 		/* Another CPU may claim the same free slot: the swap decides. */

@@ -20,7 +20,7 @@
 #ifndef SIPKA_LAYOUT
 /* 1: sipka 0.1.0 (socket storage, no meta); 2: sipka 0.2.0 (conns and config
  * hashes, CLOCK_BOOTTIME in conns); 3: slots for conns, an array for config;
- * 4: a connection's window of slots starts at its cookie's hash. */
+ * 4: a second window of slots from the cookie's hash. */
 #define SIPKA_LAYOUT 4
 #endif
 
@@ -88,14 +88,18 @@ struct sipka_counters {
 
 /*
  * The conns map: an array of slots, one per armed connection it tracks. The
- * connection with socket cookie C sits in one of the SIPKA_CONN_WINDOW slots
- * from hash(C) mod the number of slots (a power of two); a program claims a
- * free slot with an atomic compare-and-swap of its cookie, so arming takes no
- * lock and no allocation. The kernel hands cookies out in runs of consecutive
- * numbers: without the hash, connections held since a burst of registrations
- * took a run of neighbouring slots, and every later cookie that came round
- * onto that run found its whole window taken (untracked, with the table
- * almost empty).
+ * connection with socket cookie C sits in one of SIPKA_CONN_PROBES slots:
+ * first the SIPKA_CONN_WINDOW slots from C mod the number of slots (a power
+ * of two), then as many scattered from hash(C). A program claims a free slot with an
+ * atomic compare-and-swap of its cookie, so arming takes no lock and no
+ * allocation. The kernel hands cookies out in runs of consecutive numbers:
+ * connections made one after another take neighbouring slots of the first
+ * window, which keeps arming and closing in the same cache lines and pages
+ * (a slot from the hash alone cost about 200 ns more per connection). But
+ * connections held since a burst of registrations fill a run of slots, and
+ * every later cookie coming round onto that run finds its first window
+ * taken: the second, from the hash, is spread over the table (without it
+ * such a connection was armed untracked with the table almost empty).
  */
 struct sipka_conn {
 	__u64 cookie;  /* the socket's cookie; 0: a free slot */
@@ -107,10 +111,17 @@ struct sipka_conn {
 	__u32 peer_closed_s;
 };
 
-#define SIPKA_CONN_WINDOW 16 /* slots a connection may sit in */
+#define SIPKA_CONN_WINDOW 16			  /* slots of each of the two windows */
+#define SIPKA_CONN_PROBES (2 * SIPKA_CONN_WINDOW) /* slots a connection may sit in */
+/* The second window's slots are this far apart: odd, so they are distinct
+ * in any table of a power of two slots (16 at least), and scattered, so a
+ * run of taken slots holds few of them (consecutive ones would all fall in
+ * a run as often as their start does). */
+#define SIPKA_CONN_STRIDE 0x9e3779b1U
 
-/* Where the window of the connection with COOKIE starts (before the mask):
- * the 64-bit finalizer of MurmurHash3, so neighbouring cookies land far apart. */
+/* Where the second window of the connection with COOKIE starts (before the
+ * mask): the 64-bit finalizer of MurmurHash3, so neighbouring cookies start
+ * far apart. */
 static inline __u64 sipka_conn_hash(__u64 cookie)
 {
 	cookie ^= cookie >> 33;
@@ -120,10 +131,14 @@ static inline __u64 sipka_conn_hash(__u64 cookie)
 	return cookie ^ (cookie >> 33);
 }
 
-/* The I-th slot a connection with COOKIE may sit in; MASK: slots - 1. */
+/* The I-th slot (0 <= I < SIPKA_CONN_PROBES) a connection with COOKIE may sit
+ * in; MASK: slots - 1. */
 static inline __u32 sipka_conn_slot(__u64 cookie, __u32 i, __u32 mask)
 {
-	return (__u32)(sipka_conn_hash(cookie) + i) & mask;
+	if (i < SIPKA_CONN_WINDOW)
+		return (__u32)(cookie + i) & mask;
+	return (__u32)(sipka_conn_hash(cookie) + (i - SIPKA_CONN_WINDOW) * SIPKA_CONN_STRIDE) &
+	       mask;
 }
 
 /* Slots for a capacity of MAX connections: twice as many, a power of two,

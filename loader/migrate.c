@@ -254,12 +254,12 @@ int migrate_conns(const struct old *o, int fd, __u32 slots)
 	int ret = taken ? 0 : -ENOMEM;
 
 	for (n = 0; taken && !ret && n < o->nlive; n++) {
-		for (i = 0; i < SIPKA_CONN_WINDOW; i++) {
+		for (i = 0; i < SIPKA_CONN_PROBES; i++) {
 			slot = sipka_conn_slot(o->live[n].cookie, i, slots - 1);
 			if (!taken[slot])
 				break;
 		}
-		if (i == SIPKA_CONN_WINDOW) {
+		if (i == SIPKA_CONN_PROBES) {
 			p_err("the tracked connections do not fit in %u slots; give a larger --max-connections",
 			      slots);
 			ret = -ENOSPC;
