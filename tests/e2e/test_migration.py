@@ -87,8 +87,7 @@ class Migration(Env):
         self.wait_stats(port(5060), 30, armed=3, active=0, closed=3)
 
     def test_0_3_0_tracked_connections_are_found_where_this_layout_looks(self):
-        # 0.3.0's window starts at the cookie, this layout's at its hash: a
-        # connection copied to the same slot would never be found at its close.
+        # Carried from 0.3.0's slots to this layout's, each found at its close.
         pbx, phone, ids, pbx_ids = self.under_release("0.3.0", 40)
         p = self.sipka("-j", "attach", "--cgroup", self.cg)
         self.assertEqual(json.loads(p.stdout)["program"], "migrated")
