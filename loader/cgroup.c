@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "format.h"
 #include "log.h"
 #include "parse.h"
 #include "procfs.h"
@@ -309,23 +310,21 @@ static void names_walk(struct cgroup_names *n, char *path, size_t m)
 
 const char *cgroup_name(struct cgroup_names *n, __u64 id)
 {
-	char line[4096], path[PATH_MAX];
+	struct cgroup2_mount m;
+	char path[PATH_MAX];
 	struct cgroup_name *e;
-	FILE *f;
 
 	if (!id)
 		return NULL;
 	e = name_find(n, id);
 	if (e)
 		return e->path == GONE ? NULL : n->pool + e->path;
-	if (!n->mnt[0]) { /* quietly: cgroup2_mount() would say it */
+	if (!n->mnt[0]) { /* quietly: the commands that need the mount say it */
 		snprintf(n->mnt, sizeof(n->mnt), "-");
-		f = fopen("/proc/self/mountinfo", "r");
-		while (f && fgets(line, sizeof(line), f))
-			if (!proc_mountinfo_cgroup2(line, n->mnt, sizeof(n->mnt)))
-				break;
-		if (f)
-			fclose(f);
+		if (!where_cgroup2_quiet(&m)) {
+			snprintf(n->mnt, sizeof(n->mnt), "%s", m.path);
+			n->host_root = m.host_root;
+		}
 	}
 	if (strcmp(n->mnt, "-")) {
 		names_forget_live(n);
@@ -338,6 +337,21 @@ const char *cgroup_name(struct cgroup_names *n, __u64 id)
 		qsort(n->v, n->n, sizeof(*n->v), by_id);
 	e = name_find(n, id);
 	return e && e->path != GONE ? n->pool + e->path : NULL;
+}
+
+const char *cgroup_pbx(struct cgroup_names *n, __u64 id, char *buf, size_t size)
+{
+	const char *path = cgroup_name(n, id);
+
+	if (path)
+		pbx_label(path, buf, size);
+	else if (n->host_root)
+		snprintf(buf, size, "cgroup %llu (gone)", (unsigned long long)id);
+	else if (strcmp(n->mnt, "-"))
+		snprintf(buf, size, "cgroup %llu (not under %s)", (unsigned long long)id, n->mnt);
+	else
+		snprintf(buf, size, "cgroup %llu (no cgroup v2 mount here)", (unsigned long long)id);
+	return path;
 }
 
 void cgroup_names_free(struct cgroup_names *n)

@@ -5,6 +5,7 @@
 
 #include <limits.h>
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 /* Where cgroup v2 is mounted (from /proc/self/mountinfo), into BUF (PATH_MAX). */
@@ -35,16 +36,23 @@ struct cgroup_names {
 	char *pool; /* the paths, NUL-terminated, one after another */
 	size_t used, size;
 	char mnt[PATH_MAX]; /* "" until the first walk; "-": no cgroup v2 */
+	bool host_root;	    /* mnt shows the host's root cgroup: a cgroup not found is gone */
 };
-#define CGROUP_NAMES_INIT                  \
-	{                                  \
-		NULL, 0, 0, NULL, 0, 0, "" \
+#define CGROUP_NAMES_INIT                         \
+	{                                         \
+		NULL, 0, 0, NULL, 0, 0, "", false \
 	}
 
 /* The path of cgroup ID ("/system.slice/x.service", "/" for the root) in
  * N, or NULL when it is gone (or ID is 0, or cgroup v2 is not mounted).
  * Valid until the next call. Prints nothing. */
 const char *cgroup_name(struct cgroup_names *n, __u64 id);
+
+/* The PBX of cgroup ID as pbx_label() names it from its path, into BUF
+ * (SIZE bytes); without a path, why: "cgroup ID (gone)", or "(not under
+ * MOUNT)" when the mount shows a part of the tree only (a container's cgroup
+ * namespace). Returns the path, or NULL. */
+const char *cgroup_pbx(struct cgroup_names *n, __u64 id, char *buf, size_t size);
 void cgroup_names_free(struct cgroup_names *n);
 
 #endif

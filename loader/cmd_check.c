@@ -93,7 +93,6 @@ static void check_phantoms(struct report *r, const struct sipka_conn_info *list,
 	char pbx[PATH_MAX + 32], longest[32];
 	__u64 held, most;
 	size_t k, j, count;
-	const char *path;
 	bool exact, seen, any = false;
 
 	for (k = 0; k < n; k++) {
@@ -114,12 +113,7 @@ static void check_phantoms(struct report *r, const struct sipka_conn_info *list,
 			held = close_wait_held_ns(&list[j], &exact);
 			most = held > most ? held : most;
 		}
-		path = cgroup_name(&names, list[k].cgroup_id);
-		if (path)
-			pbx_label(path, pbx, sizeof(pbx));
-		else
-			snprintf(pbx, sizeof(pbx), "cgroup %llu (gone)",
-				 (unsigned long long)list[k].cgroup_id);
+		cgroup_pbx(&names, list[k].cgroup_id, pbx, sizeof(pbx));
 		duration_short(most, longest, sizeof(longest));
 		line(r, "phantoms", WARN,
 		     "%s holds %zu connection%s on port %u that the peer closed, for more than %u s (the longest %s): the PBX never closed its end (CLOSE_WAIT), and keepalive cannot see them. List them: sipka connections --close-wait --port %u; then fix or restart the PBX",

@@ -83,20 +83,15 @@ static __u32 bound_s(const struct sipka_conn_info *c)
 	return c->keepalive_time_s + c->keepalive_intvl_s * c->keepalive_probes;
 }
 
-/* The cgroup of C and its PBX (pbx_label()); "cgroup ID (gone)" when gone. */
+/* The cgroup of C and its PBX (cgroup_pbx()). */
 struct pbx {
-	const char *cgroup; /* NULL: gone */
+	const char *cgroup; /* NULL: no path here */
 	char label[PATH_MAX + 32];
 };
 
 static void pbx_of(struct cgroup_names *names, const struct sipka_conn_info *c, struct pbx *p)
 {
-	p->cgroup = cgroup_name(names, c->cgroup_id);
-	if (p->cgroup)
-		pbx_label(p->cgroup, p->label, sizeof(p->label));
-	else
-		snprintf(p->label, sizeof(p->label), "cgroup %llu (gone)",
-			 (unsigned long long)c->cgroup_id);
+	p->cgroup = cgroup_pbx(names, c->cgroup_id, p->label, sizeof(p->label));
 }
 
 static json_t *info_json(const struct sipka_conn_info *c, const char *name, const struct pbx *p)

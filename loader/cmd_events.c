@@ -77,7 +77,7 @@ static struct actions *actions;				/* --exec: each event is handed over too */
 
 static int print_event(void *ctx, void *data, size_t size)
 {
-	char line[PATH_MAX + 400];
+	char line[PATH_MAX + 400], pbx[PATH_MAX + 64];
 	struct sipka_event e = { 0 };
 	const char *cgroup;
 	json_t *j = NULL;
@@ -86,12 +86,12 @@ static int print_event(void *ctx, void *data, size_t size)
 	if (size < SIPKA_EVENT_MIN_SIZE) /* not an event: skipped */
 		return 0;
 	memcpy(&e, data, size < sizeof(e) ? size : sizeof(e));
-	cgroup = cgroup_name(&cgroups, e.cgroup_id);
+	cgroup = cgroup_pbx(&cgroups, e.cgroup_id, pbx, sizeof(pbx));
 	if (cli_opts.json || actions)
-		j = event_json(data, size, boot_to_wall_ns, cgroup);
+		j = event_json(data, size, boot_to_wall_ns, cgroup, pbx);
 	if (cli_opts.json)
 		print_json(json_incref(j));
-	else if (!event_line(data, size, boot_to_wall_ns, cgroup, line, sizeof(line)))
+	else if (!event_line(data, size, boot_to_wall_ns, pbx, line, sizeof(line)))
 		printf("%s\n", line);
 	fflush(stdout);
 	if (actions && j)
@@ -263,11 +263,16 @@ static int reader_open(struct reader *r, const char *pin_dir, __u32 id)
 }
 
 /* The single reader's lock of PIN_DIR, for as long as this reader runs. */
-static int reader_lock(int *dir, const char *pin_dir)
+static int reader_lock(struct reader_lock *lk, const char *pin_dir)
 {
 	/* Two consumers of one ring buffer race for each event: allow one. */
-	*dir = pindir_reader_lock(pin_dir);
-	if (*dir < 0) {
+	int err = pindir_reader_lock(pin_dir, lk);
+
+	if (err && err != -EADDRINUSE) {
+		p_err("cannot take the events reader's lock of %s: %s", pin_dir, strerror(-err));
+		return -1;
+	}
+	if (err) {
 		p_err("another 'sipka events' is reading the ring buffer, which has one reader at a time; stop it, or share its output (e.g. 'sipka -j events --follow | tee FILE')");
 		return -1;
 	}
@@ -334,7 +339,8 @@ int cmd_events(int argc, char **argv)
 	const char *file = NULL;
 	char why[PATH_MAX + 512];
 	bool follow = false;
-	int c, rc, dir = -1;
+	struct reader_lock lk = { -1, -1 };
+	int c, rc;
 	enum events_setting es;
 
 	memset(&cli, 0, sizeof(cli));
@@ -379,7 +385,7 @@ int cmd_events(int argc, char **argv)
 			return EXIT_FAIL;
 		/* The lock is named after the pin dir's path: held from the
 		 * start, across detach and attach, while waiting too. */
-		if (reader_lock(&dir, pd.path))
+		if (reader_lock(&lk, pd.path))
 			return EXIT_FAIL;
 		if (file)
 			reload_on_sighup();
@@ -402,7 +408,7 @@ int cmd_events(int argc, char **argv)
 	if (rc)
 		return EXIT_FAIL;
 	rc = EXIT_FAIL;
-	if (reader_lock(&dir, pd.path))
+	if (reader_lock(&lk, pd.path))
 		goto out;
 	r.rb = ring_buffer__new(s.events_fd, print_event, NULL, NULL);
 	if (!r.rb || ring_buffer__consume(r.rb) < 0) {
@@ -413,8 +419,7 @@ int cmd_events(int argc, char **argv)
 	rc = EXIT_OK;
 out:
 	reader_close(&r);
-	if (dir >= 0)
-		close(dir);
+	pindir_reader_unlock(&lk);
 	state_close(&s);
 	cgroup_names_free(&cgroups);
 	return rc;

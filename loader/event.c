@@ -16,7 +16,7 @@ struct event_text {
 	__u64 ms;		 /* lifetime */
 };
 
-static int event_text(const void *data, size_t size, __s64 boot_to_wall_ns, const char *cgroup,
+static int event_text(const void *data, size_t size, __s64 boot_to_wall_ns, const char *pbx,
 		      struct event_text *t)
 {
 	if (size < SIPKA_EVENT_MIN_SIZE)
@@ -24,27 +24,21 @@ static int event_text(const void *data, size_t size, __s64 boot_to_wall_ns, cons
 	/* An older program's event is shorter, a newer one's longer. */
 	memset(&t->e, 0, sizeof(t->e));
 	memcpy(&t->e, data, size < sizeof(t->e) ? size : sizeof(t->e));
-	if (!t->e.cgroup_id)
-		t->pbx[0] = '\0';
-	else if (cgroup)
-		pbx_label(cgroup, t->pbx, sizeof(t->pbx));
-	else
-		snprintf(t->pbx, sizeof(t->pbx), "cgroup %llu (gone)",
-			 (unsigned long long)t->e.cgroup_id);
+	snprintf(t->pbx, sizeof(t->pbx), "%s", t->e.cgroup_id && pbx ? pbx : "");
 	time_format((__s64)(t->e.time_ns + (__u64)boot_to_wall_ns), t->when, sizeof(t->when));
 	snprintf(t->name, sizeof(t->name), "%.*s", (int)sizeof(t->e.name), t->e.name);
 	t->ms = (t->e.lifetime_ns + 500000) / 1000000;
 	return 0;
 }
 
-int event_line(const void *data, size_t size, __s64 boot_to_wall_ns, const char *cgroup, char *buf,
+int event_line(const void *data, size_t size, __s64 boot_to_wall_ns, const char *pbx, char *buf,
 	       size_t len)
 {
 	char peer[ENDPOINT_LEN], end[ENDPOINT_LEN], lived[32];
 	const struct sipka_event *e;
 	struct event_text t;
 
-	if (event_text(data, size, boot_to_wall_ns, cgroup, &t))
+	if (event_text(data, size, boot_to_wall_ns, pbx, &t))
 		return -1;
 	e = &t.e;
 	duration_format(e->lifetime_ns, lived, sizeof(lived));
@@ -57,21 +51,23 @@ int event_line(const void *data, size_t size, __s64 boot_to_wall_ns, const char 
 	return 0;
 }
 
-json_t *event_json(const void *data, size_t size, __s64 boot_to_wall_ns, const char *cgroup)
+json_t *event_json(const void *data, size_t size, __s64 boot_to_wall_ns, const char *cgroup,
+		   const char *pbx)
 {
 	char local[INET6_ADDRSTRLEN], remote[INET6_ADDRSTRLEN];
 	const struct sipka_event *e;
 	struct event_text t;
 	bool v4;
 
-	if (event_text(data, size, boot_to_wall_ns, cgroup, &t))
+	if (event_text(data, size, boot_to_wall_ns, pbx, &t))
 		return NULL;
 	e = &t.e;
 	addr_format(e->family, e->local_addr, local, &v4);
 	addr_format(e->family, e->remote_addr, remote, &v4);
 	/* Milliseconds are what matters, and all a reader should see. */
 	/* cgroup_id, cgroup and pbx are null when the event does not say (an
-	 * older program's); cgroup is null when the cgroup is gone. */
+	 * older program's); cgroup is null when it has no path here (gone, or
+	 * out of this cgroup namespace's sight). */
 	return json_pack(
 		"{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:i, s:s, s:i, s:i, s:o, s:I, s:o, s:o, s:o}",
 		"time", t.when, "reason", reason_name(e->reason), "family", v4 ? "ipv4" : "ipv6",

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,20 +112,72 @@ int pindir_lock(struct pindir *pd)
 	return -EWOULDBLOCK;
 }
 
-int pindir_reader_lock(const char *path)
+static __u64 fnv1a(const char *s)
+{
+	__u64 hash = 1469598103934665603ULL;
+
+	for (; *s; s++)
+		hash = (hash ^ (unsigned char)*s) * 1099511628211ULL;
+	return hash;
+}
+
+/* The byte of the pin dir's parent directory that stands for its reader:
+ * past 0, within off_t. */
+static __u64 reader_byte(const char *name)
+{
+	return 1 + (fnv1a(name) >> 2);
+}
+
+/* Whether another open file description holds a lock on the byte. */
+static int byte_held(int fd, __u64 byte, bool *held)
+{
+	struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)byte, .l_len = 1 };
+
+	if (fcntl(fd, F_OFD_GETLK, &q))
+		return -errno;
+	*held = q.l_type != F_UNLCK;
+	return 0;
+}
+
+/* A read lock (the directory cannot be opened for writing) taken when no one
+ * holds one, and kept when no one took one at the same moment; both back
+ * off and try again otherwise. */
+static int lock_byte(int fd, __u64 byte)
+{
+	struct flock l = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = (off_t)byte, .l_len = 1 };
+	unsigned int seed = (unsigned int)getpid() ^ (unsigned int)time(NULL);
+	struct timespec nap = { 0, 0 };
+	bool held;
+	int i, err;
+
+	for (i = 0; i < 8; i++) {
+		err = byte_held(fd, byte, &held);
+		if (err || held)
+			return err ? err : -EADDRINUSE;
+		l.l_type = F_RDLCK;
+		if (fcntl(fd, F_OFD_SETLK, &l))
+			return -errno;
+		err = byte_held(fd, byte, &held);
+		if (err || !held)
+			return err;
+		l.l_type = F_UNLCK;
+		if (fcntl(fd, F_OFD_SETLK, &l))
+			return -errno;
+		nap.tv_nsec = (long)(rand_r(&seed) % 50 + 1) * 1000 * 1000;
+		nanosleep(&nap, NULL);
+	}
+	return -EADDRINUSE;
+}
+
+/* An abstract socket: what sipka 0.3.0's reader takes, and sees. */
+static int reader_socket(const char *path)
 {
 	struct sockaddr_un a = { .sun_family = AF_UNIX };
-	__u64 hash = 1469598103934665603ULL; /* FNV-1a of the path */
-	const char *c;
 	int fd, err;
 
-	/* Named after the path, not the directory: a follower keeps it while
-	 * a detach and attach make the pin dir anew. sun_path[0] = 0: the
-	 * abstract namespace, nothing on disk. */
-	for (c = path; *c; c++)
-		hash = (hash ^ (unsigned char)*c) * 1099511628211ULL;
+	/* sun_path[0] = 0: the abstract namespace, nothing on disk. */
 	snprintf(a.sun_path + 1, sizeof(a.sun_path) - 1, "sipka-events-%016llx",
-		 (unsigned long long)hash);
+		 (unsigned long long)fnv1a(path));
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
@@ -133,4 +187,43 @@ int pindir_reader_lock(const char *path)
 		return err;
 	}
 	return fd;
+}
+
+int pindir_reader_lock(const char *path, struct reader_lock *lk)
+{
+	char parent[PATH_MAX];
+	const char *name = strrchr(path, '/');
+	int err;
+
+	lk->sock = lk->dir = -1;
+	/* Named after the path, not the pin dir: a follower keeps it while a
+	 * detach and attach make the pin dir anew. */
+	if (!name || snprintf(parent, sizeof(parent), "%.*s", (int)(name - path), path) >=
+			     (int)sizeof(parent))
+		return -EINVAL;
+	lk->dir = open(parent[0] ? parent : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (lk->dir < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = lock_byte(lk->dir, reader_byte(name + 1));
+	if (err)
+		goto fail;
+	/* The socket last: a reader that has it holds both. */
+	lk->sock = reader_socket(path);
+	if (lk->sock >= 0)
+		return 0;
+	err = lk->sock;
+fail:
+	pindir_reader_unlock(lk);
+	return err;
+}
+
+void pindir_reader_unlock(struct reader_lock *lk)
+{
+	if (lk->sock >= 0)
+		close(lk->sock);
+	if (lk->dir >= 0)
+		close(lk->dir);
+	lk->sock = lk->dir = -1;
 }

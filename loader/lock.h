@@ -15,10 +15,17 @@
 #define PINDIR_LOCK_WAIT_S 10
 int pindir_lock(struct pindir *pd);
 
-/* The one reader of the events ring buffer of the pin dir PATH: an
- * abstract socket named after the path, gone with the process (the pin
- * dir's flock is the writers'). Returns its fd, or -EADDRINUSE (nothing
- * printed) when another reader holds it. */
-int pindir_reader_lock(const char *path);
+/* The one reader of the events ring buffer of the pin dir PATH, gone with
+ * the process (the pin dir's flock is the writers'): a lock on a byte of
+ * the pin dir's parent directory (an OFD lock: a reader in a container that
+ * shares the bpffs sees it, whatever its namespaces) and the abstract socket
+ * named after the path of sipka 0.3.0's readers (per network namespace).
+ * Returns 0, or -EADDRINUSE (nothing printed) when another reader holds
+ * either. */
+struct reader_lock {
+	int sock, dir;
+};
+int pindir_reader_lock(const char *path, struct reader_lock *lk);
+void pindir_reader_unlock(struct reader_lock *lk);
 
 #endif

@@ -61,16 +61,6 @@ int proc_mountinfo(const char *line, struct mountinfo *m)
 	return 0;
 }
 
-int proc_mountinfo_cgroup2(const char *line, char *mnt, size_t len)
-{
-	struct mountinfo m;
-
-	if (proc_mountinfo(line, &m) || strcmp(m.fstype, "cgroup2"))
-		return -1;
-	snprintf(mnt, len, "%s", m.point);
-	return 0;
-}
-
 /* Whether PATH has a ".." component. */
 static bool has_dotdot(const char *path)
 {

@@ -30,11 +30,6 @@ struct mountinfo {
 /* LINE into M (fields cut to fit): 0, or -1 if it is not such a line. */
 int proc_mountinfo(const char *line, struct mountinfo *m);
 
-/* The mount point of LINE of /proc/self/mountinfo if it is a cgroup v2 mount,
- * "36 35 0:30 / /sys/fs/cgroup rw,... - cgroup2 cgroup2 rw", into MNT (LEN
- * bytes): 0, or -1 (another file system, or not such a line). */
-int proc_mountinfo_cgroup2(const char *line, char *mnt, size_t len);
-
 /* Where the cgroup PATH, as a line "0::PATH" of /proc/PID/cgroup says it, is
  * under a cgroup v2 mount whose mountinfo root is ROOT: the path relative to
  * the mount into REL (LEN bytes; "" the mount itself), 0. -1 if the mount

@@ -123,18 +123,15 @@ static bool is_host_root(const char *path)
 	return !stat(path, &st) && S_ISDIR(st.st_mode) && stat(file, &st) && errno == ENOENT;
 }
 
-int where_cgroup2(struct cgroup2_mount *out)
+int where_cgroup2_quiet(struct cgroup2_mount *out)
 {
 	char line[8192];
 	struct mountinfo m;
 	int found = 0, rank, best = 0;
 	FILE *f = fopen("/proc/self/mountinfo", "r");
 
-	if (!f) {
-		found = -errno;
-		p_err("cannot read /proc/self/mountinfo: %s", strerror(-found));
-		return found;
-	}
+	if (!f)
+		return -errno;
 	/* Rank 3: the host's root; 2: this namespace's root; 1: any. */
 	while (best < 3 && fgets(line, sizeof(line), f)) {
 		if (proc_mountinfo(line, &m) || strcmp(m.fstype, "cgroup2"))
@@ -149,9 +146,16 @@ int where_cgroup2(struct cgroup2_mount *out)
 		found = 1;
 	}
 	fclose(f);
-	if (!found) {
+	return found ? 0 : -ENOENT;
+}
+
+int where_cgroup2(struct cgroup2_mount *out)
+{
+	int err = where_cgroup2_quiet(out);
+
+	if (err == -ENOENT)
 		p_err("cgroup v2 is not mounted; mount it with 'mount -t cgroup2 none /sys/fs/cgroup' (or boot with systemd.unified_cgroup_hierarchy=1)");
-		return -ENOENT;
-	}
-	return 0;
+	else if (err)
+		p_err("cannot read /proc/self/mountinfo: %s", strerror(-err));
+	return err;
 }

@@ -51,7 +51,8 @@ struct cgroup2_mount {
 
 /* The cgroup v2 mount to use: the first that shows the host's root cgroup,
  * else the first whose root is this namespace's, else the first. 0, or
- * -ENOENT (said: cgroup v2 is not mounted). */
+ * -ENOENT (said: cgroup v2 is not mounted; _quiet: nothing said). */
 int where_cgroup2(struct cgroup2_mount *m);
+int where_cgroup2_quiet(struct cgroup2_mount *m);
 
 #endif

@@ -52,8 +52,8 @@ class Events(Env):
     def follow(self, *args):
         """A 'sipka events --follow' (a Process), returned once it holds the reader's lock."""
         reader = Process([SIPKA, "--pin-dir", self.pin_dir] + list(args) + ["events", "--follow"])
-        # The reader's lock is an abstract socket "@sipka-events-..." it has bound;
-        # never try the lock ourselves: our try could make the reader's fail.
+        # The reader's lock ends with an abstract socket "@sipka-events-..." it
+        # binds; never try the lock ourselves: our try could make the reader's fail.
         wait_until(lambda: self.reader_holds_lock(reader.p.pid) or reader.p.poll() is not None, 10,
                    "the reader takes its lock or ends", interval=0.02)
         if not self.reader_holds_lock(reader.p.pid):
@@ -173,6 +173,19 @@ class Events(Env):
             self.assertEqual([e["reason"] for e in lines], ["reset", "reset"])
             reader.p.send_signal(sig)
             self.assertEqual(reader.p.wait(5), 0)
+
+
+    def test_a_reader_in_another_network_namespace_is_refused(self):
+        """As in a container that shares the host's bpffs, not its network
+        namespace (whose abstract sockets were 0.3.0's only lock)."""
+        reader = self.follow("-j")
+        for cmd in (["unshare", "--net"], []):
+            second = run(*cmd, SIPKA, "--pin-dir", self.pin_dir, "events", check=False)
+            self.assertNotEqual(second.returncode, 0, cmd)
+            self.assertIn("one reader at a time", second.stderr, cmd)
+        reader.stop()
+        self.assertEqual(run("unshare", "--net", SIPKA, "--pin-dir", self.pin_dir, "events").returncode, 0,
+                         "free again")
 
 
 class Following(Env):

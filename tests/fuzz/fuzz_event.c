@@ -15,9 +15,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rec)
 		return 0;
 	memcpy(rec, data, size);
-	event_line(rec, size, offset, size & 1 ? "/system.slice/x.service" : NULL, line,
-		   sizeof(line));
-	j = event_json(rec, size, offset, size & 1 ? "/docker-0123456789abcdef.scope" : NULL);
+	event_line(rec, size, offset, size & 1 ? "x.service" : NULL, line, sizeof(line));
+	j = event_json(rec, size, offset, size & 1 ? "/docker-0123456789abcdef.scope" : NULL,
+		       size & 1 ? "docker:0123456789ab" : NULL);
 	if (j) {
 		free(json_dumps(j, JSON_COMPACT));
 		json_decref(j);

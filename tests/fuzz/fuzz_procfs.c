@@ -9,7 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char *text = fuzz_string(data, size), *line, *next, mnt[PATH_MAX], rel[PATH_MAX];
+	char *text = fuzz_string(data, size), *line, *next, rel[PATH_MAX];
 	struct mountinfo m;
 
 	if (!text)
@@ -19,9 +19,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (next)
 			*next++ = '\0';
 		proc_locks_flock_pid(line, "00:2a:567");
-		if (!proc_mountinfo_cgroup2(line, mnt, sizeof(mnt)) && !mnt[0])
-			abort();		      /* a mount point is never empty */
-		proc_mountinfo_cgroup2(line, mnt, 8); /* truncated */
 		if (!proc_mountinfo(line, &m) && (!m.point[0] || !strchr(m.dev, ':')))
 			abort(); /* a mount point is never empty, a device is major:minor */
 		/* The line as a cgroup path under "/" and under its own root. */

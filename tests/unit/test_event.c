@@ -45,7 +45,7 @@ TEST(event_name_without_nul_stops_at_its_field)
 	memset(e->name, 'n', sizeof(e->name));
 	CHECK(!event_line(e, sizeof(*e), 0, NULL, line, sizeof(line)));
 	CHECK_HAS(line, "(nnnnnnnnnnnnnnn)");
-	j = event_json(e, sizeof(*e), 0, NULL);
+	j = event_json(e, sizeof(*e), 0, NULL, NULL);
 	CHECK(j && !strcmp(json_string_value(json_object_get(j, "name")), "nnnnnnnnnnnnnnn"));
 	s = j ? json_dumps(j, 0) : NULL;
 	CHECK(s && strstr(s, "\"lifetime_ms\": 4200"));
@@ -61,18 +61,18 @@ TEST(event_names_the_pbx_by_its_cgroup)
 	json_t *j;
 
 	e.cgroup_id = 1234;
-	CHECK(!event_line(&e, sizeof(e), 0, "/system.slice/kamailio.service", line, sizeof(line)));
+	CHECK(!event_line(&e, sizeof(e), 0, "kamailio.service", line, sizeof(line)));
 	CHECK_HAS(line, "(tcp)  pbx kamailio.service  lived 4.2s");
-	j = event_json(&e, sizeof(e), 0, "/system.slice/kamailio.service");
+	j = event_json(&e, sizeof(e), 0, "/system.slice/kamailio.service", "kamailio.service");
 	CHECK(j && json_integer_value(json_object_get(j, "cgroup_id")) == 1234);
 	CHECK(j && !strcmp(json_string_value(json_object_get(j, "cgroup")),
 			   "/system.slice/kamailio.service"));
 	CHECK(j && !strcmp(json_string_value(json_object_get(j, "pbx")), "kamailio.service"));
 	json_decref(j);
-	/* Its cgroup is gone: the id is said. */
-	CHECK(!event_line(&e, sizeof(e), 0, NULL, line, sizeof(line)));
+	/* Its cgroup is gone: the id is said (cgroup_pbx()). */
+	CHECK(!event_line(&e, sizeof(e), 0, "cgroup 1234 (gone)", line, sizeof(line)));
 	CHECK_HAS(line, "(tcp)  pbx cgroup 1234 (gone)  lived");
-	j = event_json(&e, sizeof(e), 0, NULL);
+	j = event_json(&e, sizeof(e), 0, NULL, "cgroup 1234 (gone)");
 	CHECK(j && json_is_null(json_object_get(j, "cgroup")));
 	CHECK(j && json_integer_value(json_object_get(j, "cgroup_id")) == 1234);
 	json_decref(j);
@@ -90,10 +90,10 @@ TEST(event_of_an_older_or_newer_program_is_read)
 
 	e.cgroup_id = 99; /* cut off below */
 	memcpy(old, &e, SIPKA_EVENT_MIN_SIZE);
-	CHECK(!event_line(old, SIPKA_EVENT_MIN_SIZE, 0, "/x.service", line, sizeof(line)));
+	CHECK(!event_line(old, SIPKA_EVENT_MIN_SIZE, 0, "x.service", line, sizeof(line)));
 	CHECK_HAS(line, "(tcp)  lived 4.2s");
 	CHECK(!strstr(line, "pbx"));
-	j = event_json(old, SIPKA_EVENT_MIN_SIZE, 0, "/x.service");
+	j = event_json(old, SIPKA_EVENT_MIN_SIZE, 0, "/x.service", "x.service");
 	CHECK(j && json_is_null(json_object_get(j, "cgroup_id")) &&
 	      json_is_null(json_object_get(j, "pbx")));
 	CHECK(j && json_integer_value(json_object_get(j, "lifetime_ms")) == 4200);
@@ -101,7 +101,7 @@ TEST(event_of_an_older_or_newer_program_is_read)
 	free(old);
 	newer = calloc(1, sizeof(e) + 16);
 	memcpy(newer, &e, sizeof(e));
-	CHECK(!event_line(newer, sizeof(e) + 16, 0, "/x.service", line, sizeof(line)));
+	CHECK(!event_line(newer, sizeof(e) + 16, 0, "x.service", line, sizeof(line)));
 	CHECK_HAS(line, "(tcp)  pbx x.service  lived 4.2s");
 	free(newer);
 }
