@@ -350,7 +350,8 @@ const char *cgroup_pbx(struct cgroup_names *n, __u64 id, char *buf, size_t size)
 	else if (strcmp(n->mnt, "-"))
 		snprintf(buf, size, "cgroup %llu (not under %s)", (unsigned long long)id, n->mnt);
 	else
-		snprintf(buf, size, "cgroup %llu (no cgroup v2 mount here)", (unsigned long long)id);
+		snprintf(buf, size, "cgroup %llu (no cgroup v2 mount here)",
+			 (unsigned long long)id);
 	return path;
 }
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "lock.h"
 #include "log.h"
 #include "parse.h"
@@ -131,7 +132,9 @@ static __u64 reader_byte(const char *name)
 /* Whether another open file description holds a lock on the byte. */
 static int byte_held(int fd, __u64 byte, bool *held)
 {
-	struct flock q = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)byte, .l_len = 1 };
+	struct flock q = {
+		.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = (off_t)byte, .l_len = 1
+	};
 
 	if (fcntl(fd, F_OFD_GETLK, &q))
 		return -errno;
@@ -144,8 +147,9 @@ static int byte_held(int fd, __u64 byte, bool *held)
  * off and try again otherwise. */
 static int lock_byte(int fd, __u64 byte)
 {
-	struct flock l = { .l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = (off_t)byte, .l_len = 1 };
-	unsigned int seed = (unsigned int)getpid() ^ (unsigned int)time(NULL);
+	struct flock l = {
+		.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = (off_t)byte, .l_len = 1
+	};
 	struct timespec nap = { 0, 0 };
 	bool held;
 	int i, err;
@@ -163,7 +167,10 @@ static int lock_byte(int fd, __u64 byte)
 		l.l_type = F_UNLCK;
 		if (fcntl(fd, F_OFD_SETLK, &l))
 			return -errno;
-		nap.tv_nsec = (long)(rand_r(&seed) % 50 + 1) * 1000 * 1000;
+		/* 1 to 50 ms, not the same in both: the pid and the clock's nanoseconds. */
+		nap.tv_nsec =
+			(long)(((__u64)clock_ns(CLOCK_MONOTONIC) ^ (__u64)getpid()) % 50 + 1) *
+			1000 * 1000;
 		nanosleep(&nap, NULL);
 	}
 	return -EADDRINUSE;
