@@ -436,7 +436,7 @@ else
 	dpkg --add-architecture $(DEB_ARCH) && apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(DEB_DEPS) \
 		crossbuild-essential-$(DEB_ARCH)
-	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends --host-architecture $(DEB_ARCH) .
+	DEBIAN_FRONTEND=noninteractive apt-get build-dep -y --no-install-recommends --host-architecture $(DEB_ARCH) ./
 endif
 
 ## deb             the Debian package: build/deb/sipka_VERSION_ARCH.deb (DEB_FROM=COMMIT: that one's)
