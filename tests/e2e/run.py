@@ -39,6 +39,12 @@ class Result(unittest.TestResult):
         super().addError(test, err)
         self._line("FAIL", test, "\n" + self._exc_info_to_string(err, test))
 
+    def addSubTest(self, test, subtest, err):
+        # unittest counts a failed subtest, but says nothing of it by itself.
+        super().addSubTest(test, subtest, err)
+        if err is not None:
+            self._line("FAIL", subtest, "\n" + self._exc_info_to_string(err, test))
+
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         self._line("skip", test, ": " + reason)
