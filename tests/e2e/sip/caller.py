@@ -3,8 +3,9 @@
 """A caller: caller.py PBX_ADDR:PORT METHOD USER [WAIT_S] sends one INVITE or
 OPTIONS to sip:USER@PBX_ADDR over UDP to PORT (from the PBX's own namespace), waits
 up to WAIT_S (10) seconds for a final response, ACKs a negative one, and
-prints {"responses": [[code, ms], ...], "final": code or null}, ms counted
-from the send. Retransmits as a UDP client does (T1 = 500 ms)."""
+prints {"responses": [[code, ms], ...], "final": code or null, "sent_at": s},
+ms counted from the send, at s on CLOCK_MONOTONIC (Python's time.monotonic(),
+the same clock in every process). Retransmits as a UDP client does (T1 = 500 ms)."""
 import json
 import socket
 import sys
@@ -62,7 +63,7 @@ def main(pbx_port, method, user, wait=10.0):
         ack = "\r\n".join(["ACK %s SIP/2.0" % uri] + head[:4] + [
             "To: %s" % to, "CSeq: 1 ACK", "Content-Length: 0", "", ""])
         s.sendto(ack.encode(), dest)
-    print(json.dumps({"responses": responses, "final": final}), flush=True)
+    print(json.dumps({"responses": responses, "final": final, "sent_at": start}), flush=True)
 
 
 if __name__ == "__main__":
