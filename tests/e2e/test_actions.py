@@ -41,6 +41,15 @@ def env_name(key):
     return "SIPKA_" + re.sub("[^A-Z0-9]", "_", key.upper())
 
 
+def gone_or_zombie(pid):
+    """True once pid has ended: reaped, or a zombie. It may be reaped between any two reads."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
 class Actions(Env):
     def setUp(self):
         super().setUp()
@@ -170,8 +179,7 @@ wait
         self.assertIn("did not end within 3 s and was killed (raise --exec-timeout, exec_timeout); "
                       "its stderr: stuck", line)
         for pid in hung:        # its whole process group
-            wait_until(lambda: not os.path.exists("/proc/%s" % pid) or
-                       open("/proc/%s/stat" % pid).read().split()[2] == "Z", 10, "pid %s killed" % pid)
+            wait_until(lambda: gone_or_zombie(pid), 10, "pid %s killed" % pid)
         # The four queued behind it ran once it was gone.
         wait_until(lambda: len(open(os.path.join(self.out, "runs")).read().split()) == 5, 10, "5 runs")
         self.assertEqual(r.stop(), 0)
