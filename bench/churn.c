@@ -28,7 +28,8 @@
  *   DELAY_NS       a busy-wait added to every connection (the check that
  *                  the benchmark sees a known cost); 0 for none
  * Arms named none, user, user-srv, bare, sipka, sipka-srv, return, norule,
- * delay2 and delay5 feed the summary: the targets of issue 12.
+ * delay2 and delay5 feed the summary: the targets of issue 12. An arm named
+ * ref (another build of sipka, bench/run's SIPKA_BENCH_REF) is set beside sipka.
  */
 #include "common.h" /* first: it asks for _GNU_SOURCE */
 
@@ -362,6 +363,11 @@ static void target(const char *what, double r, double lo, double hi, bool at_mos
 	       at_most ? "<=" : ">=", bound, pass ? "PASS" : "MISS");
 }
 
+static void no_target(const char *what, double r, double lo, double hi)
+{
+	printf("  %-58s %6.2fx  (95%% CI %.2f-%.2f)  (no target)\n", what, r, lo, hi);
+}
+
 static const char *label(const char *name)
 {
 	static const char *const l[][2] = {
@@ -377,6 +383,7 @@ static const char *label(const char *name)
 		{ "sipka-srv", "sipka, server end only armed" },
 		{ "return", "program that only returns, both ends" },
 		{ "norule", "sipka, port without a rule, both ends" },
+		{ "ref", "reference build, both ends armed" },
 	};
 	size_t i;
 
@@ -535,8 +542,7 @@ int main(int argc, char **argv)
 	a = find(arms, n, "sipka-srv");
 	if (a && (b = find(arms, n, "user-srv"))) {
 		r = ratio_ci(a->cpu, b->cpu, none->cpu, rounds, &lo, &hi);
-		printf("  %-58s %6.2fx  (95%% CI %.2f-%.2f)  (no target)\n",
-		       "sipka's added CPU vs user space's (server end only)", r, lo, hi);
+		no_target("sipka's added CPU vs user space's (server end only)", r, lo, hi);
 	}
 	a = find(arms, n, "norule");
 	if (a && (b = find(arms, n, "return"))) {
@@ -544,8 +550,17 @@ int main(int argc, char **argv)
 		target("no-rule connection: sipka's BPF ns/conn vs return-only", r, lo, hi, true,
 		       1.15);
 		r = ratio_ci(a->cpu, b->cpu, none->cpu, rounds, &lo, &hi);
-		printf("  %-58s %6.2fx  (95%% CI %.2f-%.2f)  (no target)\n",
-		       "no-rule connection: sipka's added CPU vs return-only's", r, lo, hi);
+		no_target("no-rule connection: sipka's added CPU vs return-only's", r, lo, hi);
+	}
+	a = find(arms, n, "sipka");
+	if (a && (b = find(arms, n, "ref"))) {
+		printf("\nThis build against the reference (SIPKA_BENCH_REF), both ends armed:\n");
+		r = ratio_ci(a->cpu, b->cpu, none->cpu, rounds, &lo, &hi);
+		no_target("sipka's added CPU vs the reference's", r, lo, hi);
+		r = ratio_ci(a->bpf, b->bpf, NULL, stats_rounds, &lo, &hi);
+		no_target("sipka's BPF ns/conn vs the reference's", r, lo, hi);
+		r = ratio_ci(a->rate, b->rate, NULL, rounds, &lo, &hi);
+		no_target("serial churn rate, sipka vs the reference", r, lo, hi);
 	}
 	return 0;
 usage:
