@@ -188,6 +188,36 @@ class Kamailio(Env):
 
     def call(self, method, user, wait=10):
         """One request from the caller, on the PBX's 127.0.0.1:port(5060) over UDP."""
-        p = self.ns_run(self.ns, SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), "127.0.0.1:%d" % port(5060),
-                        method, user, wait, timeout=wait + 5)
+        p = self.ns_run(self.ns, *caller_cmd(method, user, wait), timeout=wait + 5)
         return json.loads(p.stdout)
+
+    def caller(self, method, user, wait=10):
+        """The same request from a caller started now and held at its send (Caller)."""
+        return Caller(self.ns, method, user, wait)
+
+
+def caller_cmd(method, user, wait, *options):
+    return [SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), *options, "127.0.0.1:%d" % port(5060),
+            method, user, str(wait)]
+
+
+class Caller:
+    """sip/caller.py started ahead in the PBX's namespace, its request made:
+    go() sends it at once (no process start in what a test times), answer()
+    is what it printed."""
+
+    def __init__(self, netns, method, user, wait):
+        self.wait = wait
+        self.p, _ = spawn(caller_cmd(method, user, wait, "--on-go"), netns=netns,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self.out = Lines(self.p.stdout)
+        line = self.out.readline()
+        if line != "ready\n":
+            raise AssertionError("the caller did not start: %r" % line)
+
+    def go(self):
+        self.p.stdin.write(b"go\n")
+        self.p.stdin.flush()
+
+    def answer(self):
+        return json.loads(self.out.readline(self.wait + 5))

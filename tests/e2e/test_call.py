@@ -5,12 +5,11 @@ found a vanished phone dead, a call to it fails at once instead of waiting
 for a phone that is gone. Phones over TCP and TLS (baresip) and WebSocket
 (sip/wsphone.py); the caller on the PBX's own UDP port."""
 import json
-import os
 import subprocess
 import time
 
 from harness import event_time, port, spawn, wait_until
-from sipstack import SIP, SYSTEM_PYTHON, Kamailio, need, need_websockets
+from sipstack import Kamailio, caller_cmd, need, need_websockets
 
 TIME, INTVL, PROBES = 2, 1, 2
 BOUND = TIME + INTVL * PROBES
@@ -79,8 +78,8 @@ class Call(Kamailio):
         # to find them dead (it would have by now), nothing finds them.
         time.sleep(BOUND + 1)
         # All three at once: each waits fr_timer for its phone.
-        callers = {user: spawn([SYSTEM_PYTHON, os.path.join(SIP, "caller.py"), "127.0.0.1:%d" % port(5060),
-                                "INVITE", user, FR_TIMER + 3], netns=self.ns, stdout=subprocess.PIPE, text=True)[0]
+        callers = {user: spawn(caller_cmd("INVITE", user, FR_TIMER + 3), netns=self.ns,
+                               stdout=subprocess.PIPE, text=True)[0]
                    for user in PHONES}
         for user, p in callers.items():
             out, _ = p.communicate(timeout=FR_TIMER + 8)

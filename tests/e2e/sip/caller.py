@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-2.0
-"""A caller: caller.py PBX_ADDR:PORT METHOD USER [WAIT_S] sends one INVITE or
+"""A caller: caller.py [--on-go] PBX_ADDR:PORT METHOD USER [WAIT_S] sends one INVITE or
 OPTIONS to sip:USER@PBX_ADDR over UDP to PORT (from the PBX's own namespace), waits
 up to WAIT_S (10) seconds for a final response, ACKs a negative one, and
 prints {"responses": [[code, ms], ...], "final": code or null, "sent_at": s},
 ms counted from the send, at s on CLOCK_MONOTONIC (Python's time.monotonic(),
-the same clock in every process). Retransmits as a UDP client does (T1 = 500 ms)."""
+the same clock in every process). Retransmits as a UDP client does (T1 = 500 ms).
+--on-go: prints "ready" once the request is made, and sends it when a line
+comes on stdin: a caller started ahead, so that no process start is timed."""
 import json
 import socket
 import sys
@@ -13,7 +15,7 @@ import time
 import uuid
 
 
-def main(pbx_port, method, user, wait=10.0):
+def main(pbx_port, method, user, wait=10.0, on_go=False):
     pbx, pbx_port = pbx_port.rsplit(":", 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.bind((pbx, 0))
@@ -33,6 +35,9 @@ def main(pbx_port, method, user, wait=10.0):
     request = "\r\n".join(["%s %s SIP/2.0" % (method, uri)] + head + [
         "To: <%s>" % uri, "CSeq: 1 %s" % method, "Content-Length: %d" % len(body), "", body])
     dest = (pbx, int(pbx_port))
+    if on_go:
+        print("ready", flush=True)
+        sys.stdin.readline()
     start = time.monotonic()
     s.sendto(request.encode(), dest)
     responses, final, to, provisional = [], None, None, False
@@ -67,4 +72,7 @@ def main(pbx_port, method, user, wait=10.0):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2], sys.argv[3], *map(float, sys.argv[4:5]))
+    args = sys.argv[1:]
+    go = args[:1] == ["--on-go"]
+    args = args[go:]
+    main(args[0], args[1], args[2], *map(float, args[3:4]), on_go=go)
