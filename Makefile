@@ -355,9 +355,10 @@ soak: $(BIN) $(OUT)/next/sipka
 # build and run `make test`; systemd 252 and 257 run the units, and the Debian package is
 # installed, upgraded and removed. See tests/vm/run. VMTEST="e2e-trixie-6.12 systemd-trixie"
 # boots only those; VMTEST=e2e-arm64 (opt-in) boots Debian 12's arm64 kernel, which also
-# needs qemu-system-arm and qemu-user-static.
-VM_DEPS := qemu-system-x86 debootstrap e2fsprogs
-## vm-deps         install QEMU and debootstrap for vmtest (root)
+# needs qemu-system-arm and qemu-user-static: `make vm-deps VMTEST=e2e-arm64` adds them.
+VM_DEPS := qemu-system-x86 debootstrap e2fsprogs \
+	$(if $(findstring arm64,$(VMTEST)),qemu-system-arm qemu-user-static)
+## vm-deps         install QEMU and debootstrap for vmtest (root; VMTEST=e2e-arm64: and arm64's)
 vm-deps:
 	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $(VM_DEPS)
 
