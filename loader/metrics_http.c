@@ -17,10 +17,14 @@
 
 /* The bounds: threads answering, connections at once (new ones wait in the
  * listen backlog), seconds a connection may stay idle, and the memory each
- * may use for its request (a larger request line or header is refused). */
+ * may use for its request (a larger request line or header is refused).
+ * libmicrohttpd counts a connection idle while its request waits for a
+ * thread busy with other scrapes: at 10 s, fifty clients at once on a
+ * starved machine (10 % of a CPU; an emulated arm64) had requests closed
+ * without an answer. A scraper gives up by its own timeout first. */
 #define HTTP_THREADS	  2
 #define HTTP_CONNECTIONS  64
-#define HTTP_TIMEOUT	  10
+#define HTTP_TIMEOUT	  60
 #define HTTP_CONN_MEMORY  (32 * 1024)
 #define HTTP_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 /* The sockets are walked for the phantoms gauge at most every this many

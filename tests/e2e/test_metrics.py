@@ -13,6 +13,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 import urllib.parse
 import urllib.request
 
@@ -337,6 +338,26 @@ class Listen(Env):
         self.assertEqual(text, self.sipka("stats", "--prometheus").stdout)
         self.assertEqual(srv.stop(), 0)
         self.assertEqual(sum("not loaded" in l for l in srv.err_seen), 1, srv.err_seen)
+
+    def test_a_request_kept_waiting_by_a_busy_server_is_answered(self):
+        """libmicrohttpd counts a connection idle while its request waits for a
+        busy thread: a request the server cannot get to for 12 s (stopped, as a
+        starved machine would keep it) is answered, not closed unanswered."""
+        self.attach()
+        srv, hp = self.serve()
+        host, p = hp.rsplit(":", 1)
+        fds = len(os.listdir("/proc/%d/fd" % srv.p.pid))
+        with socket.create_connection((host, int(p)), timeout=TIMEOUT) as c:
+            # Accepted first: a connection still in the listen backlog is not timed.
+            wait_until(lambda: len(os.listdir("/proc/%d/fd" % srv.p.pid)) > fds, 10, "accepted")
+            os.kill(srv.p.pid, signal.SIGSTOP)
+            try:
+                c.sendall(b"GET /metrics HTTP/1.1\r\nHost: sipka\r\nConnection: close\r\n\r\n")
+                time.sleep(12)      # the premise: longer than 10 s (the old bound) without progress
+            finally:
+                os.kill(srv.p.pid, signal.SIGCONT)
+            answer = b"".join(iter(lambda: c.recv(65536), b""))
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200 OK"), answer[:200])
 
     def test_binds_loopback_unless_told_ipv6_too(self):
         self.attach()
